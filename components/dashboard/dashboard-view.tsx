@@ -1,0 +1,121 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { Activity, ArrowRight, CheckCircle2, Circle, Route, UserPlus, UsersRound } from "lucide-react";
+import Link from "next/link";
+import { hasRole, ROLE_DESCRIPTIONS, ROLE_LABELS } from "@/lib/auth/roles";
+import { greeting, humanizeAction, relativeTime } from "@/lib/format";
+import { useTRPC } from "../trpc/client";
+import { Badge } from "../ui/badge";
+import { Card, CardBody, CardHeader } from "../ui/card";
+import { PageHeader } from "../ui/page-header";
+
+export function DashboardView({ firstName }: { firstName: string }) {
+  const trpc = useTRPC();
+  const workspace = useQuery(trpc.workspace.current.queryOptions());
+  const role = workspace.data?.role;
+  const isAdmin = role ? hasRole(role, "admin") : false;
+  const activity = useQuery({ ...trpc.audit.list.queryOptions({ limit: 6 }), enabled: isAdmin });
+
+  const steps = [
+    {
+      done: (workspace.data?.counts.members ?? 0) > 1,
+      title: "Invite your team",
+      text: "Marketers build segments and journeys; viewers look on.",
+      href: "/settings/members",
+      icon: UserPlus,
+    },
+    {
+      done: false,
+      title: "Send your first events",
+      text: "Point analytics.js or @segment/analytics-node at Junction.",
+      href: "/events",
+      icon: Activity,
+    },
+    {
+      done: false,
+      title: "Build a segment",
+      text: "Traits plus behaviour: “bought 3× in 30 days but inactive for 7”.",
+      href: "/segments",
+      icon: UsersRound,
+    },
+    {
+      done: false,
+      title: "Publish a micro journey",
+      text: "Trigger, wait, branch, send — three to five steps, one goal.",
+      href: "/journeys",
+      icon: Route,
+    },
+  ];
+
+  return (
+    <>
+      <PageHeader
+        title={`${greeting(new Date().getHours())}${firstName ? `, ${firstName}` : ""}`}
+        description={workspace.data ? `Here is where ${workspace.data.name} stands.` : "Loading your workspace…"}
+      />
+      <div className="grid gap-6 lg:grid-cols-3">
+        <Card className="lg:col-span-2">
+          <CardHeader title="Get started" description="Four steps from an empty workspace to a running journey." />
+          <ol className="divide-y divide-slate-100">
+            {steps.map((step) => (
+              <li key={step.title}>
+                <Link href={step.href} className="group flex items-center gap-4 px-5 py-4 hover:bg-slate-50">
+                  {step.done ? (
+                    <CheckCircle2 className="size-5 shrink-0 text-emerald-500" aria-label="Done" />
+                  ) : (
+                    <Circle className="size-5 shrink-0 text-slate-300" aria-label="Not done yet" />
+                  )}
+                  <div className="min-w-0 flex-1">
+                    <p className="text-sm font-medium text-slate-900">{step.title}</p>
+                    <p className="text-sm text-slate-500">{step.text}</p>
+                  </div>
+                  <ArrowRight className="size-4 text-slate-300 transition-colors group-hover:text-brand-600" aria-hidden="true" />
+                </Link>
+              </li>
+            ))}
+          </ol>
+        </Card>
+        <div className="space-y-6">
+          <Card>
+            <CardHeader title="Your access" />
+            <CardBody className="space-y-2">
+              {role ? (
+                <>
+                  <Badge tone="brand">{ROLE_LABELS[role]}</Badge>
+                  <p className="text-sm text-slate-500">{ROLE_DESCRIPTIONS[role]}</p>
+                </>
+              ) : (
+                <div className="h-12 animate-pulse rounded bg-slate-100" />
+              )}
+            </CardBody>
+          </Card>
+          {isAdmin && (
+            <Card>
+              <CardHeader
+                title="Recent activity"
+                actions={
+                  <Link href="/settings/audit" className="text-sm font-medium text-brand-600 hover:text-brand-700">
+                    View all
+                  </Link>
+                }
+              />
+              <ul className="divide-y divide-slate-100">
+                {activity.isPending && <li className="px-5 py-4 text-sm text-slate-400">Loading…</li>}
+                {activity.data?.entries.length === 0 && <li className="px-5 py-4 text-sm text-slate-500">Nothing has happened yet.</li>}
+                {activity.data?.entries.map((entry) => (
+                  <li key={entry.id} className="px-5 py-3">
+                    <p className="text-sm text-slate-800">{humanizeAction(entry.action)}</p>
+                    <p className="text-xs text-slate-500">
+                      {entry.actorLabel} · {relativeTime(entry.createdAt)}
+                    </p>
+                  </li>
+                ))}
+              </ul>
+            </Card>
+          )}
+        </div>
+      </div>
+    </>
+  );
+}

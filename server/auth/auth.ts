@@ -1,0 +1,95 @@
+import "server-only";
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { APIError, createAuthMiddleware } from "better-auth/api";
+import { nextCookies } from "better-auth/next-js";
+import { db } from "../db";
+import { env } from "../env";
+import { DomainError } from "../workspaces/service";
+import {
+  INVITATION_HEADER,
+  WORKSPACE_NAME_HEADER,
+  assertSignUpAllowed,
+  onUserCreated,
+} from "./onboarding";
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+function headerValue(headers: Headers | undefined, name: string): string | null {
+  const raw = headers?.get(name);
+  if (!raw) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+function createAuth() {
+  const config = env();
+  return betterAuth({
+    appName: "Junction",
+    baseURL: config.APP_URL,
+    secret: config.BETTER_AUTH_SECRET,
+    database: prismaAdapter(db(), { provider: "postgresql" }),
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      autoSignIn: true,
+    },
+    session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
+    rateLimit: {
+      enabled: true,
+      storage: "database",
+      window: 60,
+      max: 300,
+      customRules: {
+        "/sign-in/email": { window: 60, max: config.SIGN_IN_RATE_LIMIT },
+        "/sign-up/email": { window: 60, max: config.SIGN_IN_RATE_LIMIT },
+      },
+    },
+    advanced: {
+      useSecureCookies: config.APP_URL.startsWith("https://"),
+      defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== "/sign-up/email") return;
+        const email = typeof ctx.body?.email === "string" ? ctx.body.email : "";
+        try {
+          await assertSignUpAllowed(db(), {
+            email,
+            invitationToken: headerValue(ctx.headers, INVITATION_HEADER),
+          });
+        } catch (error) {
+          if (error instanceof DomainError) throw new APIError("FORBIDDEN", { message: error.message });
+          throw error;
+        }
+      }),
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          after: async (user, ctx) => {
+            await onUserCreated(db(), {
+              user,
+              invitationToken: headerValue(ctx?.headers, INVITATION_HEADER),
+              workspaceName: headerValue(ctx?.headers, WORKSPACE_NAME_HEADER),
+            });
+          },
+        },
+      },
+    },
+    plugins: [nextCookies()],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+const globalForAuth = globalThis as unknown as { junctionAuth?: Auth };
+
+/** Created on first use, so `next build` never needs a database or secrets. */
+export function auth(): Auth {
+  globalForAuth.junctionAuth ??= createAuth();
+  return globalForAuth.junctionAuth;
+}

@@ -1,0 +1,36 @@
+import "server-only";
+import { cache } from "react";
+import { headers } from "next/headers";
+import { db } from "../db";
+import { auth } from "./auth";
+import type { Role } from "../../lib/auth/roles";
+
+export interface Viewer {
+  user: { id: string; name: string; email: string };
+  /** Null when the user belongs to no workspace (e.g. they were removed). */
+  membership: { workspaceId: string; workspaceName: string; role: Role } | null;
+}
+
+/** The signed-in person and their workspace role, resolved from request headers. */
+export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | null> {
+  const session = await auth().api.getSession({ headers: requestHeaders });
+  if (!session) return null;
+  const membership = await db().membership.findFirst({
+    where: { userId: session.user.id },
+    include: { workspace: { select: { name: true } } },
+    orderBy: { createdAt: "asc" },
+  });
+  return {
+    user: { id: session.user.id, name: session.user.name, email: session.user.email },
+    membership: membership
+      ? {
+          workspaceId: membership.workspaceId,
+          workspaceName: membership.workspace.name,
+          role: membership.role as Role,
+        }
+      : null,
+  };
+}
+
+/** For server components: once per request. */
+export const currentViewer = cache(async () => resolveViewer(await headers()));

@@ -1,0 +1,37 @@
+import "server-only";
+import { z } from "zod";
+
+/**
+ * Environment, validated once. `scripts/run.ts` fills DATABASE_URL (embedded Postgres),
+ * JUNCTION_DEMO and BETTER_AUTH_SECRET in demo mode, so the app itself always sees them.
+ */
+const ZEnv = z.object({
+  DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgres:// URL" }),
+  APP_URL: z.string().url().default("http://localhost:3000"),
+  BETTER_AUTH_SECRET: z
+    .string()
+    .min(32, { message: "BETTER_AUTH_SECRET must be at least 32 characters" })
+    .optional(),
+  JUNCTION_DEMO: z
+    .enum(["0", "1"])
+    .default("0")
+    .transform((v) => v === "1"),
+  SIGN_IN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+});
+
+export type Env = z.infer<typeof ZEnv>;
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  if (!cached) {
+    const parsed = ZEnv.safeParse(process.env);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+      throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}

@@ -1,0 +1,228 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Db, DbTx } from "../db/client";
+import type { Role } from "../../lib/auth/roles";
+import { auditDiff } from "../../lib/audit/redact";
+import { recordAudit, type Actor } from "../audit/service";
+
+/** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_REQUEST",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const INVITATION_TTL_DAYS = 7;
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function slugify(name: string): string {
+  const base = name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return base || "workspace";
+}
+
+/** Create a workspace with `userId` as its first admin. */
+export async function createWorkspace(
+  tx: DbTx,
+  input: { name: string; userId: string; actorLabel: string },
+) {
+  const slugBase = slugify(input.name);
+  const taken = await tx.workspace.count({ where: { slug: { startsWith: slugBase } } });
+  const workspace = await tx.workspace.create({
+    data: { name: input.name, slug: taken === 0 ? slugBase : `${slugBase}-${taken + 1}` },
+  });
+  await tx.membership.create({
+    data: { workspaceId: workspace.id, userId: input.userId, role: "admin" },
+  });
+  await recordAudit(tx, {
+    workspaceId: workspace.id,
+    actor: { userId: input.userId, label: input.actorLabel },
+    action: "workspace.created",
+    target: { type: "workspace", id: workspace.id },
+    diff: auditDiff(undefined, { name: workspace.name }),
+  });
+  return workspace;
+}
+
+export async function updateWorkspace(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; name: string; defaultTimezone: string },
+) {
+  return db.$transaction(async (tx) => {
+    const before = await tx.workspace.findUniqueOrThrow({ where: { id: input.workspaceId } });
+    const after = await tx.workspace.update({
+      where: { id: input.workspaceId },
+      data: { name: input.name, defaultTimezone: input.defaultTimezone },
+    });
+    const diff = auditDiff(
+      { name: before.name, defaultTimezone: before.defaultTimezone },
+      { name: after.name, defaultTimezone: after.defaultTimezone },
+    );
+    if (Object.keys(diff).length > 0) {
+      await recordAudit(tx, {
+        workspaceId: input.workspaceId,
+        actor: input.actor,
+        action: "workspace.updated",
+        target: { type: "workspace", id: input.workspaceId },
+        diff,
+      });
+    }
+    return after;
+  });
+}
+
+export async function listMembers(db: DbTx, workspaceId: string) {
+  const members = await db.membership.findMany({
+    where: { workspaceId },
+    include: { user: { select: { id: true, name: true, email: true } } },
+    orderBy: [{ createdAt: "asc" }],
+  });
+  return members.map((m) => ({
+    userId: m.user.id,
+    name: m.user.name,
+    email: m.user.email,
+    role: m.role as Role,
+    joinedAt: m.createdAt,
+  }));
+}
+
+export async function listPendingInvitations(db: DbTx, workspaceId: string, now = new Date()) {
+  return db.invitation.findMany({
+    where: { workspaceId, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
+    select: { id: true, email: true, role: true, expiresAt: true, createdAt: true },
+    orderBy: { createdAt: "desc" },
+  });
+}
+
+/** Returns the raw token once; only its hash is stored. */
+export async function inviteMember(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; email: string; role: Role; now?: Date },
+) {
+  const email = input.email.trim().toLowerCase();
+  const now = input.now ?? new Date();
+  return db.$transaction(async (tx) => {
+    const existing = await tx.membership.findFirst({
+      where: { workspaceId: input.workspaceId, user: { email } },
+    });
+    if (existing) throw new DomainError("CONFLICT", `${email} is already a member of this workspace.`);
+    // A new invitation for the same address replaces any open one.
+    await tx.invitation.updateMany({
+      where: { workspaceId: input.workspaceId, email, acceptedAt: null, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    const token = randomBytes(24).toString("base64url");
+    const invitation = await tx.invitation.create({
+      data: {
+        workspaceId: input.workspaceId,
+        email,
+        role: input.role,
+        tokenHash: hashToken(token),
+        invitedById: input.actor.userId,
+        expiresAt: new Date(now.getTime() + INVITATION_TTL_DAYS * 86_400_000),
+      },
+    });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "member.invited",
+      target: { type: "invitation", id: invitation.id },
+      diff: auditDiff(undefined, { email, role: input.role }),
+    });
+    return { invitation, token };
+  });
+}
+
+export async function revokeInvitation(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; invitationId: string },
+) {
+  return db.$transaction(async (tx) => {
+    const invitation = await tx.invitation.findFirst({
+      where: { id: input.invitationId, workspaceId: input.workspaceId, acceptedAt: null, revokedAt: null },
+    });
+    if (!invitation) throw new DomainError("NOT_FOUND", "This invitation is no longer open.");
+    await tx.invitation.update({ where: { id: invitation.id }, data: { revokedAt: new Date() } });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "member.invitation_revoked",
+      target: { type: "invitation", id: invitation.id },
+      diff: auditDiff({ email: invitation.email }, undefined),
+    });
+  });
+}
+
+/** An open invitation by its raw token, or null when unknown, used, revoked or expired. */
+export async function findOpenInvitation(db: DbTx, token: string, now = new Date()) {
+  return db.invitation.findFirst({
+    where: { tokenHash: hashToken(token), acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
+    include: { workspace: { select: { id: true, name: true } } },
+  });
+}
+
+async function assertAnotherAdmin(tx: DbTx, workspaceId: string, userId: string) {
+  const admins = await tx.membership.count({
+    where: { workspaceId, role: "admin", userId: { not: userId } },
+  });
+  if (admins === 0) {
+    throw new DomainError("CONFLICT", "A workspace needs at least one admin. Make someone else admin first.");
+  }
+}
+
+export async function changeRole(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; userId: string; role: Role },
+) {
+  return db.$transaction(async (tx) => {
+    const membership = await tx.membership.findUnique({
+      where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
+      include: { user: { select: { email: true } } },
+    });
+    if (!membership) throw new DomainError("NOT_FOUND", "This person is not a member of the workspace.");
+    if (membership.role === input.role) return;
+    if (membership.role === "admin") await assertAnotherAdmin(tx, input.workspaceId, input.userId);
+    await tx.membership.update({ where: { id: membership.id }, data: { role: input.role } });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "member.role_changed",
+      target: { type: "user", id: input.userId },
+      diff: { email: { to: membership.user.email }, ...auditDiff({ role: membership.role }, { role: input.role }) },
+    });
+  });
+}
+
+export async function removeMember(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; userId: string },
+) {
+  return db.$transaction(async (tx) => {
+    const membership = await tx.membership.findUnique({
+      where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
+      include: { user: { select: { email: true } } },
+    });
+    if (!membership) throw new DomainError("NOT_FOUND", "This person is not a member of the workspace.");
+    if (input.userId === input.actor.userId) {
+      throw new DomainError("CONFLICT", "You cannot remove yourself. Ask another admin.");
+    }
+    if (membership.role === "admin") await assertAnotherAdmin(tx, input.workspaceId, input.userId);
+    await tx.membership.delete({ where: { id: membership.id } });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "member.removed",
+      target: { type: "user", id: input.userId },
+      diff: auditDiff({ email: membership.user.email, role: membership.role }, undefined),
+    });
+  });
+}
