@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "./db";
+import { db, type Db } from "./db";
 
 export type DatabaseHealth =
   | { status: "up"; latencyMs: number }
@@ -8,12 +8,12 @@ export type DatabaseHealth =
 const TIMEOUT_MS = 2_000;
 
 /** `SELECT 1` against the database, bounded so a hung server reads as down, not as a hang. */
-export async function checkDatabase(): Promise<DatabaseHealth> {
+export async function checkDatabase(client: Pick<Db, "$queryRaw"> = db()): Promise<DatabaseHealth> {
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      db().$queryRaw`SELECT 1`,
+      client.$queryRaw`SELECT 1`,
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       }),

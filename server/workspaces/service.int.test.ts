@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../test/database";
+import { createWorkspaceWith } from "../test/fixtures";
+import { listAudit } from "../audit/service";
+import { changeRole, findOpenInvitation, inviteMember, removeMember, revokeInvitation, updateWorkspace } from "./service";
+
+describe("workspace and member services", () => {
+  const t = useTestDatabase();
+  const actorOf = (u: { id: string; email: string }) => ({ userId: u.id, label: u.email });
+
+  it("invites by a one-time token stored only as a hash, and audits it", async () => {
+    const { workspace, admin } = await createWorkspaceWith(t.db);
+    const { invitation, token } = await inviteMember(t.db, {
+      workspaceId: workspace.id,
+      actor: actorOf(admin),
+      email: "  New.Person@Example.com ",
+      role: "viewer",
+    });
+    expect(invitation.email).toBe("new.person@example.com");
+    expect(invitation.tokenHash).not.toContain(token);
+    const stored = await t.db.invitation.findUniqueOrThrow({ where: { id: invitation.id } });
+    expect(JSON.stringify(stored)).not.toContain(token);
+    expect((await findOpenInvitation(t.db, token))?.id).toBe(invitation.id);
+    expect(await findOpenInvitation(t.db, `${token}x`)).toBeNull();
+
+    const { entries } = await listAudit(t.db, { workspaceId: workspace.id, action: "member.invited", limit: 10 });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.actorLabel).toBe(admin.email);
+    expect(entries[0]?.diff).toEqual({ email: { to: "new.person@example.com" }, role: { to: "viewer" } });
+  });
+
+  it("a new invitation for the same address replaces the old one; revoked and expired links stop working", async () => {
+    const { workspace, admin } = await createWorkspaceWith(t.db);
+    const first = await inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: "a@x.io", role: "viewer" });
+    const second = await inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: "a@x.io", role: "marketer" });
+    expect(await findOpenInvitation(t.db, first.token)).toBeNull();
+    expect((await findOpenInvitation(t.db, second.token))?.role).toBe("marketer");
+    await revokeInvitation(t.db, { workspaceId: workspace.id, actor: actorOf(admin), invitationId: second.invitation.id });
+    expect(await findOpenInvitation(t.db, second.token)).toBeNull();
+
+    const third = await inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: "b@x.io", role: "viewer" });
+    const in8Days = new Date(Date.now() + 8 * 86_400_000);
+    expect(await findOpenInvitation(t.db, third.token, in8Days)).toBeNull();
+  });
+
+  it("refuses to invite an existing member", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["viewer"]);
+    await expect(
+      inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: members[0]!.user.email, role: "admin" }),
+    ).rejects.toThrow(/already a member/);
+  });
+
+  it("never leaves a workspace without an admin", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["marketer"]);
+    const marketer = members[0]!.user;
+    await expect(changeRole(t.db, { workspaceId: workspace.id, actor: actorOf(marketer), userId: admin.id, role: "viewer" })).rejects.toThrow(
+      /at least one admin/,
+    );
+    await changeRole(t.db, { workspaceId: workspace.id, actor: actorOf(admin), userId: marketer.id, role: "admin" });
+    await changeRole(t.db, { workspaceId: workspace.id, actor: actorOf(marketer), userId: admin.id, role: "viewer" });
+    const roles = await t.db.membership.findMany({ where: { workspaceId: workspace.id }, orderBy: { createdAt: "asc" } });
+    expect(roles.map((m) => m.role)).toEqual(["viewer", "admin"]);
+    const { entries } = await listAudit(t.db, { workspaceId: workspace.id, action: "member.role_changed", limit: 10 });
+    expect(entries.map((e) => (e.diff as { role: unknown }).role)).toEqual([
+      { from: "admin", to: "viewer" },
+      { from: "marketer", to: "admin" },
+    ]);
+  });
+
+  it("removes members but not yourself", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["viewer"]);
+    await expect(removeMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), userId: admin.id })).rejects.toThrow(/yourself/);
+    await removeMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), userId: members[0]!.user.id });
+    expect(await t.db.membership.count({ where: { workspaceId: workspace.id } })).toBe(1);
+  });
+
+  it("audits workspace changes with a before/after diff, and nothing when nothing changed", async () => {
+    const { workspace, admin } = await createWorkspaceWith(t.db);
+    await updateWorkspace(t.db, { workspaceId: workspace.id, actor: actorOf(admin), name: "Renamed", defaultTimezone: "Europe/Berlin" });
+    await updateWorkspace(t.db, { workspaceId: workspace.id, actor: actorOf(admin), name: "Renamed", defaultTimezone: "Europe/Berlin" });
+    const { entries } = await listAudit(t.db, { workspaceId: workspace.id, action: "workspace.updated", limit: 10 });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.diff).toEqual({
+      defaultTimezone: { from: "UTC", to: "Europe/Berlin" },
+      name: { from: workspace.name, to: "Renamed" },
+    });
+  });
+});
