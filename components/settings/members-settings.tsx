@@ -125,7 +125,7 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
         ) : (
           <ul className="divide-y divide-slate-100">
             {invitations.data?.map((invitation) => (
-              <li key={invitation.id} className="flex items-center gap-4 px-5 py-3 text-sm">
+              <li key={invitation.id} data-testid="pending-invitation" className="flex items-center gap-4 px-5 py-3 text-sm">
                 <div className="min-w-0 flex-1">
                   <p className="truncate font-medium text-slate-900">{invitation.email}</p>
                   <p className="text-slate-500">

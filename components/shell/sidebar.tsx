@@ -9,7 +9,8 @@ import { MAIN_NAV, isActive } from "./nav";
 export function Sidebar({ workspaceName }: { workspaceName: string }) {
   const pathname = usePathname();
   return (
-    <aside className="sticky top-0 flex h-screen w-60 shrink-0 flex-col border-r border-slate-200 bg-white">
+    <aside className="w-60 shrink-0 border-r border-slate-200 bg-white">
+      <div className="sticky top-0 flex h-screen flex-col">
       <div className="flex h-14 items-center border-b border-slate-100 px-4">
         <Logo />
       </div>
@@ -39,6 +40,7 @@ export function Sidebar({ workspaceName }: { workspaceName: string }) {
         })}
       </nav>
       <p className="px-4 py-3 text-[11px] text-slate-400">Junction 0.1</p>
+      </div>
     </aside>
   );
 }

@@ -1,0 +1,216 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { ADMIN, VIEWER, signIn, snap } from "./helpers";
+
+/**
+ * One instance, from empty: the first sign-up becomes admin, invites a viewer, the viewer
+ * joins and is refused admin pages and procedures on the server, people sign out, wrong
+ * passwords and bad input get clear answers. Steps build on each other, so they run in order.
+ */
+test.describe.configure({ mode: "serial" });
+
+let adminPage: Page;
+let inviteLink: string;
+
+async function newPage(browser: Browser) {
+  const context = await browser.newContext();
+  return context.newPage();
+}
+
+test("an empty instance sends people to set-up; the first sign-up becomes admin of a new workspace", async ({ browser }) => {
+  adminPage = await newPage(browser);
+  const page = adminPage;
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByRole("heading", { name: "Set up Junction" })).toBeVisible();
+  await snap(page, "setup");
+
+  // Client-side validation first: nothing is sent with a short password.
+  await page.getByLabel("Workspace name").fill(ADMIN.workspace);
+  await page.getByLabel("Your name").fill(ADMIN.name);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByText("Use at least 10 characters")).toBeVisible();
+
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.waitForURL("/");
+  await expect(page.getByRole("heading", { name: /Ada$/ })).toBeVisible();
+  await expect(page.getByTestId("workspace-name")).toHaveText(ADMIN.workspace);
+  await expect(page.getByText("Recent activity")).toBeVisible();
+  await expect(page.getByText("Workspace created")).toBeVisible();
+  await page.getByRole("button", { name: ADMIN.name }).click();
+  await expect(page.getByRole("menu").getByText("Admin", { exact: true })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await snap(page, "dashboard");
+});
+
+test("once someone exists, set-up is closed and sign-up without an invitation is refused", async ({ browser, request }) => {
+  const page = await newPage(browser);
+  await page.goto("/setup");
+  await expect(page).toHaveURL(/\/login$/);
+  const res = await request.post("/api/auth/sign-up/email", {
+    data: { name: "Mallory", email: "mallory@evil.test", password: "mallory-password" },
+  });
+  expect(res.status()).toBe(403);
+  expect(await res.text()).toContain("invitation only");
+});
+
+test("a wrong password shows a clear message", async ({ browser }) => {
+  const page = await newPage(browser);
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("form").getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(page).toHaveURL(/\/login$/);
+  await snap(page, "login-wrong-password");
+});
+
+test("an admin invites a viewer with a link", async () => {
+  const page = adminPage;
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Members" }).click();
+  await expect(page).toHaveURL(/\/settings\/members$/);
+
+  await page.getByLabel("Email address").fill("not an email");
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  await expect(page.getByText("Enter a valid email address")).toBeVisible();
+
+  await page.getByLabel("Email address").fill(VIEWER.email);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const link = page.getByTestId("invite-link");
+  await expect(link).toHaveValue(/\/invite\/[\w-]{20,}$/);
+  inviteLink = await link.inputValue();
+  await expect(page.getByTestId("pending-invitation").filter({ hasText: VIEWER.email })).toContainText("Viewer");
+  await snap(page, "settings-members");
+});
+
+test("the viewer joins through the link and lands on the dashboard", async ({ browser }) => {
+  const page = await newPage(browser);
+  await page.goto(inviteLink);
+  await expect(page.getByRole("heading", { name: `Join ${ADMIN.workspace}` })).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue(VIEWER.email);
+  await page.getByLabel("Your name").fill(VIEWER.name);
+  await page.getByLabel("Password").fill(VIEWER.password);
+  await page.getByRole("button", { name: "Join workspace" }).click();
+  await page.waitForURL("/");
+  await expect(page.getByTestId("workspace-name")).toHaveText(ADMIN.workspace);
+  await page.context().close();
+
+  // The link is single-use.
+  const again = await newPage(browser);
+  await again.goto(inviteLink);
+  await expect(again.getByRole("heading", { name: "This invitation can’t be used" })).toBeVisible();
+});
+
+test("the viewer is refused admin pages and admin procedures by the server", async ({ browser }) => {
+  const page = await newPage(browser);
+  await signIn(page, VIEWER);
+
+  await page.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("link", { name: "General" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Members" })).toHaveCount(0);
+  await expect(page.getByText("Only admins can change workspace settings.")).toBeVisible();
+
+  for (const path of ["/settings/members", "/settings/audit"]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(403);
+    await expect(page.getByRole("heading", { name: "You don’t have access to this page" })).toBeVisible();
+  }
+  await snap(page, "viewer-forbidden");
+
+  // Straight at the API with the viewer's session cookie: FORBIDDEN, not just hidden links.
+  const query = await page.request.get("/api/trpc/members.invitations");
+  expect(query.status()).toBe(403);
+  expect((await query.json()).error.json.data.code).toBe("FORBIDDEN");
+  const mutation = await page.request.post("/api/trpc/members.invite", {
+    data: { json: { email: "sneaky@acme.test", role: "admin" } },
+  });
+  expect(mutation.status()).toBe(403);
+  const audit = await page.request.get("/api/trpc/audit.list?input=" + encodeURIComponent(JSON.stringify({ json: {} })));
+  expect(audit.status()).toBe(403);
+  // Reading is allowed.
+  const current = await page.request.get("/api/trpc/workspace.current");
+  expect(current.status()).toBe(200);
+});
+
+test("sign-out ends the session", async ({ browser }) => {
+  const page = await newPage(browser);
+  await signIn(page, VIEWER);
+  await page.getByRole("button", { name: VIEWER.name }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login$/);
+  await page.goto("/settings");
+  await expect(page).toHaveURL(/\/login$/);
+  expect((await page.request.get("/api/trpc/workspace.current")).status()).toBe(401);
+});
+
+test("malformed tRPC input gets a 400 naming the field; forms from other sites are refused", async () => {
+  const page = adminPage;
+  const bad = await page.request.post("/api/trpc/workspace.update", {
+    data: { json: { name: "", defaultTimezone: "Mars/Olympus" } },
+  });
+  expect(bad.status()).toBe(400);
+  const body = await bad.json();
+  expect(body.error.json.data.fieldErrors).toEqual({
+    name: ["Give the workspace a name"],
+    defaultTimezone: ["Not a known time zone"],
+  });
+  // Nothing half-written: the name is unchanged.
+  const current = await (await page.request.get("/api/trpc/workspace.current")).json();
+  expect(current.result.data.json.name).toBe(ADMIN.workspace);
+
+  const form = await page.request.post("/api/trpc/members.invite", {
+    headers: { "content-type": "text/plain" },
+    data: JSON.stringify({ json: { email: "x@y.z", role: "admin" } }),
+  });
+  expect(form.status()).toBe(415);
+});
+
+test("an admin edits workspace settings and sees the change in the audit log", async () => {
+  const page = adminPage;
+  await page.goto("/settings");
+  await page.getByLabel("Default time zone").selectOption("Europe/Berlin");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByText("Workspace settings saved")).toBeVisible();
+  await snap(page, "settings-general");
+
+  await page.getByRole("link", { name: "Audit log" }).click();
+  const table = page.getByTestId("audit-table");
+  for (const action of ["Workspace created", "Member invited", "Member joined", "Workspace updated"]) {
+    await expect(table.getByText(action, { exact: true })).toBeVisible();
+  }
+  await table.getByRole("row").filter({ hasText: "Workspace updated" }).getByRole("button", { name: "Show changes" }).click();
+  await expect(table.getByText("Europe/Berlin")).toBeVisible();
+  await snap(page, "settings-audit");
+
+  await page.getByLabel("Action").selectOption("member.joined");
+  await expect(table.getByRole("row")).toHaveCount(2); // header + one entry
+  await expect(table).toContainText(VIEWER.email);
+});
+
+test("repeated failed sign-ins are rate-limited", async ({ request }) => {
+  let last = 0;
+  for (let i = 0; i < 25 && last !== 429; i++) {
+    const res = await request.post("/api/auth/sign-in/email", {
+      headers: { "x-forwarded-for": "203.0.113.9" },
+      data: { email: ADMIN.email, password: `wrong-${i}` },
+    });
+    last = res.status();
+  }
+  expect(last).toBe(429);
+  // The limit is per client address: someone else can still sign in.
+  const other = await request.post("/api/auth/sign-in/email", {
+    headers: { "x-forwarded-for": "198.51.100.7" },
+    data: { email: ADMIN.email, password: ADMIN.password },
+  });
+  expect(other.status()).toBe(200);
+});
+
+test("health reports the database", async ({ request }) => {
+  const res = await request.get("/api/v1/health");
+  expect(res.status()).toBe(200);
+  expect(await res.json()).toMatchObject({ status: "ok", database: { status: "up" } });
+});

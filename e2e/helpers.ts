@@ -1,0 +1,23 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+
+export const SCREENSHOTS = path.join(import.meta.dirname, ".artifacts", "screenshots");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+/** Full-page screenshot for people to look at (e2e/.artifacts/screenshots). */
+export async function snap(page: Page, name: string) {
+  await page.waitForLoadState("networkidle");
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+export const ADMIN = { name: "Ada Admin", email: "ada@acme.test", password: "correct-horse-battery", workspace: "Acme Fitness" };
+export const VIEWER = { name: "Victor Viewer", email: "victor@acme.test", password: "viewer-password-123" };
+
+export async function signIn(page: Page, who: { email: string; password: string }) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("/");
+}
