@@ -9,7 +9,7 @@
  * everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -53,6 +53,29 @@ async function shutdown(code: number) {
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => void shutdown(0));
 }
+
+// npm does not forward SIGTERM to its script (and runs it under `sh -c`): when npm goes
+// away we would be left running. Watch our parent and grandparent; stop when one is gone.
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) || null;
+  } catch {
+    return null; // no /proc (macOS): watch the parent only
+  }
+}
+const ancestors = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => !!pid && pid > 1);
+setInterval(() => {
+  const gone = ancestors.some((pid) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (gone || process.ppid !== ancestors[0]) void shutdown(0);
+}, 500).unref();
 
 async function demoSecret(): Promise<string> {
   const file = path.join(dataDir, "auth-secret");

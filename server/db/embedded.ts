@@ -46,6 +46,29 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A Postgres left running by a previous start that was killed hard (SIGKILL, crash) still
+ * holds the data directory. Stop it cleanly so this start can take over.
+ */
+async function stopStalePostmaster(dataDir: string, log: (line: string) => void) {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  log(`stopping a Postgres left running by an earlier start (pid ${pid})`);
+  process.kill(pid, "SIGINT"); // fast shutdown
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   preferredPort?: number;
@@ -58,6 +81,7 @@ export async function startEmbeddedPostgres(options: {
   // When we run as root, Postgres runs as a separate user that must be able to reach the data dir.
   await chmod(parent, 0o755).catch(() => {});
   const password = await readOrCreatePassword(path.join(parent, "postgres-password"));
+  await stopStalePostmaster(dataDir, log);
   const port = await freePort(options.preferredPort);
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const pg = new EmbeddedPostgres({
