@@ -34,7 +34,8 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 720 } } }],
   webServer: {
-    command: `node_modules/.bin/next start --port ${port}`,
+    // The real start command with DATABASE_URL set: migrates, never seeds, `next start`.
+    command: "node --import tsx scripts/run.ts start",
     url: `${baseURL}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 120_000,
@@ -42,6 +43,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       DATABASE_URL: databaseUrl,
+      PORT: String(port),
       APP_URL: baseURL,
       BETTER_AUTH_SECRET: process.env.E2E_AUTH_SECRET ?? "e2e-secret-e2e-secret-e2e-secret-0000",
       SIGN_IN_RATE_LIMIT: "20",

@@ -24,7 +24,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "integration",
-          include: ["server/**/*.int.test.ts", "prisma/**/*.int.test.ts", "app/**/*.int.test.ts"],
+          include: ["server/**/*.int.test.ts", "prisma/**/*.int.test.ts", "app/**/*.int.test.ts", "scripts/**/*.int.test.ts"],
           environment: "node",
           globalSetup: ["./server/test/global-setup.ts"],
           testTimeout: 30_000,

@@ -37,6 +37,8 @@ test("an empty instance sends people to set-up; the first sign-up becomes admin 
   await page.waitForURL("/");
   await expect(page.getByRole("heading", { name: /Ada$/ })).toBeVisible();
   await expect(page.getByTestId("workspace-name")).toHaveText(ADMIN.workspace);
+  const session = (await page.context().cookies()).find((c) => c.name.endsWith("session_token"));
+  expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax" });
   await expect(page.getByText("Recent activity")).toBeVisible();
   await expect(page.getByText("Workspace created")).toBeVisible();
   await page.getByRole("button", { name: ADMIN.name }).click();

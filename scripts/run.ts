@@ -7,6 +7,7 @@
  *
  * Then runs Next.js (dev server, or the production server after a build) and stops
  * everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
+ * `prepare` does the database part only and stops (used by tests and deploy scripts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -18,9 +19,10 @@ import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../
 import { migrate } from "../server/db/migrate";
 import { seedDemo } from "../prisma/seed";
 
-const mode = process.argv[2] === "start" ? "start" : "dev";
+const MODES = ["dev", "start", "prepare"] as const;
+const mode = MODES.find((m) => m === process.argv[2]) ?? "dev";
 const root = path.resolve(import.meta.dirname, "..");
-const dataDir = path.join(root, ".data");
+const dataDir = path.resolve(root, process.env.JUNCTION_DATA_DIR ?? ".data");
 const log = (line: string) => console.log(`[junction] ${line}`);
 
 let embedded: RunningPostgres | null = null;
@@ -119,6 +121,8 @@ async function main() {
     await seedDemo(db, log);
     await db.$disconnect();
   }
+
+  if (mode === "prepare") return shutdown(0);
 
   const next = path.join(root, "node_modules", ".bin", "next");
   if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
