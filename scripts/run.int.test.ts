@@ -13,7 +13,8 @@ const root = path.resolve(import.meta.dirname, "..");
 
 /** The database half of `npm run dev` / `npm start` (`scripts/run.ts prepare`). */
 async function prepare(env: Record<string, string>) {
-  const { DATABASE_URL: _omit, ...base } = process.env;
+  const base = { ...process.env };
+  delete base.DATABASE_URL;
   const result = await exec(process.execPath, ["--import", "tsx", "scripts/run.ts", "prepare"], {
     cwd: root,
     env: { ...base, ...env },
