@@ -193,6 +193,32 @@ test("an admin edits workspace settings and sees the change in the audit log", a
   await expect(table).toContainText(VIEWER.email);
 });
 
+test("an admin changes a role and removes a member after confirming", async ({ browser }) => {
+  const page = adminPage;
+  await page.goto("/settings/members");
+  const row = page.getByTestId(`member-${VIEWER.email}`);
+  await row.getByLabel(`Role of ${VIEWER.email}`).selectOption("marketer");
+  await expect(page.getByText("Role updated")).toBeVisible();
+
+  await row.getByRole("button", { name: `Remove ${VIEWER.email}` }).click();
+  const dialog = page.getByRole("dialog", { name: "Remove member?" });
+  await expect(dialog).toBeVisible();
+  await snap(page, "settings-members-remove");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row).toBeVisible();
+
+  await row.getByRole("button", { name: `Remove ${VIEWER.email}` }).click();
+  await dialog.getByRole("button", { name: "Remove" }).click();
+  await expect(row).toHaveCount(0);
+
+  // The removed person is still signed in somewhere, but has access to nothing.
+  const removed = await newPage(browser);
+  await signIn(removed, VIEWER);
+  await expect(removed.getByRole("heading", { name: "No workspace access" })).toBeVisible();
+  expect((await removed.request.get("/api/trpc/workspace.current")).status()).toBe(403);
+});
+
 test("repeated failed sign-ins are rate-limited", async ({ request }) => {
   let last = 0;
   for (let i = 0; i < 25 && last !== 429; i++) {

@@ -10,6 +10,7 @@ import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Field, Input, Select } from "../ui/field";
 
 const ROLE_OPTIONS = [...ROLES].reverse();
@@ -18,6 +19,7 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const members = useQuery(trpc.members.list.queryOptions());
+  const [removing, setRemoving] = useState<{ userId: string; email: string } | null>(null);
   const invitations = useQuery(trpc.members.invitations.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.members.pathKey() });
 
@@ -34,6 +36,7 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
     trpc.members.remove.mutationOptions({
       onSuccess: async () => {
         toast.success("Member removed");
+        setRemoving(null);
         await refresh();
       },
       onError: (error) => toast.error(errorMessage(error)),
@@ -51,6 +54,16 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
 
   return (
     <div className="space-y-6">
+      <ConfirmDialog
+        open={removing !== null}
+        title="Remove member?"
+        confirmLabel="Remove"
+        pending={remove.isPending}
+        onCancel={() => setRemoving(null)}
+        onConfirm={() => removing && remove.mutate({ userId: removing.userId })}
+      >
+        {removing?.email} loses access to this workspace right away. You can invite them again later.
+      </ConfirmDialog>
       <InviteCard onInvited={refresh} />
       <Card>
         <CardHeader title="Members" description="Everyone with access to this workspace." />
@@ -101,9 +114,7 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
                           variant="ghost"
                           size="sm"
                           aria-label={`Remove ${member.email}`}
-                          onClick={() => {
-                            if (window.confirm(`Remove ${member.email} from the workspace?`)) remove.mutate({ userId: member.userId });
-                          }}
+                          onClick={() => setRemoving({ userId: member.userId, email: member.email })}
                         >
                           <UserMinus className="size-4" aria-hidden="true" /> Remove
                         </Button>
