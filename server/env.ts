@@ -17,6 +17,8 @@ const ZEnv = z.object({
     .default("0")
     .transform((v) => v === "1"),
   SIGN_IN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  /** Messages per second per write key (token bucket, burst of one second). */
+  INGEST_RATE_LIMIT: z.coerce.number().int().positive().default(20_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 

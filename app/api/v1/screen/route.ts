@@ -1,0 +1,3 @@
+import { handleIngest } from "@/server/ingest/http";
+
+export const POST = (req: Request) => handleIngest(req, "screen");
