@@ -1,6 +1,7 @@
 import "server-only";
 import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
+import { keysRouter } from "./routers/keys";
 import { membersRouter } from "./routers/members";
 import { workspaceRouter } from "./routers/workspace";
 
@@ -8,6 +9,7 @@ export const appRouter = router({
   workspace: workspaceRouter,
   members: membersRouter,
   audit: auditRouter,
+  keys: keysRouter,
 });
 
 export type AppRouter = typeof appRouter;

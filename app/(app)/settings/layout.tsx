@@ -12,13 +12,14 @@ export default async function SettingsLayout({ children }: { children: ReactNode
     ...(isAdmin
       ? [
           { href: "/settings/members", label: "Members" },
+          { href: "/settings/api-keys", label: "API keys" },
           { href: "/settings/audit", label: "Audit log" },
         ]
       : []),
   ];
   return (
     <>
-      <PageHeader title="Settings" description="Workspace settings, members and the audit log." />
+      <PageHeader title="Settings" description="Workspace settings, members, API keys and the audit log." />
       <SettingsTabs tabs={tabs} />
       {children}
     </>

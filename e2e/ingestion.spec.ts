@@ -1,0 +1,91 @@
+import { Analytics } from "@segment/analytics-node";
+import { expect, test, type Page } from "@playwright/test";
+import { ADMIN, signIn, snap } from "./helpers";
+
+/**
+ * Events in through the real @segment/analytics-node client, profiles out through the read
+ * API, with keys an admin created in Settings → API keys.
+ */
+test.describe.configure({ mode: "serial" });
+
+let page: Page;
+let writeKey: string;
+let secretKey: string;
+
+async function createKey(name: string, kind: "write" | "secret") {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Type").selectOption(kind);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const field = page.getByTestId("new-key");
+  await expect(field).toHaveValue(kind === "write" ? /^jw_/ : /^js_/);
+  return field.inputValue();
+}
+
+test("an admin creates a write key and a secret key, each shown once", async ({ browser }) => {
+  page = await (await browser.newContext()).newPage();
+  await signIn(page, ADMIN);
+  await page.goto("/settings/api-keys");
+  writeKey = await createKey("Website", "write");
+  // A ready-to-paste snippet for the Segment client, with this key.
+  await expect(page.locator("pre")).toContainText(`writeKey: "${writeKey}"`);
+  await expect(page.locator("pre")).toContainText('path: "/api/v1/batch"');
+  await snap(page, "settings-api-keys");
+  secretKey = await createKey("Backend", "secret");
+  const table = page.getByTestId("keys-table");
+  await expect(table.getByRole("row")).toHaveCount(3);
+  // Only a prefix is listed, never the key.
+  await expect(table).not.toContainText(writeKey);
+});
+
+test("@segment/analytics-node sends identify, track, page and alias; the profile API returns them", async ({ baseURL, request }) => {
+  const errors: unknown[] = [];
+  const analytics = new Analytics({ writeKey, host: baseURL!, path: "/api/v1/batch", flushAt: 20, flushInterval: 200, maxRetries: 1 });
+  analytics.on("error", (error) => errors.push(error));
+  analytics.page({ anonymousId: "anon-e2e", name: "Pricing", properties: { path: "/pricing" } });
+  analytics.track({ anonymousId: "anon-e2e", event: "tariff_calculator_opened", properties: { plan: "pro" } });
+  analytics.identify({ userId: "e2e-user", anonymousId: "anon-e2e", traits: { email: "e2e@example.com", goal: "run_faster", plan: "pro" } });
+  analytics.track({ userId: "e2e-user", event: "purchase", properties: { amount: 249, product: "Pulse 3" } });
+  analytics.alias({ userId: "e2e-user", previousId: "legacy-42" });
+  await analytics.closeAndFlush({ timeout: 10_000 });
+  expect(errors).toEqual([]);
+
+  const auth = { authorization: `Bearer ${secretKey}` };
+  const profileRes = await request.get("/api/v1/profiles/e2e-user", { headers: auth });
+  expect(profileRes.status()).toBe(200);
+  const profile = await profileRes.json();
+  expect(profile).toMatchObject({ userId: "e2e-user", email: "e2e@example.com", traits: { goal: "run_faster", plan: "pro" } });
+  expect(profile.identities).toEqual(
+    expect.arrayContaining([
+      { kind: "user_id", value: "e2e-user" },
+      { kind: "anonymous_id", value: "anon-e2e" },
+      { kind: "anonymous_id", value: "legacy-42" },
+    ]),
+  );
+  // The anonymous id resolves to the same person.
+  expect((await (await request.get("/api/v1/profiles/anon-e2e", { headers: auth })).json()).id).toBe(profile.id);
+
+  const first = await (await request.get("/api/v1/profiles/e2e-user/events?limit=3", { headers: auth })).json();
+  expect(first.events).toHaveLength(3);
+  const rest = await (await request.get(`/api/v1/profiles/e2e-user/events?limit=3&before=${first.next}`, { headers: auth })).json();
+  const all = [...first.events, ...rest.events];
+  expect(all.map((e: { type: string; name: string | null }) => e.name ?? e.type).sort()).toEqual(
+    ["Pricing", "alias", "identify", "purchase", "tariff_calculator_opened"].sort(),
+  );
+  expect(rest.next).toBeNull();
+  expect(all.find((e: { name: string }) => e.name === "purchase").properties).toEqual({ amount: 249, product: "Pulse 3" });
+
+  expect((await request.get("/api/v1/profiles/nobody", { headers: auth })).status()).toBe(404);
+  expect((await request.get("/api/v1/profiles/e2e-user", { headers: { authorization: `Bearer ${writeKey}` } })).status()).toBe(401);
+});
+
+test("a revoked write key is refused", async ({ request }) => {
+  await page.goto("/settings/api-keys");
+  await page.getByRole("button", { name: "Revoke Website" }).click();
+  await page.getByRole("dialog", { name: "Revoke this key?" }).getByRole("button", { name: "Revoke key" }).click();
+  await expect(page.getByText("Key revoked")).toBeVisible();
+  const res = await request.post("/api/v1/track", {
+    headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` },
+    data: { userId: "e2e-user", event: "after_revoke" },
+  });
+  expect(res.status()).toBe(401);
+});
