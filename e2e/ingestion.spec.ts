@@ -78,6 +78,37 @@ test("@segment/analytics-node sends identify, track, page and alias; the profile
   expect((await request.get("/api/v1/profiles/e2e-user", { headers: { authorization: `Bearer ${writeKey}` } })).status()).toBe(401);
 });
 
+test("search a profile, open it, filter its timeline", async () => {
+  await page.goto("/profiles");
+  await page.getByLabel("Search profiles").fill("e2e@exam");
+  const table = page.getByTestId("profiles-table");
+  await expect(table.getByRole("link")).toHaveCount(1);
+  await snap(page, "profiles-search");
+  await table.getByRole("link", { name: "e2e-user" }).click();
+
+  await expect(page.getByRole("heading", { name: "e2e-user" })).toBeVisible();
+  await expect(page.getByTestId("traits")).toContainText("run_faster");
+  await expect(page.getByTestId("identities").getByRole("listitem")).toHaveCount(3);
+  const timeline = page.getByTestId("timeline");
+  await expect(timeline.getByRole("listitem")).toHaveCount(5);
+
+  await page.getByLabel("Event").selectOption("purchase");
+  await expect(timeline.getByRole("listitem")).toHaveCount(1);
+  await timeline.getByRole("button", { name: /purchase/ }).click();
+  await expect(timeline).toContainText("Pulse 3");
+  await expect(timeline).toContainText("249");
+  await snap(page, "profile");
+
+  // Search by a trait value and by an anonymous id find the same person.
+  await page.goto("/profiles");
+  await page.getByLabel("Search profiles").fill("run_faster");
+  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e-user" })).toBeVisible();
+  await page.getByLabel("Search profiles").fill("anon-e2e");
+  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e-user" })).toBeVisible();
+  await page.getByLabel("Search profiles").fill("no-such-person-anywhere");
+  await expect(page.getByText("No profiles match")).toBeVisible();
+});
+
 test("a revoked write key is refused", async ({ request }) => {
   await page.goto("/settings/api-keys");
   await page.getByRole("button", { name: "Revoke Website" }).click();

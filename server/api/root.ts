@@ -2,6 +2,7 @@ import "server-only";
 import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
 import { keysRouter } from "./routers/keys";
+import { profilesRouter } from "./routers/profiles";
 import { membersRouter } from "./routers/members";
 import { workspaceRouter } from "./routers/workspace";
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   members: membersRouter,
   audit: auditRouter,
   keys: keysRouter,
+  profiles: profilesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -67,3 +67,59 @@ export async function listProfileEvents(
   const last = page.at(-1);
   return { events: page, nextCursor: rows.length > input.limit && last ? encodeEventCursor(last) : null };
 }
+
+export function encodeProfileCursor(p: { lastSeenAt: Date; id: string }): string {
+  return Buffer.from(`${p.lastSeenAt.toISOString()}|${p.id}`).toString("base64url");
+}
+
+export function decodeProfileCursor(raw: string): { lastSeenAt: Date; id: string } | null {
+  const [iso, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
+  const lastSeenAt = new Date(iso ?? "");
+  if (!id || Number.isNaN(lastSeenAt.getTime())) return null;
+  return { lastSeenAt, id };
+}
+
+/**
+ * Profiles, most recently seen first, keyset-paginated. `search` matches a user id or
+ * anonymous id (prefix), an email (substring) or any trait value (substring).
+ */
+export async function searchProfiles(
+  db: DbTx,
+  input: { workspaceId: string; search?: string; cursor?: string | null; limit: number },
+) {
+  const after = input.cursor ? decodeProfileCursor(input.cursor) : null;
+  const term = input.search?.trim();
+  const escaped = term?.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db.profile.findMany({
+    where: {
+      workspaceId: input.workspaceId,
+      ...(escaped
+        ? {
+            OR: [
+              { identities: { some: { value: { startsWith: term } } } },
+              { email: { contains: term, mode: "insensitive" } },
+              { id: { in: await traitMatches(db, input.workspaceId, escaped) } },
+            ],
+          }
+        : {}),
+      ...(after
+        ? { OR: [{ lastSeenAt: { lt: after.lastSeenAt } }, { lastSeenAt: after.lastSeenAt, id: { lt: after.id } }] }
+        : {}),
+    },
+    orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }],
+    take: input.limit + 1,
+    select: { id: true, userId: true, email: true, country: true, traits: true, lastSeenAt: true, firstSeenAt: true },
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return { profiles: page, nextCursor: rows.length > input.limit && last ? encodeProfileCursor(last) : null };
+}
+
+async function traitMatches(db: DbTx, workspaceId: string, escapedTerm: string): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT p.id FROM profiles p
+     WHERE p.workspace_id = ${workspaceId}
+       AND EXISTS (SELECT 1 FROM jsonb_each_text(p.traits) t WHERE t.value ILIKE ${`%${escapedTerm}%`})
+     LIMIT 500`;
+  return rows.map((r) => r.id);
+}

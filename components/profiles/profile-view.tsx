@@ -1,0 +1,216 @@
+"use client";
+
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { ArrowLeft, ChevronRight, History } from "lucide-react";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+import { formatDateTime, relativeTime } from "@/lib/format";
+import { useTRPC } from "../trpc/client";
+import { Badge } from "../ui/badge";
+import { Button } from "../ui/button";
+import { Card, CardBody, CardHeader } from "../ui/card";
+import { cn } from "../ui/cn";
+import { EmptyState } from "../ui/empty-state";
+import { Field, Select } from "../ui/field";
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+const TYPE_TONE = { track: "brand", identify: "green", page: "slate", screen: "slate", group: "amber", alias: "amber" } as const;
+
+export function ProfileView({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const profile = useQuery(trpc.profiles.get.queryOptions({ id }));
+
+  if (profile.isError) {
+    return (
+      <EmptyState icon={History} title="Profile not found" description={profile.error.message}>
+        <Link href="/profiles" className="text-sm font-medium text-brand-600 hover:text-brand-700">Back to profiles →</Link>
+      </EmptyState>
+    );
+  }
+  const p = profile.data;
+  const traits = Object.entries((p?.traits ?? {}) as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+
+  return (
+    <>
+      <Link href="/profiles" className="mb-4 inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-800">
+        <ArrowLeft className="size-4" aria-hidden="true" /> Profiles
+      </Link>
+      <div className="mb-6">
+        <h1 className="text-2xl font-semibold tracking-tight text-slate-900">
+          {p ? p.userId ?? "Anonymous visitor" : <span className="inline-block h-7 w-64 animate-pulse rounded bg-slate-100" />}
+        </h1>
+        {p && (
+          <p className="mt-1 text-sm text-slate-500">
+            {p.email ?? "No email"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {p.eventCount} events
+          </p>
+        )}
+      </div>
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6">
+          <Card>
+            <CardHeader title="Overview" />
+            <CardBody>
+              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                {(
+                  [
+                    ["Email", p?.email],
+                    ["Phone", p?.phone],
+                    ["Country", p?.country],
+                    ["Time zone", p?.timezone],
+                    ["Locale", p?.locale],
+                    ["First seen", p && formatDateTime(p.firstSeenAt)],
+                    ["Last seen", p && formatDateTime(p.lastSeenAt)],
+                    ["Bucket", p?.bucket],
+                  ] as const
+                ).map(([label, value]) => (
+                  <div key={label} className="contents">
+                    <dt className="text-slate-500">{label}</dt>
+                    <dd className="truncate text-slate-900">{show(value)}</dd>
+                  </div>
+                ))}
+              </dl>
+            </CardBody>
+          </Card>
+          <Card>
+            <CardHeader title="Traits" description={p ? `${traits.length} traits` : undefined} />
+            <CardBody>
+              {traits.length === 0 ? (
+                <p className="text-sm text-slate-500">No traits yet. identify calls set them.</p>
+              ) : (
+                <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm" data-testid="traits">
+                  {traits.map(([key, value]) => (
+                    <div key={key} className="contents">
+                      <dt className="font-mono text-xs leading-5 text-slate-500">{key}</dt>
+                      <dd className="truncate text-slate-900" title={show(value)}>{show(value)}</dd>
+                    </div>
+                  ))}
+                </dl>
+              )}
+            </CardBody>
+          </Card>
+          <Card>
+            <CardHeader title="Identities" description="Every id this person is known by." />
+            <ul className="divide-y divide-slate-100 text-sm" data-testid="identities">
+              {p?.identities.map((identity) => (
+                <li key={`${identity.kind}:${identity.value}`} className="flex items-center justify-between gap-3 px-5 py-2.5">
+                  <span className="truncate font-mono text-xs text-slate-800">{identity.value}</span>
+                  <Badge tone={identity.kind === "user_id" ? "brand" : "slate"}>{identity.kind === "user_id" ? "user id" : "anonymous id"}</Badge>
+                </li>
+              ))}
+            </ul>
+          </Card>
+        </div>
+        <div className="lg:col-span-2">
+          <Timeline profileId={id} />
+        </div>
+      </div>
+    </>
+  );
+}
+
+function Timeline({ profileId }: { profileId: string }) {
+  const trpc = useTRPC();
+  const [name, setName] = useState("");
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const names = useQuery(trpc.profiles.eventNames.queryOptions({ profileId }));
+  const events = useInfiniteQuery(
+    trpc.profiles.events.infiniteQueryOptions({ profileId, name: name || null, limit: 30 }, { getNextPageParam: (page) => page.nextCursor }),
+  );
+  const rows = events.data?.pages.flatMap((p) => p.events) ?? [];
+  const sentinel = useRef<HTMLDivElement>(null);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = events;
+
+  // Infinite scroll: load the next page when the end of the list comes into view.
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!node || !hasNextPage) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const toggle = (key: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+
+  return (
+    <Card>
+      <CardHeader
+        title="Timeline"
+        description="Newest first. Click an event to see its properties."
+        actions={
+          <Field label="Event" className="w-60">
+            {(props) => (
+              <Select {...props} value={name} onChange={(e) => setName(e.target.value)}>
+                <option value="">All events</option>
+                {names.data?.map((n) => (
+                  <option key={n.name} value={n.name}>{`${n.name} (${n.count})`}</option>
+                ))}
+              </Select>
+            )}
+          </Field>
+        }
+      />
+      <ol className="divide-y divide-slate-100" data-testid="timeline">
+        {events.isPending && <li className="px-5 py-4 text-sm text-slate-400">Loading events…</li>}
+        {events.isSuccess && rows.length === 0 && <li className="px-5 py-6 text-sm text-slate-500">No events{name ? ` named ${name}` : ""}.</li>}
+        {rows.map((event) => {
+          const expanded = open.has(event.id);
+          const properties = Object.entries((event.properties ?? {}) as Record<string, unknown>);
+          return (
+            <li key={event.id}>
+              <button
+                type="button"
+                aria-expanded={expanded}
+                onClick={() => toggle(event.id)}
+                className="flex w-full items-center gap-3 px-5 py-2.5 text-left hover:bg-slate-50"
+              >
+                <ChevronRight className={cn("size-4 shrink-0 text-slate-400 transition-transform", expanded && "rotate-90")} aria-hidden="true" />
+                <Badge tone={TYPE_TONE[event.type as keyof typeof TYPE_TONE] ?? "slate"} className="w-16 justify-center">{event.type}</Badge>
+                <span className="min-w-0 flex-1 truncate text-sm font-medium text-slate-900">{event.name ?? (event.type === "identify" ? "Traits updated" : event.type)}</span>
+                <time className="shrink-0 text-xs text-slate-500" dateTime={event.timestamp.toISOString()} title={formatDateTime(event.timestamp)}>
+                  {formatDateTime(event.timestamp)}
+                </time>
+              </button>
+              {expanded && (
+                <div className="px-12 pb-3">
+                  {properties.length === 0 ? (
+                    <p className="text-xs text-slate-500">No properties.</p>
+                  ) : (
+                    <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 rounded-md border border-slate-200 bg-slate-50 p-3 font-mono text-xs">
+                      {properties.map(([key, value]) => (
+                        <div key={key} className="contents">
+                          <dt className="text-slate-500">{key}</dt>
+                          <dd className="break-all text-slate-900">{show(value)}</dd>
+                        </div>
+                      ))}
+                    </dl>
+                  )}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      <div ref={sentinel} className="flex justify-center border-t border-slate-100 px-5 py-3">
+        {hasNextPage ? (
+          <Button variant="secondary" size="sm" loading={isFetchingNextPage} onClick={() => fetchNextPage()}>
+            Load older events
+          </Button>
+        ) : (
+          rows.length > 0 && <span className="text-xs text-slate-400">That is everything.</span>
+        )}
+      </div>
+    </Card>
+  );
+}

@@ -1,0 +1,52 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { router, viewerProcedure } from "../trpc";
+import { PROFILE_SELECT, decodeEventCursor, listProfileEvents, searchProfiles } from "../../profiles/service";
+
+export const profilesRouter = router({
+  list: viewerProcedure
+    .input(
+      z.object({
+        search: z.string().trim().max(200).optional(),
+        cursor: z.string().max(200).nullish(),
+        limit: z.number().int().min(1).max(100).default(25),
+      }),
+    )
+    .query(({ ctx, input }) => searchProfiles(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
+  get: viewerProcedure.input(z.object({ id: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
+    const profile = await ctx.db.profile.findFirst({ where: { id: input.id, workspaceId: ctx.workspaceId }, select: PROFILE_SELECT });
+    if (!profile) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist (it may have been merged or deleted)." });
+    const eventCount = await ctx.db.event.count({ where: { profileId: profile.id } });
+    return { ...profile, eventCount };
+  }),
+  events: viewerProcedure
+    .input(
+      z.object({
+        profileId: z.string().min(1).max(100),
+        name: z.string().max(200).nullish(),
+        cursor: z.string().max(200).nullish(),
+        limit: z.number().int().min(1).max(100).default(30),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const owned = await ctx.db.profile.count({ where: { id: input.profileId, workspaceId: ctx.workspaceId } });
+      if (!owned) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist." });
+      const page = await listProfileEvents(ctx.db, {
+        profileId: input.profileId,
+        limit: input.limit,
+        name: input.name,
+        before: input.cursor ? decodeEventCursor(input.cursor) : null,
+      });
+      return { events: page.events.map((e) => ({ ...e, id: e.id.toString() })), nextCursor: page.nextCursor };
+    }),
+  eventNames: viewerProcedure.input(z.object({ profileId: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
+    const rows = await ctx.db.event.groupBy({
+      by: ["name"],
+      where: { profileId: input.profileId, workspaceId: ctx.workspaceId, name: { not: null } },
+      _count: { _all: true },
+      orderBy: { _count: { name: "desc" } },
+      take: 100,
+    });
+    return rows.map((r) => ({ name: r.name!, count: r._count._all }));
+  }),
+});
