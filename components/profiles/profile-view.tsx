@@ -1,11 +1,14 @@
 "use client";
 
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { ArrowLeft, ChevronRight, History } from "lucide-react";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ArrowLeft, ChevronRight, Download, History, Trash2 } from "lucide-react";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
+import { toast } from "sonner";
 import { formatDateTime, relativeTime } from "@/lib/format";
-import { useTRPC } from "../trpc/client";
+import { errorMessage, useTRPC } from "../trpc/client";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
@@ -23,6 +26,8 @@ const TYPE_TONE = { track: "brand", identify: "green", page: "slate", screen: "s
 export function ProfileView({ id }: { id: string }) {
   const trpc = useTRPC();
   const profile = useQuery(trpc.profiles.get.queryOptions({ id }));
+  const workspace = useQuery(trpc.workspace.current.queryOptions());
+  const isAdmin = workspace.data?.role === "admin";
 
   if (profile.isError) {
     return (
@@ -39,7 +44,8 @@ export function ProfileView({ id }: { id: string }) {
       <Link href="/profiles" className="mb-4 inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-800">
         <ArrowLeft className="size-4" aria-hidden="true" /> Profiles
       </Link>
-      <div className="mb-6">
+      <div className="mb-6 flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
         <h1 className="text-2xl font-semibold tracking-tight text-slate-900">
           {p ? p.userId ?? "Anonymous visitor" : <span className="inline-block h-7 w-64 animate-pulse rounded bg-slate-100" />}
         </h1>
@@ -48,6 +54,8 @@ export function ProfileView({ id }: { id: string }) {
             {p.email ?? "No email"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {p.eventCount} events
           </p>
         )}
+        </div>
+        {isAdmin && p && <PrivacyActions id={id} label={p.userId ?? p.email ?? "this anonymous visitor"} />}
       </div>
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6">
@@ -212,5 +220,51 @@ function Timeline({ profileId }: { profileId: string }) {
         )}
       </div>
     </Card>
+  );
+}
+
+/** GDPR: export everything about the person, or erase them (admins only; the server checks too). */
+function PrivacyActions({ id, label }: { id: string; label: string }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const remove = useMutation(
+    trpc.profiles.delete.mutationOptions({
+      onSuccess: async (result) => {
+        toast.success(`Deleted ${label}: ${result.events} events and ${result.identities} ids. Later events for these ids are dropped.`);
+        await queryClient.invalidateQueries({ queryKey: trpc.profiles.pathKey() });
+        router.push("/profiles");
+      },
+      onError: (error) => {
+        setConfirming(false);
+        toast.error(errorMessage(error));
+      },
+    }),
+  );
+  return (
+    <div className="flex gap-2">
+      <a
+        href={`/api/profiles/${encodeURIComponent(id)}/export`}
+        download
+        className="inline-flex h-9 items-center gap-2 rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-sm ring-1 ring-slate-300 ring-inset hover:bg-slate-50"
+      >
+        <Download className="size-4" aria-hidden="true" /> Export data
+      </a>
+      <Button variant="danger" onClick={() => setConfirming(true)}>
+        <Trash2 className="size-4" aria-hidden="true" /> Delete person
+      </Button>
+      <ConfirmDialog
+        open={confirming}
+        title={`Delete ${label}?`}
+        confirmLabel="Delete permanently"
+        pending={remove.isPending}
+        onCancel={() => setConfirming(false)}
+        onConfirm={() => remove.mutate({ id })}
+      >
+        The profile, its traits, identities and every event are erased. Events that arrive later for any of its ids are dropped. This
+        cannot be undone.
+      </ConfirmDialog>
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { router, viewerProcedure } from "../trpc";
+import { adminProcedure, router, viewerProcedure } from "../trpc";
+import { deletePerson } from "../../profiles/gdpr";
 import { PROFILE_SELECT, decodeEventCursor, listProfileEvents, searchProfiles } from "../../profiles/service";
 
 export const profilesRouter = router({
@@ -49,4 +50,8 @@ export const profilesRouter = router({
     });
     return rows.map((r) => ({ name: r.name!, count: r._count._all }));
   }),
+  /** GDPR erasure: admin only, audited, leaves hashed suppression records. */
+  delete: adminProcedure
+    .input(z.object({ id: z.string().min(1).max(100) }))
+    .mutation(({ ctx, input }) => deletePerson(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, profileId: input.id })),
 });

@@ -1,0 +1,65 @@
+import type { Db } from "../db/client";
+import { recordAudit, type Actor } from "../audit/service";
+import { suppressionHash } from "../ingest/service";
+import { DomainError } from "../workspaces/service";
+
+/**
+ * GDPR requests for one person. Deletion removes the profile, its identities and events
+ * (and, through foreign keys, everything later issues attach to a profile) and leaves a
+ * suppression record per id — hashed, so no personal data remains — so later events for
+ * those ids are dropped at ingestion. The audit entry records that it happened, not who.
+ */
+export async function deletePerson(db: Db, input: { workspaceId: string; actor: Actor; profileId: string }) {
+  return db.$transaction(async (tx) => {
+    const profile = await tx.profile.findFirst({
+      where: { id: input.profileId, workspaceId: input.workspaceId },
+      select: { id: true, identities: { select: { value: true } }, _count: { select: { events: true } } },
+    });
+    if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist (it may already be deleted).");
+    const hashes = [...new Set(profile.identities.map((i) => suppressionHash(i.value)))];
+    if (hashes.length > 0) {
+      await tx.suppression.createMany({
+        data: hashes.map((idHash) => ({ workspaceId: input.workspaceId, idHash })),
+        skipDuplicates: true,
+      });
+    }
+    await tx.profile.delete({ where: { id: profile.id } });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "profile.deleted",
+      target: { type: "profile", id: profile.id },
+      diff: { identities: { from: profile.identities.length }, events: { from: profile._count.events } },
+    });
+    return { identities: profile.identities.length, events: profile._count.events };
+  });
+}
+
+/** Everything Junction holds about one person, as one JSON document. */
+export async function exportPerson(db: Db, input: { workspaceId: string; actor: Actor; profileId: string; now?: Date }) {
+  const profile = await db.profile.findFirst({
+    where: { id: input.profileId, workspaceId: input.workspaceId },
+    include: {
+      identities: { select: { kind: true, value: true, createdAt: true } },
+      events: {
+        select: { messageId: true, type: true, name: true, properties: true, context: true, timestamp: true, receivedAt: true, sentAt: true },
+        orderBy: [{ timestamp: "asc" }, { id: "asc" }],
+      },
+    },
+  });
+  if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist.");
+  await recordAudit(db, {
+    workspaceId: input.workspaceId,
+    actor: input.actor,
+    action: "profile.exported",
+    target: { type: "profile", id: profile.id },
+  });
+  const { events, identities, workspaceId: _workspace, ...fields } = profile;
+  void _workspace;
+  return {
+    exportedAt: (input.now ?? new Date()).toISOString(),
+    profile: fields,
+    identities,
+    events,
+  };
+}
