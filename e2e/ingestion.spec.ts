@@ -1,4 +1,5 @@
 import { Analytics } from "@segment/analytics-node";
+import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { ADMIN, signIn, snap } from "./helpers";
 
@@ -107,6 +108,75 @@ test("search a profile, open it, filter its timeline", async () => {
   await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e-user" })).toBeVisible();
   await page.getByLabel("Search profiles").fill("no-such-person-anywhere");
   await expect(page.getByText("No profiles match")).toBeVisible();
+});
+
+test("import a CSV with bad rows: the good rows land, the report names the bad ones", async () => {
+  await page.goto("/profiles");
+  await page.getByRole("button", { name: "Import CSV" }).click();
+  await page.getByLabel("CSV file").setInputFiles(path.join(import.meta.dirname, "fixtures", "profiles.csv"));
+  await expect(page.getByText("5 rows, 5 columns")).toBeVisible();
+  await expect(page.getByLabel("Id column")).toHaveValue("user_id");
+  await expect(page.getByLabel("Email column")).toHaveValue("email");
+  await page.getByRole("button", { name: "Import 5 profiles" }).click();
+  const report = page.getByTestId("import-report");
+  await expect(report).toContainText("3 profiles imported, 2 rows failed");
+  await expect(report.getByRole("row").filter({ hasText: "id is required" })).toContainText("4");
+  await expect(report.getByRole("row").filter({ hasText: "email is not a valid address" })).toContainText("5");
+  await expect(report.getByRole("link", { name: "Download the error report (CSV)" })).toBeVisible();
+  await snap(page, "profiles-import-report");
+
+  await page.getByLabel("Search profiles").fill("csv-ada");
+  await page.getByTestId("profiles-table").getByRole("link", { name: "csv-ada" }).click();
+  await expect(page.getByTestId("traits")).toContainText("Berlin");
+  await expect(page.getByTestId("traits")).toContainText("36");
+});
+
+test("a marketer cannot delete or export a person; an admin exports and deletes them", async ({ browser, request }) => {
+  // Invite a marketer and let them join.
+  await page.goto("/settings/members");
+  await page.getByLabel("Email address").fill("mara@acme.test");
+  await page.getByLabel("Role", { exact: true }).selectOption("marketer");
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const link = await page.getByTestId("invite-link").inputValue();
+  const marketer = await (await browser.newContext()).newPage();
+  await marketer.goto(link);
+  await marketer.getByLabel("Your name").fill("Mara Marketer");
+  await marketer.getByLabel("Password").fill("marketer-password-1");
+  await marketer.getByRole("button", { name: "Join workspace" }).click();
+  await marketer.waitForURL("/");
+
+  const auth = { authorization: `Bearer ${secretKey}` };
+  const profile = await (await request.get("/api/v1/profiles/e2e-user", { headers: auth })).json();
+  await marketer.goto(`/profiles/${profile.id}`);
+  await expect(marketer.getByRole("heading", { name: "e2e-user" })).toBeVisible();
+  await expect(marketer.getByRole("button", { name: "Delete person" })).toHaveCount(0);
+  const refused = await marketer.request.post("/api/trpc/profiles.delete", { data: { json: { id: profile.id } } });
+  expect(refused.status()).toBe(403);
+  expect((await marketer.request.get(`/api/profiles/${profile.id}/export`)).status()).toBe(403);
+
+  // The admin exports, then deletes.
+  await page.goto(`/profiles/${profile.id}`);
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Export data" }).click();
+  const file = await (await download).path();
+  const exported = JSON.parse(await import("node:fs/promises").then((fs) => fs.readFile(file, "utf8")));
+  expect(exported.profile.userId).toBe("e2e-user");
+  expect(exported.events.length).toBeGreaterThanOrEqual(5);
+
+  await page.getByRole("button", { name: "Delete person" }).click();
+  await snap(page, "profile-delete");
+  await page.getByRole("dialog").getByRole("button", { name: "Delete permanently" }).click();
+  await page.waitForURL(/\/profiles$/);
+  await expect(page.getByText(/Deleted e2e-user/)).toBeVisible();
+  expect((await request.get("/api/v1/profiles/e2e-user", { headers: auth })).status()).toBe(404);
+
+  // Later events for the deleted person are dropped.
+  const after = await request.post("/api/v1/track", {
+    headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` },
+    data: { userId: "e2e-user", event: "came_back" },
+  });
+  expect(after.status()).toBe(200);
+  expect((await request.get("/api/v1/profiles/e2e-user", { headers: auth })).status()).toBe(404);
 });
 
 test("a revoked write key is refused", async ({ request }) => {

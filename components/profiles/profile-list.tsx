@@ -1,7 +1,7 @@
 "use client";
 
-import { useInfiniteQuery } from "@tanstack/react-query";
-import { Search, Users } from "lucide-react";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { FileUp, Search, Users } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
 import { relativeTime } from "@/lib/format";
@@ -12,6 +12,7 @@ import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { useDebounced } from "../ui/use-debounced";
+import { CsvImport } from "./csv-import";
 
 const SHOWN_TRAITS = ["plan", "goal", "city"];
 
@@ -23,10 +24,25 @@ export function ProfileList() {
     trpc.profiles.list.infiniteQueryOptions({ search: term || undefined, limit: 25 }, { getNextPageParam: (page) => page.nextCursor }),
   );
   const rows = profiles.data?.pages.flatMap((p) => p.profiles) ?? [];
+  const workspace = useQuery(trpc.workspace.current.queryOptions());
+  const canImport = workspace.data?.role === "admin" || workspace.data?.role === "marketer";
+  const [importing, setImporting] = useState(false);
 
   return (
     <>
-      <PageHeader title="Profiles" description="Everyone Junction knows about: traits, identities and their event history." />
+      <PageHeader
+        title="Profiles"
+        description="Everyone Junction knows about: traits, identities and their event history."
+        actions={
+          canImport &&
+          !importing && (
+            <Button variant="secondary" onClick={() => setImporting(true)}>
+              <FileUp className="size-4" aria-hidden="true" /> Import CSV
+            </Button>
+          )
+        }
+      />
+      {importing && <CsvImport onClose={() => setImporting(false)} />}
       <div className="relative mb-4 max-w-md">
         <Search className="pointer-events-none absolute top-2.5 left-3 size-4 text-slate-400" aria-hidden="true" />
         <Input

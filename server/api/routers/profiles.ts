@@ -1,6 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { adminProcedure, router, viewerProcedure } from "../trpc";
+import { adminProcedure, marketerProcedure, router, viewerProcedure } from "../trpc";
+import { importProfiles } from "../../profiles/import";
+import { IMPORT_CHUNK_ROWS, ZImportRow } from "../../../lib/profiles/csv-import";
 import { deletePerson } from "../../profiles/gdpr";
 import { PROFILE_SELECT, decodeEventCursor, listProfileEvents, searchProfiles } from "../../profiles/service";
 
@@ -54,4 +56,14 @@ export const profilesRouter = router({
   delete: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .mutation(({ ctx, input }) => deletePerson(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, profileId: input.id })),
+  /** One chunk of a CSV import; the client parses the file and reports progress. */
+  importRows: marketerProcedure
+    .input(
+      z.object({
+        importId: z.string().min(8).max(64),
+        fileName: z.string().max(200),
+        rows: z.array(ZImportRow).min(1).max(IMPORT_CHUNK_ROWS),
+      }),
+    )
+    .mutation(({ ctx, input }) => importProfiles(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input })),
 });
