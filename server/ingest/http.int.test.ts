@@ -140,6 +140,37 @@ describe("Segment-compatible ingestion API", () => {
     expect(lag).toBe(10_000);
   });
 
+  it("a batch about new people resolves identities in order: anonymous → identified → known, one profile", async () => {
+    const res = await send("batch", {
+      batch: [
+        { type: "page", anonymousId: "b-anon", name: "Home", messageId: mid() },
+        { type: "track", anonymousId: "b-anon", event: "add_to_cart", messageId: mid() },
+        { type: "identify", anonymousId: "b-anon", userId: "b-user", traits: { plan: "plus" }, messageId: mid() },
+        { type: "track", userId: "b-user", event: "purchase", messageId: mid() },
+        { type: "track", userId: "b-other", event: "app_open", messageId: mid() },
+        { type: "alias", previousId: "b-other", userId: "b-other-renamed", messageId: mid() },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const profile = await findProfileById(t.db, workspaceId, "b-user");
+    expect(profile).toMatchObject({ userId: "b-user", traits: { plan: "plus" } });
+    expect((await findProfileById(t.db, workspaceId, "b-anon"))?.id).toBe(profile?.id);
+    expect((await eventsOf("b-user")).map((e) => e.name ?? e.type)).toEqual(["Home", "add_to_cart", "identify", "purchase"]);
+    expect((await findProfileById(t.db, workspaceId, "b-other-renamed"))?.id).toBe((await findProfileById(t.db, workspaceId, "b-other"))?.id);
+  });
+
+  it("a batch repeating one messageId stores it once", async () => {
+    const messageId = mid();
+    const res = await send("batch", {
+      batch: [
+        { type: "track", userId: "b-dup", event: "x", messageId },
+        { type: "track", userId: "b-dup", event: "x", messageId },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(await t.db.event.count({ where: { workspaceId, messageId } })).toBe(1);
+  });
+
   it("a batch stores each valid message and lists the invalid ones", async () => {
     const ids = [mid(), mid(), mid()];
     const res = await send("batch", {

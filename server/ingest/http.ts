@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "../db";
 import { env } from "../env";
 import { authenticateKey } from "../keys/service";
-import { ingestMessage } from "./service";
+import { ingestBatch } from "./service";
 import { RateLimiter } from "../../lib/ingest/rate-limit";
 import {
   MAX_BATCH_BYTES,
@@ -104,11 +104,11 @@ export async function handleIngest(req: Request, endpoint: MessageType | "batch"
     return badRequest(endpoint === "batch" ? "no valid messages in batch" : errors[0]!.error, endpoint === "batch" ? { errors } : {});
   }
 
-  for (const { index, message } of valid) {
-    try {
-      await ingestMessage(db(), { workspaceId: auth.workspaceId, message, receivedAt });
-    } catch (error) {
-      console.error("ingest failed:", error);
+  try {
+    await ingestBatch(db(), { workspaceId: auth.workspaceId, messages: valid.map((v) => v.message), receivedAt });
+  } catch (error) {
+    console.error("ingest failed:", error);
+    for (const { index, message } of valid) {
       errors.push({ index, ...(message.messageId ? { messageId: message.messageId } : {}), error: "could not be stored, retry later" });
     }
   }
