@@ -26,10 +26,10 @@ export function DashboardView({ firstName }: { firstName: string }) {
       icon: UserPlus,
     },
     {
-      done: false,
+      done: workspace.data?.hasEvents ?? false,
       title: "Send your first events",
       text: "Point analytics.js or @segment/analytics-node at Junction.",
-      href: "/events",
+      href: "/settings/api-keys",
       icon: Activity,
     },
     {

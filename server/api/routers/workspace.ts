@@ -6,9 +6,10 @@ import { ZWorkspaceSettings } from "../../../lib/workspaces/schema";
 export const workspaceRouter = router({
   current: viewerProcedure.query(async ({ ctx }) => {
     const workspace = await ctx.db.workspace.findUniqueOrThrow({ where: { id: ctx.workspaceId } });
-    const [members, auditEntries] = await Promise.all([
+    const [members, auditEntries, anyEvent] = await Promise.all([
       ctx.db.membership.count({ where: { workspaceId: ctx.workspaceId } }),
       ctx.db.auditLogEntry.count({ where: { workspaceId: ctx.workspaceId } }),
+      ctx.db.event.findFirst({ where: { workspaceId: ctx.workspaceId }, select: { id: true } }),
     ]);
     return {
       id: workspace.id,
@@ -17,6 +18,7 @@ export const workspaceRouter = router({
       defaultTimezone: workspace.defaultTimezone,
       createdAt: workspace.createdAt,
       counts: { members, auditEntries },
+      hasEvents: anyEvent !== null,
       role: ctx.role,
     };
   }),
