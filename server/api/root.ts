@@ -1,6 +1,7 @@
 import "server-only";
 import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
+import { eventsRouter } from "./routers/events";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
 import { membersRouter } from "./routers/members";
@@ -12,6 +13,7 @@ export const appRouter = router({
   audit: auditRouter,
   keys: keysRouter,
   profiles: profilesRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

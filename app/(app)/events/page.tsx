@@ -1,23 +1,22 @@
 import type { Metadata } from "next";
-import { Activity } from "lucide-react";
-import { AreaEmpty } from "@/components/shell/area-placeholder";
+import { EventDetail } from "@/components/events/event-detail";
+import { EventList } from "@/components/events/event-list";
 
-export const metadata: Metadata = { title: "Events" };
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
-export default function Page() {
-  return (
-    <AreaEmpty
-      title="Events"
-      description="The events your apps send, with counts and property types."
-      icon={Activity}
-      emptyTitle="No events received yet"
-      emptyText="Send events with any Segment-compatible client pointed at Junction. They become the building blocks of segments and triggers."
-      examples={[
-        "page_view, product_viewed, add_to_cart",
-        "checkout_started, purchase",
-        "feature_used, onboarding_step",
-        "email_opened, push_opened",
-      ]}
-    />
-  );
+/** `?event=purchase` opens one event; names can hold any character, so a search param rather than a path segment. */
+async function selectedEvent(searchParams: SearchParams): Promise<string | null> {
+  const raw = (await searchParams).event;
+  const name = Array.isArray(raw) ? raw[0] : raw;
+  return name ? name : null;
+}
+
+export async function generateMetadata({ searchParams }: { searchParams: SearchParams }): Promise<Metadata> {
+  const name = await selectedEvent(searchParams);
+  return { title: name ? `${name.slice(0, 60)} · Events` : "Events" };
+}
+
+export default async function EventsPage({ searchParams }: { searchParams: SearchParams }) {
+  const name = await selectedEvent(searchParams);
+  return name ? <EventDetail key={name} name={name} /> : <EventList />;
 }

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { router, viewerProcedure } from "../trpc";
+import { DEFAULT_WINDOW_DAYS, eventDailyCounts, eventProperties, listEventNames } from "../../events/explorer";
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ZEventName = z.string().min(1).max(200);
+const ZDays = z.number().int().min(1).max(90).default(DEFAULT_WINDOW_DAYS);
+
+/** The Events explorer. The clock is read here, at the edge, and handed to the service. */
+export const eventsRouter = router({
+  /** Event names with counts, busiest first (capped; see `truncated`). `name` narrows to one. */
+  names: viewerProcedure
+    .input(z.object({ days: ZDays, name: ZEventName.optional() }).default({ days: DEFAULT_WINDOW_DAYS }))
+    .query(({ ctx, input }) => listEventNames(ctx.db, { workspaceId: ctx.workspaceId, now: new Date(), ...input })),
+  /** Zero-filled counts per day; days follow the workspace's time zone unless one is given. */
+  daily: viewerProcedure
+    .input(
+      z.object({
+        name: ZEventName,
+        days: ZDays,
+        timeZone: z.string().max(64).refine(isTimeZone, { message: "Not a known time zone" }).optional(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const timeZone =
+        input.timeZone ??
+        (await ctx.db.workspace.findUniqueOrThrow({ where: { id: ctx.workspaceId }, select: { defaultTimezone: true } })).defaultTimezone;
+      return eventDailyCounts(ctx.db, { workspaceId: ctx.workspaceId, now: new Date(), name: input.name, days: input.days, timeZone });
+    }),
+  /** Property keys with their JSON types and top values, from the most recent events. */
+  properties: viewerProcedure
+    .input(z.object({ name: ZEventName, days: ZDays }))
+    .query(({ ctx, input }) => eventProperties(ctx.db, { workspaceId: ctx.workspaceId, now: new Date(), ...input })),
+});
