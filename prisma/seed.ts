@@ -3,6 +3,7 @@ import { hashPassword } from "better-auth/crypto";
 import type { Db } from "../server/db/client";
 import { createWorkspace } from "../server/workspaces/service";
 import { insertApiKey } from "../server/keys/service";
+import { loadDemoData } from "../server/demo/load";
 
 /** Demo mode only (embedded database): README documents these credentials. */
 export const DEMO_EMAIL = "demo@junction.local";
@@ -10,16 +11,30 @@ export const DEMO_PASSWORD = "junction-demo";
 export const DEMO_WORKSPACE = "Acme Fitness (demo)";
 export const DEMO_WRITE_KEY = "demo-write-key";
 export const DEMO_SECRET_KEY = "demo-secret-key";
+/** Generated people and events in the demo workspace (lib/demo/generator.ts). */
+export const DEMO_PROFILES = 5_000;
+export const DEMO_EVENTS = 60_000;
+export const DEMO_SEED = 2026;
+
+export interface SeedDemoOptions {
+  /** The database of `db`: with it, the demo workspace also gets generated profiles and events. */
+  connectionString?: string;
+  profiles?: number;
+  events?: number;
+  /** The generated history ends here (default: now). */
+  now?: Date;
+}
 
 /**
- * Seeds the demo workspace once: an admin you can sign in with. Does nothing when the
- * instance already has users, so restarts keep your data as it is.
+ * Seeds the demo workspace once: an admin you can sign in with and, given the connection
+ * string, DEMO_PROFILES people with DEMO_EVENTS events of the last 180 days. Does nothing
+ * when the instance already has users, so restarts keep your data as it is.
  */
-export async function seedDemo(db: Db, log: (line: string) => void = () => {}): Promise<boolean> {
+export async function seedDemo(db: Db, log: (line: string) => void = () => {}, options: SeedDemoOptions = {}): Promise<boolean> {
   if ((await db.user.count()) > 0) return false;
   const userId = randomBytes(16).toString("hex");
   const password = await hashPassword(DEMO_PASSWORD);
-  await db.$transaction(async (tx) => {
+  const workspaceId = await db.$transaction(async (tx) => {
     await tx.user.create({
       data: { id: userId, name: "Demo Admin", email: DEMO_EMAIL, emailVerified: true },
     });
@@ -35,7 +50,21 @@ export async function seedDemo(db: Db, log: (line: string) => void = () => {}): 
     const workspace = await createWorkspace(tx, { name: DEMO_WORKSPACE, userId, actorLabel: "seed" });
     await insertApiKey(tx, { workspaceId: workspace.id, name: "Demo write key", kind: "write", createdById: userId, raw: DEMO_WRITE_KEY });
     await insertApiKey(tx, { workspaceId: workspace.id, name: "Demo secret key", kind: "secret", createdById: userId, raw: DEMO_SECRET_KEY });
+    return workspace.id;
   });
+  if (options.connectionString) {
+    const profiles = options.profiles ?? DEMO_PROFILES;
+    const events = options.events ?? DEMO_EVENTS;
+    try {
+      const result = await loadDemoData(options.connectionString, { workspaceId, profiles, events, seed: DEMO_SEED, now: options.now ?? new Date() });
+      log(`loaded ${profiles} demo profiles and ${events} events in ${(result.ms / 1000).toFixed(1)} s`);
+    } catch (error) {
+      // Nothing half-seeded: without the user the next start seeds again.
+      await db.workspace.delete({ where: { id: workspaceId } });
+      await db.user.delete({ where: { id: userId } });
+      throw error;
+    }
+  }
   log(`seeded demo workspace "${DEMO_WORKSPACE}" — sign in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}; write key ${DEMO_WRITE_KEY}, secret key ${DEMO_SECRET_KEY}`);
   return true;
 }

@@ -118,7 +118,7 @@ async function main() {
   log(`database is up to date (${result.applied.length} new migrations)`);
   if (demo) {
     const db = createDb(env.DATABASE_URL!);
-    await seedDemo(db, log);
+    await seedDemo(db, log, { connectionString: env.DATABASE_URL });
     await db.$disconnect();
   }
 
