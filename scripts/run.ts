@@ -66,7 +66,11 @@ function parentOf(pid: number): number | null {
     return null; // no /proc (macOS): watch the parent only
   }
 }
-const ancestors = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => !!pid && pid > 1);
+// Only under npm: started directly (a service manager, a detached shell), our parent is not
+// npm and leaving it is no reason to stop.
+const ancestors = process.env.npm_lifecycle_event
+  ? [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => !!pid && pid > 1)
+  : [];
 setInterval(() => {
   const gone = ancestors.some((pid) => {
     try {
@@ -76,7 +80,7 @@ setInterval(() => {
       return true;
     }
   });
-  if (gone || process.ppid !== ancestors[0]) void shutdown(0);
+  if (gone || (ancestors.length > 0 && process.ppid !== ancestors[0])) void shutdown(0);
 }, 500).unref();
 
 async function demoSecret(): Promise<string> {
@@ -96,7 +100,10 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
 }
 
 async function main() {
+  const port = process.env.PORT ?? "3000";
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  // Sign-in checks the request origin against APP_URL: follow PORT unless told otherwise.
+  env.APP_URL ??= `http://localhost:${port}`;
   const demo = !process.env.DATABASE_URL;
   if (demo) {
     log("DATABASE_URL is not set: starting the embedded Postgres (demo mode)");
@@ -130,7 +137,6 @@ async function main() {
     const code = await run(next, ["build"], env);
     if (code !== 0) return shutdown(code);
   }
-  const port = process.env.PORT ?? "3000";
   log(`starting Next.js (${mode}) on http://localhost:${port}`);
   const code = await run(next, [mode, "--port", port], env);
   await shutdown(code);

@@ -94,7 +94,9 @@ export function ProfileList() {
                       <Link href={`/profiles/${p.id}`} className="block truncate font-medium text-brand-700 hover:underline">
                         {p.userId ?? <span className="text-slate-500 italic">Anonymous</span>}
                       </Link>
-                      <p className="truncate text-xs text-slate-500">{p.email ?? "—"}</p>
+                      <p className="truncate text-xs text-slate-500">
+                        {p.email ?? (p.userId ? "—" : <span className="font-mono">{p.identities[0]?.value ?? "—"}</span>)}
+                      </p>
                     </td>
                     <td className="px-5 py-2.5 text-slate-600">{p.country ?? "—"}</td>
                     {SHOWN_TRAITS.map((t) => (

@@ -108,7 +108,16 @@ export async function searchProfiles(
     },
     orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
-    select: { id: true, userId: true, email: true, country: true, traits: true, lastSeenAt: true, firstSeenAt: true },
+    select: {
+      id: true,
+      userId: true,
+      email: true,
+      country: true,
+      traits: true,
+      lastSeenAt: true,
+      firstSeenAt: true,
+      identities: { select: { value: true }, where: { kind: "anonymous_id" }, take: 1 },
+    },
   });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
