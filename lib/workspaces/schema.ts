@@ -1,14 +1,6 @@
 import { z } from "zod";
 import { ZRole } from "../auth/roles";
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isTimeZone } from "../time";
 
 export const ZWorkspaceSettings = z.object({
   name: z

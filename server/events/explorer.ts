@@ -1,6 +1,7 @@
 import type { DbTx } from "../db/client";
 import { Prisma } from "../generated/prisma/client";
 import { DomainError } from "../workspaces/service";
+import { isTimeZone } from "../../lib/time";
 
 /**
  * The Events explorer: which events a workspace receives, how often, and what their
@@ -135,15 +136,6 @@ function windowOf(now: Date, days: number): EventWindow {
   }
   if (Number.isNaN(now.getTime())) throw new DomainError("BAD_REQUEST", "Invalid reference time.");
   return { days, from: new Date(now.getTime() - days * DAY_MS), to: now };
-}
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const toNumber = (value: bigint | number): number => (typeof value === "bigint" ? Number(value) : value);

@@ -1,15 +1,7 @@
 import { z } from "zod";
 import { router, viewerProcedure } from "../trpc";
 import { DEFAULT_WINDOW_DAYS, eventDailyCounts, eventProperties, listEventNames } from "../../events/explorer";
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isTimeZone } from "../../../lib/time";
 
 const ZEventName = z.string().min(1).max(200);
 const ZDays = z.number().int().min(1).max(90).default(DEFAULT_WINDOW_DAYS);
