@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { adminProcedure, router, viewerProcedure } from "../trpc";
 import { updateWorkspace } from "../../workspaces/service";
 import { ZWorkspaceSettings } from "../../../lib/workspaces/schema";
@@ -30,8 +29,4 @@ export const workspaceRouter = router({
     });
     return { name: workspace.name, defaultTimezone: workspace.defaultTimezone };
   }),
-  me: viewerProcedure.input(z.void()).query(({ ctx }) => ({
-    user: ctx.viewer.user,
-    role: ctx.role,
-  })),
 });
