@@ -131,6 +131,17 @@ async function resolveProfile(tx: DbTx, workspaceId: string, message: Message, a
   return created;
 }
 
+/** What one message does to a profile: identify merges traits; built-ins and seen times follow. */
+function applyMessage(profile: ProfileRow, message: Message, at: Date): ProfileRow {
+  const traits = message.type === "identify" ? mergeTraits(profile.traits as Traits, message.traits) : (profile.traits as Traits);
+  return {
+    ...profile,
+    ...profileFields(traits, message.context, profile),
+    firstSeenAt: at < profile.firstSeenAt ? at : profile.firstSeenAt,
+    lastSeenAt: at > profile.lastSeenAt ? at : profile.lastSeenAt,
+  };
+}
+
 function eventColumns(message: Message): { name: string | null; properties: Record<string, unknown> } {
   switch (message.type) {
     case "track":
@@ -164,18 +175,9 @@ export async function ingestMessage(
   const at = eventTime(message, receivedAt);
   try {
     await db.$transaction(async (tx) => {
-      const lockKeys = [
-        ...(message.userId ? [`user_id:${message.userId}`] : []),
-        ...(message.anonymousId ? [`anonymous_id:${message.anonymousId}`] : []),
-        ...(message.type === "alias" ? [`user_id:${message.previousId}`, `anonymous_id:${message.previousId}`] : []),
-      ];
-      await lockIdentities(tx, workspaceId, lockKeys);
+      await lockIdentities(tx, workspaceId, identityKeysOf(message));
       const profile = await resolveProfile(tx, workspaceId, message, at);
-
-      const traits = message.type === "identify" ? mergeTraits(profile.traits as Traits, message.traits) : (profile.traits as Traits);
-      const fields = profileFields(traits, message.context, profile);
-      const firstSeenAt = at < profile.firstSeenAt ? at : profile.firstSeenAt;
-      const lastSeenAt = at > profile.lastSeenAt ? at : profile.lastSeenAt;
+      const { firstSeenAt, lastSeenAt, ...fields } = applyMessage(profile, message, at);
       await tx.$executeRaw`
         UPDATE profiles SET traits = ${JSON.stringify(fields.traits)}::jsonb, email = ${fields.email}, phone = ${fields.phone},
                timezone = ${fields.timezone}, locale = ${fields.locale}, country = ${fields.country},
@@ -322,12 +324,7 @@ export async function ingestBatch(
       const rows = pending.map((p) => {
         const found = resolved.get(primaryKeyOf(p.message.type === "alias" ? { ...p.message, anonymousId: undefined } : p.message));
         if (!found) throw new Error(`no profile for message ${p.messageId}`);
-        const state = states.get(found.id) ?? { ...found };
-        const traits = p.message.type === "identify" ? mergeTraits(state.traits as Traits, p.message.traits) : (state.traits as Traits);
-        Object.assign(state, profileFields(traits, p.message.context, state));
-        if (p.at < state.firstSeenAt) state.firstSeenAt = p.at;
-        if (p.at > state.lastSeenAt) state.lastSeenAt = p.at;
-        states.set(found.id, state);
+        states.set(found.id, applyMessage(states.get(found.id) ?? found, p.message, p.at));
         const { name, properties } = eventColumns(p.message);
         return { profileId: found.id, ...p, name, properties };
       });
