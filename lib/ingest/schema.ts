@@ -121,7 +121,9 @@ export function parseMessage(
     return { ok: false, error: "message must be a JSON object" };
   }
   const record = raw as Record<string, unknown>;
-  if (byteLength(JSON.stringify(record)) > MAX_MESSAGE_BYTES) {
+  const json = JSON.stringify(record);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: encode only when it could be too big.
+  if (json.length * 3 > MAX_MESSAGE_BYTES && byteLength(json) > MAX_MESSAGE_BYTES) {
     return { ok: false, error: `message is larger than ${MAX_MESSAGE_BYTES / 1024} KB` };
   }
   const type = options.type ?? record.type;

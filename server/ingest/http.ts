@@ -20,15 +20,18 @@ import {
  * for bad input.
  */
 
-const globalForLimiter = globalThis as unknown as { junctionIngestLimiter?: RateLimiter };
+const globalForIngest = globalThis as unknown as {
+  junctionIngestLimiter?: RateLimiter;
+};
 function limiter(): RateLimiter {
   const rate = env().INGEST_RATE_LIMIT;
-  globalForLimiter.junctionIngestLimiter ??= new RateLimiter(rate, rate);
-  return globalForLimiter.junctionIngestLimiter;
+  globalForIngest.junctionIngestLimiter ??= new RateLimiter(rate, rate);
+  return globalForIngest.junctionIngestLimiter;
 }
 
+// no-transform: answers are a few bytes; compressing them cost more CPU than anything else here.
 function reply(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+  return Response.json(body, { status, headers: { "cache-control": "no-store, no-transform", ...headers } });
 }
 
 function badRequest(error: string, extra: Record<string, unknown> = {}) {
@@ -105,7 +108,7 @@ export async function handleIngest(req: Request, endpoint: MessageType | "batch"
   }
 
   try {
-    await ingestBatch(db(), { workspaceId: auth.workspaceId, messages: valid.map((v) => v.message), receivedAt });
+    await ingestBatch(db(), { workspaceId: auth.workspaceId, items: valid.map(({ message }) => ({ message, receivedAt })) });
   } catch (error) {
     console.error("ingest failed:", error);
     for (const { index, message } of valid) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { Db, DbTx } from "../db/client";
+import { sql as poolSql, sqlTransaction, type Db, type Sql } from "../db/client";
 import { eventTime, type Message } from "../../lib/ingest/schema";
 import { mergeTraits, profileFields, type ProfileFields, type Traits } from "../../lib/ingest/profile";
 import { bucketOf } from "../../lib/profiles/bucket";
@@ -34,14 +34,19 @@ function idsOf(message: Message): string[] {
   return ids.filter((v): v is string => Boolean(v));
 }
 
-async function lockIdentities(tx: DbTx, workspaceId: string, keys: string[]) {
-  for (const key of [...new Set(keys)].sort()) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${workspaceId}:${key}`}, 0))`;
-  }
+/**
+ * The advisory locks that serialise work on these identities (`kind:value` keys) — one
+ * 64-bit number per key, from a hash — sorted, so that two transactions always take them
+ * in the same order and never deadlock.
+ */
+function identityLocks(workspaceId: string, keys: string[]): bigint[] {
+  return [...new Set(keys)]
+    .map((key) => createHash("sha256").update(`${workspaceId}:${key}`).digest().readBigInt64BE(0))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function findByIdentity(tx: DbTx, workspaceId: string, kind: Kind, value: string): Promise<ProfileRow | null> {
-  const rows = await tx.$queryRaw<ProfileRow[]>`
+async function findByIdentity(tx: Sql, workspaceId: string, kind: Kind, value: string): Promise<ProfileRow | null> {
+  const rows = await tx.query<ProfileRow>`
     SELECT p.id, p.user_id AS "userId", p.traits, p.email, p.phone, p.timezone, p.locale, p.country,
            p.first_seen_at AS "firstSeenAt", p.last_seen_at AS "lastSeenAt"
       FROM profile_identities i JOIN profiles p ON p.id = i.profile_id
@@ -49,16 +54,16 @@ async function findByIdentity(tx: DbTx, workspaceId: string, kind: Kind, value: 
   return rows[0] ?? null;
 }
 
-async function addIdentity(tx: DbTx, workspaceId: string, profileId: string, kind: Kind, value: string) {
-  await tx.$executeRaw`
+async function addIdentity(tx: Sql, workspaceId: string, profileId: string, kind: Kind, value: string) {
+  await tx.execute`
     INSERT INTO profile_identities (workspace_id, kind, value, profile_id)
     VALUES (${workspaceId}, ${kind}::identity_kind, ${value}, ${profileId})
     ON CONFLICT (workspace_id, kind, value) DO UPDATE SET profile_id = EXCLUDED.profile_id`;
 }
 
-async function createProfile(tx: DbTx, workspaceId: string, userId: string | null, at: Date): Promise<ProfileRow> {
+async function createProfile(tx: Sql, workspaceId: string, userId: string | null, at: Date): Promise<ProfileRow> {
   const id = randomUUID();
-  await tx.$executeRaw`
+  await tx.execute`
     INSERT INTO profiles (id, workspace_id, user_id, bucket, first_seen_at, last_seen_at, updated_at)
     VALUES (${id}, ${workspaceId}, ${userId}, ${bucketOf(id)}, ${at}, ${at}, now())`;
   if (userId) await addIdentity(tx, workspaceId, id, "user_id", userId);
@@ -66,10 +71,10 @@ async function createProfile(tx: DbTx, workspaceId: string, userId: string | nul
 }
 
 /** Moves everything of `from` into `into` (events, identities, traits under the known ones) and deletes `from`. */
-async function mergeProfiles(tx: DbTx, from: ProfileRow, into: ProfileRow): Promise<ProfileRow> {
-  await tx.$executeRaw`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await tx.$executeRaw`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await tx.$executeRaw`DELETE FROM profiles WHERE id = ${from.id}`;
+async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow): Promise<ProfileRow> {
+  await tx.execute`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`DELETE FROM profiles WHERE id = ${from.id}`;
   const traits = mergeTraits(from.traits as Traits, into.traits as Traits);
   return {
     ...into,
@@ -84,7 +89,7 @@ async function mergeProfiles(tx: DbTx, from: ProfileRow, into: ProfileRow): Prom
   };
 }
 
-async function resolveProfile(tx: DbTx, workspaceId: string, message: Message, at: Date): Promise<ProfileRow> {
+async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at: Date): Promise<ProfileRow> {
   if (message.type === "alias") {
     const { userId, previousId } = message;
     const known = await findByIdentity(tx, workspaceId, "user_id", userId);
@@ -97,7 +102,7 @@ async function resolveProfile(tx: DbTx, workspaceId: string, message: Message, a
       return known;
     }
     if (previous) {
-      await tx.$executeRaw`UPDATE profiles SET user_id = ${userId} WHERE id = ${previous.id}`;
+      await tx.execute`UPDATE profiles SET user_id = ${userId} WHERE id = ${previous.id}`;
       await addIdentity(tx, workspaceId, previous.id, "user_id", userId);
       return { ...previous, userId };
     }
@@ -122,7 +127,7 @@ async function resolveProfile(tx: DbTx, workspaceId: string, message: Message, a
   }
   if (anonymous && anonymous.userId === null) {
     // The anonymous visitor turns out to be this user: the profile becomes known.
-    await tx.$executeRaw`UPDATE profiles SET user_id = ${userId} WHERE id = ${anonymous.id}`;
+    await tx.execute`UPDATE profiles SET user_id = ${userId} WHERE id = ${anonymous.id}`;
     await addIdentity(tx, workspaceId, anonymous.id, "user_id", userId);
     return { ...anonymous, userId };
   }
@@ -166,33 +171,34 @@ export async function ingestMessage(
   const messageId = message.messageId ?? `junction-${randomUUID()}`;
   const ids = idsOf(message);
 
-  const suppressed = await db.suppression.count({ where: { workspaceId, idHash: { in: ids.map(suppressionHash) } } });
-  if (suppressed > 0) return "suppressed";
-  if (await db.event.findUnique({ where: { workspaceId_messageId: { workspaceId, messageId } }, select: { id: true } })) {
-    return "duplicate";
-  }
+  const suppressed = await poolSql(db).query`
+    SELECT 1 FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${ids.map(suppressionHash)}::text[]) LIMIT 1`;
+  if (suppressed.length > 0) return "suppressed";
 
   const at = eventTime(message, receivedAt);
   try {
-    await db.$transaction(async (tx) => {
-      await lockIdentities(tx, workspaceId, identityKeysOf(message));
-      const profile = await resolveProfile(tx, workspaceId, message, at);
+    await sqlTransaction(
+      db,
+      async (tx) => {
+        const profile = await resolveProfile(tx, workspaceId, message, at);
       const { firstSeenAt, lastSeenAt, ...fields } = applyMessage(profile, message, at);
-      await tx.$executeRaw`
+      await tx.execute`
         UPDATE profiles SET traits = ${JSON.stringify(fields.traits)}::jsonb, email = ${fields.email}, phone = ${fields.phone},
                timezone = ${fields.timezone}, locale = ${fields.locale}, country = ${fields.country},
                first_seen_at = ${firstSeenAt}, last_seen_at = ${lastSeenAt}, updated_at = now()
          WHERE id = ${profile.id}`;
 
       const { name, properties } = eventColumns(message);
-      const inserted = await tx.$executeRaw`
+      const inserted = await tx.execute`
         INSERT INTO events (workspace_id, profile_id, message_id, type, name, properties, context, timestamp, received_at, sent_at)
         VALUES (${workspaceId}, ${profile.id}, ${messageId}, ${message.type}, ${name}, ${JSON.stringify(properties)}::jsonb,
                 ${JSON.stringify(message.context)}::jsonb, ${at}, ${receivedAt}, ${message.sentAt ?? null})
         ON CONFLICT (workspace_id, message_id) DO NOTHING`;
-      // A retry raced us to it: undo everything this copy did.
+      // Stored before (a retry): undo everything this copy did.
       if (inserted === 0) throw new DuplicateMessage();
-    });
+      },
+      { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
+    );
   } catch (error) {
     if (error instanceof DuplicateMessage) return "duplicate";
     throw error;
@@ -203,10 +209,18 @@ export async function ingestMessage(
 // ---------------------------------------------------------------------------------------
 // Batches: the same rules as ingestMessage, in a handful of queries per batch.
 
+/** A validated message and when we received it. */
+export interface Incoming {
+  message: Message;
+  receivedAt: Date;
+}
+
 interface Pending {
+  index: number;
   message: Message;
   messageId: string;
   at: Date;
+  receivedAt: Date;
 }
 
 function primaryKeyOf(message: Message): string {
@@ -221,17 +235,31 @@ function identityKeysOf(message: Message): string[] {
   ];
 }
 
-async function profilesByIdentity(tx: DbTx, workspaceId: string, keys: string[]): Promise<Map<string, ProfileRow>> {
+/** One round trip: the profiles these identity keys resolve to and which of these id hashes are suppressed. */
+async function lookup(tx: Sql, workspaceId: string, keys: string[], hashes: string[] = []) {
   const kinds = keys.map((k) => k.slice(0, k.indexOf(":")));
   const values = keys.map((k) => k.slice(k.indexOf(":") + 1));
-  const rows = await tx.$queryRaw<(ProfileRow & { key: string })[]>`
-    SELECT i.kind::text || ':' || i.value AS key,
+  const rows = await tx.query<ProfileRow & { src: "p" | "s"; key: string }>`
+    SELECT 'p' AS src, i.kind::text || ':' || i.value AS key,
            p.id, p.user_id AS "userId", p.traits, p.email, p.phone, p.timezone, p.locale, p.country,
            p.first_seen_at AS "firstSeenAt", p.last_seen_at AS "lastSeenAt"
       FROM unnest(${kinds}::text[], ${values}::text[]) AS k(kind, value)
-      JOIN profile_identities i ON i.workspace_id = ${workspaceId} AND i.kind = k.kind::identity_kind AND i.value = k.value
-      JOIN profiles p ON p.id = i.profile_id`;
-  return new Map(rows.map(({ key, ...profile }) => [key, profile]));
+      -- LATERAL … LIMIT 1: one primary-key probe per id, never a scan of the workspace's
+      -- identities, whatever the planner's statistics say.
+      CROSS JOIN LATERAL (
+        SELECT i.kind, i.value, i.profile_id FROM profile_identities i
+         WHERE i.workspace_id = ${workspaceId} AND i.kind = k.kind::identity_kind AND i.value = k.value LIMIT 1) i
+      JOIN profiles p ON p.id = i.profile_id
+    UNION ALL
+    SELECT 's', id_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${hashes}::text[])`;
+  const profiles = new Map<string, ProfileRow>();
+  const suppressed = new Set<string>();
+  for (const { src, key, ...profile } of rows) {
+    if (src === "p") profiles.set(key, profile);
+    else suppressed.add(key);
+  }
+  return { profiles, suppressed };
 }
 
 /** Needs identity work (create, attach, merge) before its event can be stored. */
@@ -243,6 +271,66 @@ function needsResolution(message: Message, known: Map<string, ProfileRow>): bool
   return !(user ?? anonymous);
 }
 
+interface EventRow extends Pending {
+  profile: ProfileRow;
+  name: string | null;
+  properties: Record<string, unknown>;
+}
+
+/** Each profile after its events, applied in message order. */
+function profileStates(rows: EventRow[]): ProfileRow[] {
+  const states = new Map<string, ProfileRow>();
+  for (const r of rows) states.set(r.profile.id, applyMessage(states.get(r.profile.id) ?? r.profile, r.message, r.at));
+  return [...states.values()];
+}
+
+/**
+ * Inserts the events (a message id stored before is skipped) and, when all of them were
+ * inserted — as many as `expected` — updates the profiles, in one statement. Returns the
+ * message ids inserted. The unique index arbitrates duplicates: no lookup whose plan could
+ * go wrong on a table that grew since it was last analysed.
+ */
+async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states: ProfileRow[], expected: number) {
+  // The events travel as one JSON document: one JSON.stringify here, one parse in Postgres,
+  // and properties and context arrive as jsonb without a second parse.
+  const events = rows.map((r) => ({
+    profile_id: r.profile.id,
+    message_id: r.messageId,
+    type: r.message.type,
+    name: r.name,
+    properties: r.properties,
+    context: r.message.context,
+    timestamp: r.at,
+    received_at: r.receivedAt,
+    sent_at: r.message.sentAt ?? null,
+  }));
+  const s = states;
+  const inserted = await tx.query<{ message_id: string }>`
+    WITH inserted AS (
+      INSERT INTO events (workspace_id, profile_id, message_id, type, name, properties, context, timestamp, received_at, sent_at)
+      SELECT ${workspaceId}::text, e.profile_id, e.message_id, e.type, e.name, e.properties, e.context, e.timestamp, e.received_at, e.sent_at
+        FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+             AS e(profile_id text, message_id text, type text, name text, properties jsonb, context jsonb,
+                  timestamp timestamptz, received_at timestamptz, sent_at timestamptz)
+      ON CONFLICT (workspace_id, message_id) DO NOTHING
+      RETURNING message_id),
+    updated AS (
+      UPDATE profiles AS p
+         SET traits = u.traits, email = u.email, phone = u.phone, timezone = u.timezone, locale = u.locale,
+             country = u.country, first_seen_at = u.first_seen_at, last_seen_at = u.last_seen_at, updated_at = now()
+        -- Arrays, not a JSON document: unnest() is estimated at 10 rows, so the join is
+        -- always a primary-key probe per profile, even before the table was ever analysed.
+        FROM unnest(${s.map((x) => x.id)}::text[], ${s.map((x) => JSON.stringify(x.traits))}::jsonb[],
+                    ${s.map((x) => x.email)}::text[], ${s.map((x) => x.phone)}::text[], ${s.map((x) => x.timezone)}::text[],
+                    ${s.map((x) => x.locale)}::text[], ${s.map((x) => x.country)}::text[],
+                    ${s.map((x) => x.firstSeenAt.toISOString())}::timestamptz[], ${s.map((x) => x.lastSeenAt.toISOString())}::timestamptz[])
+             AS u(id, traits, email, phone, timezone, locale, country, first_seen_at, last_seen_at)
+       WHERE p.id = u.id AND (SELECT count(*) FROM inserted) = ${expected}::int
+      RETURNING 1)
+    SELECT message_id FROM inserted`;
+  return new Set(inserted.map((r) => r.message_id));
+}
+
 /**
  * Stores a batch of validated messages. Outcome per message, in order. Identity work runs
  * first, in message order (so the identity graph is what one-by-one processing gives);
@@ -252,42 +340,41 @@ function needsResolution(message: Message, known: Map<string, ProfileRow>): bool
  */
 export async function ingestBatch(
   db: Db,
-  input: { workspaceId: string; messages: Message[]; receivedAt: Date },
+  input: { workspaceId: string; items: Incoming[] },
 ): Promise<IngestOutcome[]> {
-  const { workspaceId, receivedAt } = input;
-  const outcomes: IngestOutcome[] = new Array(input.messages.length);
-  const ids = input.messages.map((m) => m.messageId ?? `junction-${randomUUID()}`);
+  const { workspaceId } = input;
+  const messages = input.items.map((item) => item.message);
+  const outcomes: IngestOutcome[] = new Array(messages.length);
+  const ids = messages.map((m) => m.messageId ?? `junction-${randomUUID()}`);
 
-  const hashes = [...new Set(input.messages.flatMap((m) => idsOf(m).map(suppressionHash)))];
-  // One round trip: which ids are suppressed, which message ids are stored already.
-  const known = await db.$queryRaw<{ kind: "s" | "m"; value: string }[]>`
-    SELECT 's' AS kind, id_hash AS value FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${hashes}::text[])
-    UNION ALL
-    SELECT 'm', message_id FROM events WHERE workspace_id = ${workspaceId} AND message_id = ANY(${ids}::text[])`;
-  const suppressed = new Set(known.filter((r) => r.kind === "s").map((r) => r.value));
-  const existing = new Set(known.filter((r) => r.kind === "m").map((r) => r.value));
-
-  const pending: Pending[] = [];
+  const hashOf = new Map(messages.flatMap(idsOf).map((id) => [id, suppressionHash(id)]));
+  const candidates: Pending[] = [];
   const seen = new Set<string>();
-  input.messages.forEach((message, i) => {
+  messages.forEach((message, i) => {
     const messageId = ids[i]!;
-    if (idsOf(message).some((id) => suppressed.has(suppressionHash(id)))) outcomes[i] = "suppressed";
-    else if (existing.has(messageId) || seen.has(messageId)) outcomes[i] = "duplicate";
+    if (seen.has(messageId)) outcomes[i] = "duplicate";
     else {
       seen.add(messageId);
-      outcomes[i] = "stored";
-      pending.push({ message: { ...message, messageId }, messageId, at: eventTime(message, receivedAt) });
+      const { receivedAt } = input.items[i]!;
+      candidates.push({ index: i, message: { ...message, messageId }, messageId, at: eventTime(message, receivedAt), receivedAt });
     }
   });
-  if (pending.length === 0) return outcomes;
 
   try {
-    const inserted = await db.$transaction(async (tx) => {
-      const keys = [...new Set(pending.flatMap((p) => identityKeysOf(p.message)))].sort();
-      await tx.$executeRaw`
-        SELECT pg_advisory_xact_lock(hashtextextended(${workspaceId} || ':' || k, 0))
-          FROM unnest(${keys}::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`;
-      let resolved = await profilesByIdentity(tx, workspaceId, keys);
+    const pending: Pending[] = [];
+    const keys = [...new Set(candidates.flatMap((p) => identityKeysOf(p.message)))].sort();
+    const stored = await sqlTransaction(db, async (tx) => {
+      // Serialised on every identity of the batch (the locks come with BEGIN); read, in one
+      // round trip, their profiles and suppressions. A retry of a message needs the same
+      // locks, so it waits for us and then finds its message id taken.
+      const found = await lookup(tx, workspaceId, keys, [...new Set(hashOf.values())]);
+      let resolved = found.profiles;
+      messages.forEach((message, i) => {
+        if (outcomes[i]) return;
+        outcomes[i] = idsOf(message).some((id) => found.suppressed.has(hashOf.get(id)!)) ? "suppressed" : "stored";
+      });
+      pending.push(...candidates.filter((p) => outcomes[p.index] === "stored"));
+      if (pending.length === 0) return new Set<string>();
 
       // 1. Identity work. Messages about people never seen before (and not touching anyone
       //    an earlier message of this batch touches) get their profiles created in bulk;
@@ -304,74 +391,45 @@ export async function ingestBatch(
       }
       if (fresh.length > 0) {
         const created = fresh.map((p) => ({ id: randomUUID(), userId: p.message.userId ?? null, at: p.at.toISOString(), keys: identityKeysOf(p.message) }));
-        await tx.$executeRaw`
+        await tx.execute`
           INSERT INTO profiles (id, workspace_id, user_id, bucket, first_seen_at, last_seen_at, updated_at)
-          SELECT u.id, ${workspaceId}, u.user_id, u.bucket, u.at::timestamptz, u.at::timestamptz, now()
+          SELECT u.id, ${workspaceId}::text, u.user_id, u.bucket, u.at::timestamptz, u.at::timestamptz, now()
             FROM unnest(${created.map((c) => c.id)}::text[], ${created.map((c) => c.userId)}::text[],
                         ${created.map((c) => bucketOf(c.id))}::int[], ${created.map((c) => c.at)}::text[]) AS u(id, user_id, bucket, at)`;
         const identities = created.flatMap((c) => c.keys.map((k) => ({ profileId: c.id, kind: k.slice(0, k.indexOf(":")), value: k.slice(k.indexOf(":") + 1) })));
-        await tx.$executeRaw`
+        await tx.execute`
           INSERT INTO profile_identities (workspace_id, kind, value, profile_id)
-          SELECT ${workspaceId}, u.kind::identity_kind, u.value, u.profile_id
+          SELECT ${workspaceId}::text, u.kind::identity_kind, u.value, u.profile_id
             FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[],
                         ${identities.map((i) => i.profileId)}::text[]) AS u(kind, value, profile_id)`;
       }
       for (const p of oneByOne) await resolveProfile(tx, workspaceId, p.message, p.at);
-      if (fresh.length > 0 || oneByOne.length > 0) resolved = await profilesByIdentity(tx, workspaceId, keys);
+      if (fresh.length > 0 || oneByOne.length > 0) resolved = (await lookup(tx, workspaceId, keys)).profiles;
 
-      // 2. Traits, built-ins and seen times, in message order, in memory.
-      const states = new Map<string, ProfileRow>();
-      const rows = pending.map((p) => {
+      // 2. The event rows, and traits, built-ins and seen times in message order, in memory.
+      const rows: EventRow[] = pending.map((p) => {
         const found = resolved.get(primaryKeyOf(p.message.type === "alias" ? { ...p.message, anonymousId: undefined } : p.message));
         if (!found) throw new Error(`no profile for message ${p.messageId}`);
-        states.set(found.id, applyMessage(states.get(found.id) ?? found, p.message, p.at));
-        const { name, properties } = eventColumns(p.message);
-        return { profileId: found.id, ...p, name, properties };
+        return { ...p, profile: found, ...eventColumns(p.message) };
       });
 
-      // 3. Write.
-      const s = [...states.values()];
-      // One statement: the profile updates (a data-modifying CTE) and the event inserts.
-      return tx.$executeRaw`
-        WITH updated AS (
-        UPDATE profiles AS p
-           SET traits = u.traits::jsonb, email = u.email, phone = u.phone, timezone = u.timezone, locale = u.locale,
-               country = u.country, first_seen_at = u.first_seen_at::timestamptz, last_seen_at = u.last_seen_at::timestamptz,
-               updated_at = now()
-          FROM unnest(${s.map((x) => x.id)}::text[], ${s.map((x) => JSON.stringify(x.traits))}::text[],
-                      ${s.map((x) => x.email)}::text[], ${s.map((x) => x.phone)}::text[], ${s.map((x) => x.timezone)}::text[],
-                      ${s.map((x) => x.locale)}::text[], ${s.map((x) => x.country)}::text[],
-                      ${s.map((x) => x.firstSeenAt.toISOString())}::text[], ${s.map((x) => x.lastSeenAt.toISOString())}::text[])
-               AS u(id, traits, email, phone, timezone, locale, country, first_seen_at, last_seen_at)
-         WHERE p.id = u.id
-        RETURNING 1)
-        INSERT INTO events (workspace_id, profile_id, message_id, type, name, properties, context, timestamp, received_at, sent_at)
-        SELECT ${workspaceId}, u.profile_id, u.message_id, u.type, u.name, u.properties::jsonb, u.context::jsonb,
-               u.ts::timestamptz, ${receivedAt}, u.sent_at::timestamptz
-          FROM unnest(${rows.map((r) => r.profileId)}::text[], ${rows.map((r) => r.messageId)}::text[],
-                      ${rows.map((r) => r.message.type)}::text[], ${rows.map((r) => r.name)}::text[],
-                      ${rows.map((r) => JSON.stringify(r.properties))}::text[], ${rows.map((r) => JSON.stringify(r.message.context))}::text[],
-                      ${rows.map((r) => r.at.toISOString())}::text[], ${rows.map((r) => r.message.sentAt?.toISOString() ?? null)}::text[])
-               AS u(profile_id, message_id, type, name, properties, context, ts, sent_at)
-        ON CONFLICT (workspace_id, message_id) DO NOTHING`;
-    });
-    if (inserted < pending.length) {
-      // Some were stored by a concurrent retry in the meantime: they count as duplicates.
-      const stored = new Set(
-        (await db.$queryRaw<{ message_id: string }[]>`
-          SELECT message_id FROM events WHERE workspace_id = ${workspaceId} AND message_id = ANY(${pending.map((p) => p.messageId)}::text[])
-            AND received_at = ${receivedAt}`).map((r) => r.message_id),
-      );
-      input.messages.forEach((_, i) => {
-        if (outcomes[i] === "stored" && !stored.has(ids[i]!)) outcomes[i] = "duplicate";
-      });
-    }
+      // 3. Write: the events, and the profiles if every event was new (one statement).
+      const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), rows.length);
+      if (inserted.size < rows.length) {
+        // A message id was stored meanwhile by a request that did not share our locks: it
+        // must not count twice, so the profiles get only what was inserted.
+        await writeBatch(tx, workspaceId, [], profileStates(rows.filter((r) => inserted.has(r.messageId))), 0);
+      }
+      return inserted;
+    }, { advisoryLocks: identityLocks(workspaceId, keys) });
+    // Stored by a concurrent request in the meantime (it did not hold our locks): a duplicate.
+    for (const p of pending) if (!stored.has(p.messageId)) outcomes[p.index] = "duplicate";
     return outcomes;
   } catch (error) {
     console.warn("bulk ingest failed, storing messages one by one:", error instanceof Error ? error.message : error);
-    for (const [i, message] of input.messages.entries()) {
-      if (outcomes[i] !== "stored") continue;
-      outcomes[i] = await ingestMessage(db, { workspaceId, message: { ...message, messageId: ids[i] }, receivedAt });
+    for (const [i, message] of messages.entries()) {
+      if (outcomes[i] !== undefined && outcomes[i] !== "stored") continue;
+      outcomes[i] = await ingestMessage(db, { workspaceId, message: { ...message, messageId: ids[i] }, receivedAt: input.items[i]!.receivedAt });
     }
     return outcomes;
   }

@@ -9,6 +9,14 @@ export type ApiKeyKind = "write" | "secret";
 /** Write keys ingest events (HTTP Basic username); secret keys read data (Bearer). */
 export const KEY_PREFIX: Record<ApiKeyKind, string> = { write: "jw_", secret: "js_" };
 
+/**
+ * Valid keys are remembered for a few seconds, so ingestion does not look its key up on every
+ * request. Revoking in this process takes effect at once; other app instances stop accepting
+ * the key within AUTH_CACHE_MS.
+ */
+export const AUTH_CACHE_MS = 5_000;
+const authCache = new Map<string, { until: number; workspaceId: string; keyId: string }>();
+
 export function hashKey(raw: string): string {
   return createHash("sha256").update(raw).digest("hex");
 }
@@ -55,7 +63,7 @@ export async function createApiKey(
 }
 
 export async function revokeApiKey(db: Db, input: { workspaceId: string; actor: Actor; keyId: string }) {
-  return db.$transaction(async (tx) => {
+  await db.$transaction(async (tx) => {
     const key = await tx.apiKey.findFirst({ where: { id: input.keyId, workspaceId: input.workspaceId, revokedAt: null } });
     if (!key) throw new DomainError("NOT_FOUND", "This key does not exist or is already revoked.");
     await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
@@ -67,6 +75,7 @@ export async function revokeApiKey(db: Db, input: { workspaceId: string; actor: 
       diff: auditDiff({ name: key.name, kind: key.kind, prefix: key.prefix }, undefined),
     });
   });
+  for (const [cacheKey, entry] of authCache) if (entry.keyId === input.keyId) authCache.delete(cacheKey);
 }
 
 export async function listApiKeys(db: DbTx, workspaceId: string) {
@@ -79,18 +88,25 @@ export async function listApiKeys(db: DbTx, workspaceId: string) {
 
 const LAST_USED_PRECISION_MS = 60_000;
 
+
 /** The workspace a raw key belongs to, or null for unknown, revoked or wrong-kind keys. */
 export async function authenticateKey(db: Db, raw: string, kind: ApiKeyKind): Promise<{ workspaceId: string; keyId: string } | null> {
   if (!raw || raw.length > 200) return null;
+  const keyHash = hashKey(raw);
+  const now = Date.now();
+  const cached = authCache.get(`${kind}:${keyHash}`);
+  if (cached && cached.until > now) return { workspaceId: cached.workspaceId, keyId: cached.keyId };
+
   const key = await db.apiKey.findUnique({
-    where: { keyHash: hashKey(raw) },
+    where: { keyHash },
     select: { id: true, workspaceId: true, kind: true, revokedAt: true, lastUsedAt: true },
   });
   if (!key || key.revokedAt || key.kind !== kind) return null;
-  const now = Date.now();
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_PRECISION_MS) {
     // At most once a minute per key: "last used" without a write per request.
     await db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
   }
+  if (authCache.size >= 10_000) authCache.clear();
+  authCache.set(`${kind}:${keyHash}`, { until: now + AUTH_CACHE_MS, workspaceId: key.workspaceId, keyId: key.id });
   return { workspaceId: key.workspaceId, keyId: key.id };
 }
