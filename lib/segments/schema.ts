@@ -1,0 +1,300 @@
+import { z } from "zod";
+import { BUCKETS } from "../profiles/bucket";
+
+/**
+ * The segment definition: one tree, read by both the in-memory evaluator
+ * (lib/segments/evaluate.ts) and the SQL compiler (server/segments/compile-sql.ts).
+ * The meaning of every node is written down in docs/segment-definition.md; both paths
+ * implement exactly that, and the parity suite proves they agree.
+ */
+
+export const SEGMENT_SCHEMA_VERSION = 1;
+
+/** Limits that keep any definition cheap to evaluate and to compile. */
+export const LIMITS = { depth: 8, nodes: 200, listValues: 500, stringLength: 500, amount: 100_000, count: 1_000_000 } as const;
+
+const MIN_DATE = Date.UTC(1970, 0, 1);
+const MAX_DATE = Date.UTC(2200, 0, 1);
+
+// ---------------------------------------------------------------------------------------
+// Dates: one strict format, parsed the same way here and in Postgres (junction_parse_time).
+
+/** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`; no offset means UTC. */
+export const DATE_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Milliseconds since the epoch for a date string in DATE_PATTERN, or null (also for impossible dates). */
+export function parseDate(value: string): number | null {
+  const m = DATE_PATTERN.exec(value);
+  if (!m) return null;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
+  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return null;
+  let offsetMinutes = 0;
+  if (zone && zone !== "Z") {
+    const digits = zone.slice(1).replace(":", "");
+    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2, 4));
+    if (oh > 15 || om > 59) return null;
+    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms = Number(`${frac}000`.slice(0, 3)); // truncated to milliseconds, like the database
+  const time = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+  return time >= MIN_DATE && time < MAX_DATE ? time : null;
+}
+
+const ZDate = z.string().max(40).refine((v) => parseDate(v) !== null, {
+  message: "must be a date like 2026-11-25 or 2026-11-25T10:00:00Z (between 1970 and 2200)",
+});
+
+// ---------------------------------------------------------------------------------------
+// Operators, a tagged union per value type: an operator that does not fit the type cannot
+// be written down.
+
+const ZString = z.string().max(LIMITS.stringLength);
+const ZNumber = z.number().finite();
+const ZAmount = z.number().int().min(1).max(LIMITS.amount);
+export const TIME_UNITS = ["minutes", "hours", "days"] as const;
+export const ZTimeUnit = z.enum(TIME_UNITS);
+export const UNIT_MS: Record<TimeUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
+
+export const ZStringOperator = z.discriminatedUnion("op", [
+  z.object({ op: z.enum(["equals", "notEquals", "contains", "notContains", "startsWith", "endsWith"]), value: ZString }),
+  z.object({ op: z.enum(["in", "notIn"]), values: z.array(ZString).min(1).max(LIMITS.listValues) }),
+]);
+
+export const ZNumberOperator = z.discriminatedUnion("op", [
+  z.object({ op: z.enum(["equals", "notEquals", "gt", "gte", "lt", "lte"]), value: ZNumber }),
+  z.object({ op: z.literal("between"), min: ZNumber, max: ZNumber }),
+]);
+
+export const ZBooleanOperator = z.object({ op: z.literal("equals"), value: z.boolean() });
+
+export const ZDateOperator = z.discriminatedUnion("op", [
+  z.object({ op: z.enum(["before", "after"]), value: ZDate }),
+  z.object({ op: z.literal("between"), from: ZDate, to: ZDate }),
+  z.object({ op: z.enum(["withinLast", "moreThanAgo"]), amount: ZAmount, unit: ZTimeUnit }),
+]);
+
+export const ZListOperator = z.discriminatedUnion("op", [
+  z.object({ op: z.enum(["contains", "notContains"]), value: z.union([ZString, ZNumber]) }),
+  z.object({ op: z.enum(["containsAny", "containsNone"]), values: z.array(z.union([ZString, ZNumber])).min(1).max(LIMITS.listValues) }),
+  z.object({ op: z.enum(["isEmpty", "isNotEmpty"]) }),
+]);
+
+export const VALUE_TYPES = ["string", "number", "boolean", "date", "list", "any"] as const;
+export type ValueType = (typeof VALUE_TYPES)[number];
+
+/**
+ * A typed comparison added to `base`: `valueType` picks the operators; `any` has only
+ * `exists`/`notExists`, which fit any value.
+ */
+function withComparison<T extends z.ZodRawShape>(base: T) {
+  return z.discriminatedUnion("valueType", [
+    z.object({ ...base, valueType: z.literal("string"), operator: ZStringOperator }),
+    z.object({ ...base, valueType: z.literal("number"), operator: ZNumberOperator }),
+    z.object({ ...base, valueType: z.literal("boolean"), operator: ZBooleanOperator }),
+    z.object({ ...base, valueType: z.literal("date"), operator: ZDateOperator }),
+    z.object({ ...base, valueType: z.literal("list"), operator: ZListOperator }),
+    z.object({ ...base, valueType: z.literal("any"), operator: z.object({ op: z.enum(["exists", "notExists"]) }) }),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Paths and fields.
+
+/** `plan`, `address.city`, `answers.goal`: dot-separated keys of letters, digits, _ - $ and spaces. */
+export const PATH_PATTERN = /^[A-Za-z0-9_$\- ]{1,64}(\.[A-Za-z0-9_$\- ]{1,64}){0,7}$/;
+const ZPath = z.string().regex(PATH_PATTERN, { message: "must be keys separated by dots (letters, digits, _ - $ and spaces)" });
+
+/** Profile columns a trait condition can read besides `traits.*`. */
+export const BUILTIN_FIELDS = ["userId", "email", "phone", "timezone", "locale", "country"] as const;
+export type BuiltinField = (typeof BUILTIN_FIELDS)[number];
+
+/** `traits.<path>` or a built-in field. */
+export const ZField = z.union([
+  z.enum(BUILTIN_FIELDS),
+  z.string().regex(/^traits\./, { message: "must be a built-in field or traits.<path>" }).refine((v) => PATH_PATTERN.test(v.slice(7)), {
+    message: "must be traits. followed by keys separated by dots (letters, digits, _ - $ and spaces)",
+  }),
+]);
+
+const ZNodeId = z.string().min(1).max(64).optional();
+
+// ---------------------------------------------------------------------------------------
+// Conditions.
+
+export const ZTraitCondition = withComparison({ type: z.literal("trait"), id: ZNodeId, field: ZField });
+
+export const ZPropertyFilter = withComparison({ path: ZPath });
+
+export const ZWindow = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("ever") }),
+  z.object({ kind: z.literal("last"), amount: ZAmount, unit: ZTimeUnit }),
+  z.object({ kind: z.literal("between"), from: ZDate, to: ZDate }),
+]);
+
+export const ZEventCondition = z.object({
+  type: z.literal("event"),
+  id: ZNodeId,
+  event: z.string().min(1).max(200),
+  where: z.array(ZPropertyFilter).max(20).default([]),
+  count: z.object({ op: z.enum(["gte", "lte", "eq"]), value: z.number().int().min(0).max(LIMITS.count) }),
+  window: ZWindow,
+});
+
+export const ZSeenCondition = z.object({
+  type: z.enum(["firstSeen", "lastSeen"]),
+  id: ZNodeId,
+  operator: ZDateOperator,
+});
+
+export const ZSegmentCondition = z.object({
+  type: z.literal("segment"),
+  id: ZNodeId,
+  op: z.enum(["in", "notIn"]),
+  segmentId: z.string().min(1).max(64),
+});
+
+export const ZBucketCondition = z.object({
+  type: z.literal("bucket"),
+  id: ZNodeId,
+  from: z.number().int().min(0).max(BUCKETS - 1),
+  to: z.number().int().min(0).max(BUCKETS - 1),
+});
+
+export type TraitCondition = z.infer<typeof ZTraitCondition>;
+export type PropertyFilter = z.infer<typeof ZPropertyFilter>;
+export type EventCondition = z.infer<typeof ZEventCondition>;
+export type SeenCondition = z.infer<typeof ZSeenCondition>;
+export type SegmentCondition = z.infer<typeof ZSegmentCondition>;
+export type BucketCondition = z.infer<typeof ZBucketCondition>;
+export type Comparison = z.infer<typeof ZPropertyFilter>;
+export type DateOperator = z.infer<typeof ZDateOperator>;
+export type Window = z.infer<typeof ZWindow>;
+export type TimeUnit = z.infer<typeof ZTimeUnit>;
+export type Condition = TraitCondition | EventCondition | SeenCondition | SegmentCondition | BucketCondition;
+
+export interface Group {
+  type: "group";
+  id?: string;
+  op: "and" | "or";
+  not?: boolean;
+  children: SegmentNode[];
+}
+export type SegmentNode = Group | Condition;
+
+export const ZGroup = z.object({
+  type: z.literal("group"),
+  id: ZNodeId,
+  op: z.enum(["and", "or"]),
+  not: z.boolean().optional(),
+  get children(): z.ZodArray<typeof ZNode> {
+    return z.array(ZNode).max(LIMITS.nodes);
+  },
+});
+
+export const ZNode: z.ZodType<SegmentNode> = z.discriminatedUnion("type", [
+  ZGroup,
+  ZTraitCondition,
+  ZEventCondition,
+  ZSeenCondition,
+  ZSegmentCondition,
+  ZBucketCondition,
+]) as z.ZodType<SegmentNode>;
+
+export const ZSegmentDefinition = z.object({
+  schemaVersion: z.literal(SEGMENT_SCHEMA_VERSION),
+  root: ZGroup,
+});
+export type SegmentDefinition = z.infer<typeof ZSegmentDefinition>;
+
+/** The definition of "everyone": an empty AND group. */
+export function emptyDefinition(): SegmentDefinition {
+  return { schemaVersion: SEGMENT_SCHEMA_VERSION, root: { type: "group", op: "and", children: [] } };
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation: the schema plus the rules a schema cannot say, each error with the path to
+// the node (`root.children.1.window.from`) so the builder can mark it.
+
+export interface ValidationError {
+  path: (string | number)[];
+  message: string;
+}
+
+export type ValidationResult = { ok: true; definition: SegmentDefinition } | { ok: false; errors: ValidationError[] };
+
+/** Every node with its path, depth first (the root first). */
+export function walk(root: Group, visit: (node: SegmentNode, path: (string | number)[], depth: number) => void) {
+  const go = (node: SegmentNode, path: (string | number)[], depth: number) => {
+    visit(node, path, depth);
+    if (node.type === "group") node.children.forEach((child, i) => go(child, [...path, "children", i], depth + 1));
+  };
+  go(root, ["root"], 1);
+}
+
+function dateOperatorErrors(operator: DateOperator, path: (string | number)[]): ValidationError[] {
+  if (operator.op === "between" && parseDate(operator.from)! >= parseDate(operator.to)!) {
+    return [{ path: [...path, "to"], message: "must be after the start date" }];
+  }
+  return [];
+}
+
+function comparisonErrors(c: { valueType: ValueType; operator: { op: string } }, path: (string | number)[]): ValidationError[] {
+  const op = c.operator as Record<string, unknown> & { op: string };
+  if (c.valueType === "number" && op.op === "between" && (op.min as number) > (op.max as number)) {
+    return [{ path: [...path, "operator", "max"], message: "must be at least the minimum" }];
+  }
+  if (c.valueType === "date") return dateOperatorErrors(c.operator as DateOperator, [...path, "operator"]);
+  return [];
+}
+
+export function validate(input: unknown): ValidationResult {
+  const parsed = ZSegmentDefinition.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message })) };
+  }
+  const definition = parsed.data;
+  const errors: ValidationError[] = [];
+  let nodes = 0;
+  walk(definition.root, (node, path, depth) => {
+    nodes += 1;
+    if (depth > LIMITS.depth) errors.push({ path, message: `groups can nest at most ${LIMITS.depth} levels deep` });
+    switch (node.type) {
+      case "trait":
+        errors.push(...comparisonErrors(node, path));
+        break;
+      case "event":
+        node.where.forEach((f, i) => errors.push(...comparisonErrors(f, [...path, "where", i])));
+        if (node.window.kind === "between" && parseDate(node.window.from)! >= parseDate(node.window.to)!) {
+          errors.push({ path: [...path, "window", "to"], message: "must be after the start date" });
+        }
+        break;
+      case "firstSeen":
+      case "lastSeen":
+        errors.push(...dateOperatorErrors(node.operator, [...path, "operator"]));
+        break;
+      case "bucket":
+        if (node.from > node.to) errors.push({ path: [...path, "to"], message: "must be at least the first bucket" });
+        break;
+    }
+  });
+  if (nodes > LIMITS.nodes) errors.push({ path: ["root"], message: `a definition can have at most ${LIMITS.nodes} nodes` });
+  return errors.length ? { ok: false, errors } : { ok: true, definition };
+}
+
+/** The segments a definition refers to (for cycle checks and dependents). */
+export function referencedSegments(definition: SegmentDefinition): string[] {
+  const ids = new Set<string>();
+  walk(definition.root, (node) => {
+    if (node.type === "segment") ids.add(node.segmentId);
+  });
+  return [...ids];
+}
+
+/** "root.children.1.window.to" */
+export function formatPath(path: (string | number)[]): string {
+  return path.join(".");
+}
