@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BUCKETS, bucketOf } from "./bucket";
+import { BUCKETS, bucketOf, sampleBuckets } from "./bucket";
 
 describe("bucketOf", () => {
   it("is stable: these ids keep these buckets in every version (FNV-1a 32 bit mod 10,000)", () => {
@@ -20,5 +20,18 @@ describe("bucketOf", () => {
     const counts = new Array(10).fill(0);
     for (let i = 0; i < 100_000; i++) counts[Math.floor(bucketOf(`profile-${i}`) / 1000)]++;
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(1_000);
+  });
+});
+
+describe("sampleBuckets", () => {
+  it("is a growing, duplicate-free sample spread over the whole range", () => {
+    const all = sampleBuckets(BUCKETS);
+    expect(new Set(all).size).toBe(BUCKETS);
+    const small = sampleBuckets(100);
+    expect(all.slice(0, 100)).toEqual(small);
+    // A 1 % sample holds about 10 % of its buckets in the first 10 % of the range.
+    const inFirstTenth = small.filter((b) => b < 1_000).length;
+    expect(inFirstTenth).toBeGreaterThanOrEqual(5);
+    expect(inFirstTenth).toBeLessThanOrEqual(15);
   });
 });

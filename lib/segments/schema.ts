@@ -21,7 +21,7 @@ const MAX_DATE = Date.UTC(2200, 0, 1);
 
 /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`; no offset means UTC. */
 export const DATE_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$/;
 
 /** Milliseconds since the epoch for a date string in DATE_PATTERN, or null (also for impossible dates). */
 export function parseDate(value: string): number | null {
@@ -29,6 +29,7 @@ export function parseDate(value: string): number | null {
   if (!m) return null;
   const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
   const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  if (year < 1969 || year > 2200) return null; // cannot be in range (and Date.UTC maps 0–99 to 19xx)
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day > daysInMonth) return null;
@@ -52,7 +53,10 @@ const ZDate = z.string().max(40).refine((v) => parseDate(v) !== null, {
 // Operators, a tagged union per value type: an operator that does not fit the type cannot
 // be written down.
 
-const ZString = z.string().max(LIMITS.stringLength);
+/** Text Postgres can hold: no NUL, no lone UTF-16 surrogates (both would make SQL and memory disagree). */
+const STORABLE = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+const storable = { message: "must not contain NUL characters or broken Unicode" };
+const ZString = z.string().max(LIMITS.stringLength).regex(STORABLE, storable);
 const ZNumber = z.number().finite();
 const ZAmount = z.number().int().min(1).max(LIMITS.amount);
 export const TIME_UNITS = ["minutes", "hours", "days"] as const;
@@ -138,7 +142,7 @@ export const ZWindow = z.discriminatedUnion("kind", [
 export const ZEventCondition = z.object({
   type: z.literal("event"),
   id: ZNodeId,
-  event: z.string().min(1).max(200),
+  event: z.string().min(1).max(200).regex(STORABLE, storable),
   where: z.array(ZPropertyFilter).max(20).default([]),
   count: z.object({ op: z.enum(["gte", "lte", "eq"]), value: z.number().int().min(0).max(LIMITS.count) }),
   window: ZWindow,
@@ -298,3 +302,14 @@ export function referencedSegments(definition: SegmentDefinition): string[] {
 export function formatPath(path: (string | number)[]): string {
   return path.join(".");
 }
+
+/**
+ * A definition as API input: the full validate() — schema and the rules beyond it — with
+ * every error at its path (`definition.root.children.1.window.to` in tRPC field errors).
+ */
+export const ZValidDefinition = z.unknown().transform((value, ctx): SegmentDefinition => {
+  const result = validate(value);
+  if (result.ok) return result.definition;
+  for (const error of result.errors) ctx.addIssue({ code: "custom", path: error.path, message: error.message });
+  return z.NEVER;
+});

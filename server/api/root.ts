@@ -4,6 +4,7 @@ import { auditRouter } from "./routers/audit";
 import { eventsRouter } from "./routers/events";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
+import { segmentsRouter } from "./routers/segments";
 import { membersRouter } from "./routers/members";
 import { workspaceRouter } from "./routers/workspace";
 
@@ -14,6 +15,7 @@ export const appRouter = router({
   keys: keysRouter,
   profiles: profilesRouter,
   events: eventsRouter,
+  segments: segmentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -100,3 +100,17 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, op
     client.release(broken);
   }
 }
+
+/** A connection of the client's own pool for `fn` (dynamic SQL, session settings, cancellation). */
+export async function withConnection<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await poolOf(db).connect();
+  let broken = false;
+  try {
+    return await fn(client);
+  } catch (error) {
+    broken = !(error instanceof Error && "code" in error); // not a Postgres error: the connection may be in any state
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

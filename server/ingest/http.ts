@@ -3,6 +3,7 @@ import { db } from "../db";
 import { env } from "../env";
 import { authenticateKey } from "../keys/service";
 import { ingestBatch } from "./service";
+import { queueReevaluation } from "../segments/realtime";
 import { RateLimiter } from "../../lib/ingest/rate-limit";
 import {
   MAX_BATCH_BYTES,
@@ -109,6 +110,8 @@ export async function handleIngest(req: Request, endpoint: MessageType | "batch"
 
   try {
     await ingestBatch(db(), { workspaceId: auth.workspaceId, items: valid.map(({ message }) => ({ message, receivedAt })) });
+    // Saved segments follow within a fraction of a second (not on the request's time).
+    void queueReevaluation(db(), auth.workspaceId, valid.map(({ message }) => message)).catch((e) => console.error("segment re-evaluation failed:", e));
   } catch (error) {
     console.error("ingest failed:", error);
     for (const { index, message } of valid) {

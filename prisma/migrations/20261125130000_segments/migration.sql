@@ -72,9 +72,11 @@ DECLARE
   t timestamptz;
 BEGIN
   IF value IS NULL OR length(value) > 40 THEN RETURN NULL; END IF;
-  m := regexp_match(value, '^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?$');
+  m := regexp_match(value, '^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$');
   IF m IS NULL THEN RETURN NULL; END IF;
   y := m[1]::int; mo := m[2]::int; d := m[3]::int;
+  -- Outside 1969–2200 it cannot become a time in range (and make_date refuses year 0).
+  IF y < 1969 OR y > 2200 THEN RETURN NULL; END IF;
   h := coalesce(m[4], '0')::int; mi := coalesce(m[5], '0')::int; s := coalesce(m[6], '0')::int;
   ms := substr(coalesce(m[7], '') || '000', 1, 3)::int;
   IF mo < 1 OR mo > 12 OR d < 1 OR h > 23 OR mi > 59 OR s > 59 THEN RETURN NULL; END IF;

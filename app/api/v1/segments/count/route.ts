@@ -1,0 +1,3 @@
+import { handleSegmentCount } from "@/server/segments/http";
+
+export const POST = (req: Request) => handleSegmentCount(req);

@@ -1,0 +1,515 @@
+import { BUCKETS } from "../../lib/profiles/bucket";
+import {
+  UNIT_MS,
+  formatPath,
+  parseDate,
+  validate,
+  type BucketCondition,
+  type DateOperator,
+  type EventCondition,
+  type Group,
+  type PropertyFilter,
+  type SeenCondition,
+  type SegmentCondition,
+  type SegmentDefinition,
+  type SegmentNode,
+  type TimeUnit,
+  type TraitCondition,
+  type Window,
+} from "../../lib/segments/schema";
+
+/**
+ * The segment definition compiled to Postgres: one boolean expression per node over the
+ * alias `p` (= profiles), wrapped into the few queries the app needs. The meaning of every
+ * node is docs/segment-definition.md; the in-memory evaluator (lib/segments/evaluate.ts)
+ * implements the same page and the parity suite holds the two together.
+ *
+ * Rules this file keeps:
+ * - Nothing from the definition is ever written into the SQL text: every value, path and
+ *   name is a numbered parameter with an explicit cast. The text only holds constants of
+ *   this file.
+ * - Every node's expression is two-valued (true or false, never NULL), so `NOT` and `OR`
+ *   behave like they do in memory.
+ * - Nothing a profile or an event holds can make a query fail: casts happen only inside a
+ *   `CASE` branch that has checked the JSON type (`AND` does not fix the evaluation order,
+ *   `CASE` does), and number conversions cannot overflow.
+ *
+ * Pure functions: they return SQL and parameters, and do no I/O.
+ */
+
+export interface SqlQuery {
+  sql: string;
+  params: unknown[];
+}
+
+export interface CompileOptions {
+  workspaceId: string;
+  /** The evaluation time; nothing here reads the clock. */
+  now: Date;
+}
+
+/**
+ * Event conditions can be compiled two ways; both give the same answers:
+ * - "aggregate": one GROUP BY profile_id subquery per event condition, LEFT JOINed to
+ *   profiles (fast for counting everyone, uses the (workspace_id, name, timestamp) index);
+ * - "correlated": a count per profile that stops as soon as the answer is known, using the
+ *   (profile_id, timestamp) index (fast for a sample or a page of profiles).
+ */
+export type EventStrategy = "aggregate" | "correlated";
+
+/** A row of `membersQuery`. */
+export interface MemberRow {
+  id: string;
+  user_id: string | null;
+  email: string | null;
+}
+
+/** A row of `conditionCountsQuery`: `c0`, `c1`, … per top-level child of the root. */
+export interface ConditionCountsRow {
+  total: number;
+  matched: number;
+  [child: `c${number}`]: number;
+}
+
+/** Profiles in the workspace (optionally only those with bucket < `bucketBelow`) that match. */
+export function countQuery(
+  definition: SegmentDefinition,
+  options: CompileOptions & { strategy?: EventStrategy; bucketBelow?: number; sampleBuckets?: readonly number[] },
+): SqlQuery {
+  const c = new Compiler(definition, options, options.strategy ?? "aggregate");
+  const match = c.node(c.root);
+  const where = [...c.profileFilters(options.bucketBelow, options.sampleBuckets), match];
+  return c.query(`SELECT count(*)::int AS count\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}`);
+}
+
+/**
+ * One pass over the profiles: `total` (everyone in scope), `matched` (the definition) and,
+ * for each top-level child of the root, `c<i>`: how many match that child on its own
+ * (the root's `not` is not applied to the children).
+ */
+export function conditionCountsQuery(
+  definition: SegmentDefinition,
+  options: CompileOptions & { strategy?: EventStrategy; bucketBelow?: number; sampleBuckets?: readonly number[] },
+): SqlQuery {
+  const c = new Compiler(definition, options, options.strategy ?? "aggregate");
+  // Each child is computed once per profile (OFFSET 0 keeps Postgres from inlining the
+  // columns back into every place that reads them), then combined for `matched`.
+  const children = c.root.children.map((child, i) => ({ sql: `${c.node(child)} AS c${i}`, column: `s.c${i}` }));
+  const columns = [
+    "count(*)::int AS total",
+    `count(*) FILTER (WHERE ${c.combine(c.root, children.map((child) => child.column))})::int AS matched`,
+    ...children.map((child, i) => `count(*) FILTER (WHERE ${child.column})::int AS c${i}`),
+  ];
+  const inner = children.length ? children.map((child) => child.sql).join(",\n         ") : "1 AS one";
+  return c.query(
+    `SELECT ${columns.join(",\n       ")}\n  FROM (SELECT ${inner}\n          FROM profiles p${c.joinSql()}\n         WHERE ${c.profileFilters(options.bucketBelow, options.sampleBuckets).join("\n           AND ")}\n        OFFSET 0) AS s`,
+  );
+}
+
+/** A page of matching profiles (`MemberRow`), ordered by id, after the id `after`. */
+export function membersQuery(
+  definition: SegmentDefinition,
+  options: CompileOptions & { after?: string; limit: number; strategy?: EventStrategy },
+): SqlQuery {
+  if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error("limit must be a positive integer");
+  const c = new Compiler(definition, options, options.strategy ?? "correlated");
+  const match = c.node(c.root);
+  const where = c.profileFilters();
+  if (options.after !== undefined) where.push(`p.id > ${c.params.add(options.after, "text")}`);
+  where.push(match);
+  return c.query(
+    `SELECT p.id, p.user_id, p.email\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id\n LIMIT ${c.params.add(options.limit, "int")}`,
+  );
+}
+
+/**
+ * Every matching profile of the workspace: rows `{ id }`, unordered (a full refresh of a
+ * saved segment's membership).
+ */
+export function matchingQuery(definition: SegmentDefinition, options: CompileOptions & { strategy?: EventStrategy }): SqlQuery {
+  const c = new Compiler(definition, options, options.strategy ?? "aggregate");
+  const match = c.node(c.root);
+  return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
+}
+
+/** Which of `profileIds` (in the workspace) match: rows `{ id }`, ordered by id. */
+export function matchingIdsQuery(
+  definition: SegmentDefinition,
+  options: CompileOptions & { profileIds: string[]; strategy?: EventStrategy },
+): SqlQuery {
+  const c = new Compiler(definition, options, options.strategy ?? "correlated");
+  // Ids no profile can have (a NUL byte cannot even be sent) are left out.
+  c.eventProfileIds = c.params.add(options.profileIds.filter(matchable), "text[]");
+  const match = c.node(c.root);
+  const where = [...c.profileFilters(), `p.id = ANY(${c.eventProfileIds})`, match];
+  return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Parameters.
+
+/** Numbered parameters; each value is used with an explicit cast. */
+class Params {
+  readonly values: unknown[] = [];
+  private readonly shared = new Map<string, string>();
+
+  /** `$n::cast` for a new parameter. */
+  add(value: unknown, cast: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${cast}`;
+  }
+
+  /** The same parameter for the same key, for constants used many times. */
+  once(key: string, value: unknown, cast: string): string {
+    let ref = this.shared.get(key);
+    if (!ref) {
+      ref = this.add(value, cast);
+      this.shared.set(key, ref);
+    }
+    return ref;
+  }
+}
+
+/**
+ * Whether a string from the definition can equal (or be part of) a string Postgres holds:
+ * Postgres text never contains NUL (and a NUL cannot even be sent as a parameter), and
+ * stored strings are well-formed Unicode, while a JS string may hold a lone surrogate.
+ */
+function matchable(value: string): boolean {
+  return !value.includes("\0") && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function dateMs(value: string): number {
+  const ms = parseDate(value);
+  if (ms === null) throw new Error(`not a date: ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/**
+ * Exact bounds of the doubles, as decimals: a JSON number at or beyond ±(2^1024 − 2^970)
+ * reads as ±Infinity in JavaScript, one at or below 2^-1075 in size as 0. Postgres raises an
+ * error for both instead, so `float8Of` maps them first.
+ */
+const FLOAT8_OVERFLOW = (2n ** 1024n - 2n ** 970n).toString();
+const FLOAT8_UNDERFLOW = `0.${(5n ** 1075n).toString().padStart(1075, "0")}`;
+
+/** Keys `#>` would use as an array index (it reads them with strtol). */
+const INDEX_LIKE = /^\s*[-+]?\d+\s*$/;
+
+/**
+ * The strict date format with ASCII digits only (`\d` in junction_parse_time can follow the
+ * database's locale), and not year 0000 (junction_parse_time's make_date() raises for it).
+ */
+const DATE_REGEX = "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$";
+
+const BUILTIN_COLUMNS: Record<string, string> = {
+  userId: "p.user_id",
+  email: "p.email",
+  phone: "p.phone",
+  timezone: "p.timezone",
+  locale: "p.locale",
+  country: "p.country",
+};
+
+/** Where a compared value comes from: a jsonb expression (NULL when missing) or a nullable text column. */
+type Value = { kind: "json"; sql: string } | { kind: "text"; sql: string };
+
+/** `valueType` + `operator` of a trait condition or a property filter (still a tagged union). */
+type Comparison = PropertyFilter extends infer F ? (F extends PropertyFilter ? Pick<F, "valueType" | "operator"> : never) : never;
+
+// ---------------------------------------------------------------------------------------
+// The compiler: one method per node kind, each returning a boolean expression over `p`.
+
+class Compiler {
+  readonly params = new Params();
+  readonly root: Group;
+  private readonly joins: string[] = [];
+  private readonly ws: string;
+  private readonly nowMs: number;
+  /** With matchingIdsQuery: the profile ids, so aggregate subqueries read only their events. */
+  eventProfileIds: string | undefined;
+
+  constructor(
+    definition: SegmentDefinition,
+    options: CompileOptions,
+    private readonly strategy: EventStrategy,
+  ) {
+    const checked = validate(definition);
+    if (!checked.ok) {
+      throw new Error(`invalid segment definition: ${checked.errors.map((e) => `${formatPath(e.path)} ${e.message}`).join("; ")}`);
+    }
+    if (strategy !== "aggregate" && strategy !== "correlated") throw new Error(`unknown event strategy: ${String(strategy)}`);
+    this.nowMs = options.now.getTime();
+    if (Number.isNaN(this.nowMs)) throw new Error("now must be a valid date");
+    this.root = checked.definition.root;
+    this.ws = this.params.add(options.workspaceId, "text");
+  }
+
+  /** `now` (a parameter only when used: Postgres cannot type a parameter the text does not use). */
+  private get now(): string {
+    return this.params.once("now", iso(this.nowMs), "timestamptz");
+  }
+
+  query(sql: string): SqlQuery {
+    const values = this.params.values;
+    for (let i = values.length; i >= 1; i--) {
+      if (!sql.includes(`$${i}::`)) throw new Error(`compile-sql: parameter $${i} is not used`);
+    }
+    return { sql, params: values };
+  }
+
+  joinSql(): string {
+    return this.joins.map((j) => `\n  ${j}`).join("");
+  }
+
+  profileFilters(bucketBelow?: number, sampleBuckets?: readonly number[]): string[] {
+    const filters = [`p.workspace_id = ${this.ws}`];
+    if (sampleBuckets !== undefined) filters.push(`p.bucket = ANY(${this.params.add([...sampleBuckets], "int[]")})`);
+    if (bucketBelow !== undefined) {
+      if (!Number.isInteger(bucketBelow) || bucketBelow < 0 || bucketBelow > BUCKETS) throw new Error(`bucketBelow must be an integer from 0 to ${BUCKETS}`);
+      filters.push(`p.bucket < ${this.params.add(bucketBelow, "int")}`);
+    }
+    return filters;
+  }
+
+  node(node: SegmentNode): string {
+    switch (node.type) {
+      case "group":
+        return this.group(node);
+      case "trait":
+        return this.trait(node);
+      case "event":
+        return this.event(node);
+      case "firstSeen":
+      case "lastSeen":
+        return this.seen(node);
+      case "segment":
+        return this.segment(node);
+      case "bucket":
+        return this.bucket(node);
+    }
+  }
+
+  group(group: Group): string {
+    return this.combine(group, group.children.map((child) => this.node(child)));
+  }
+
+  /** A group's expression from its children's: an empty `and` holds, an empty `or` does not. */
+  combine(group: Group, children: string[]): string {
+    const joined = children.length === 0 ? (group.op === "and" ? "true" : "false") : children.length === 1 ? children[0]! : `(${children.join(group.op === "and" ? "\n AND " : "\n OR ")})`;
+    return group.not ? `(NOT ${joined})` : joined;
+  }
+
+  trait(node: TraitCondition): string {
+    const column = BUILTIN_COLUMNS[node.field];
+    if (column) return this.compare({ kind: "text", sql: column }, node);
+    return this.compare(this.jsonPath("p.traits", node.field.slice("traits.".length)), node);
+  }
+
+  seen(node: SeenCondition): string {
+    // Not-null columns: the comparison is two-valued as it stands.
+    return this.dateOperator(node.type === "firstSeen" ? "p.first_seen_at" : "p.last_seen_at", node.operator);
+  }
+
+  segment(node: SegmentCondition): string {
+    const member = matchable(node.segmentId)
+      ? `EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = ${this.params.add(node.segmentId, "text")} AND sm.profile_id = p.id AND sm.exited_at IS NULL)`
+      : "false";
+    return node.op === "in" ? member : `(NOT ${member})`;
+  }
+
+  bucket(node: BucketCondition): string {
+    return `(p.bucket >= ${this.params.add(node.from, "int")} AND p.bucket <= ${this.params.add(node.to, "int")})`;
+  }
+
+  event(node: EventCondition): string {
+    const predicates = [
+      `e.workspace_id = ${this.ws}`,
+      matchable(node.event) ? `e.name = ${this.params.add(node.event, "text")}` : "false",
+      ...this.window(node.window),
+      ...node.where.map((filter) => this.compare(this.jsonPath("e.properties", filter.path), filter)),
+    ];
+    const { op, value } = node.count;
+    const compare = op === "gte" ? ">=" : op === "lte" ? "<=" : "=";
+    const k = this.params.add(value, "bigint");
+    if (this.strategy === "correlated") {
+      // Counting stops once the answer is known: at k events for gte, at k + 1 for lte/eq.
+      const limit = this.params.add(op === "gte" ? value : value + 1, "bigint");
+      return `((SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.profile_id = p.id AND ${predicates.join(" AND ")} LIMIT ${limit}) AS hits) ${compare} ${k})`;
+    }
+    const alias = `ev${this.joins.length}`;
+    if (this.eventProfileIds) predicates.push(`e.profile_id = ANY(${this.eventProfileIds})`);
+    this.joins.push(
+      `LEFT JOIN (SELECT e.profile_id, count(*) AS n FROM events e WHERE ${predicates.join(" AND ")} GROUP BY e.profile_id) AS ${alias} ON ${alias}.profile_id = p.id`,
+    );
+    return `(coalesce(${alias}.n, 0) ${compare} ${k})`;
+  }
+
+  private window(window: Window): string[] {
+    switch (window.kind) {
+      case "ever":
+        return [`e.timestamp <= ${this.now}`];
+      case "last":
+        return [`e.timestamp >= ${this.ago(window.amount, window.unit)}`, `e.timestamp <= ${this.now}`];
+      case "between":
+        return [`e.timestamp >= ${this.date(window.from)}`, `e.timestamp < ${this.date(window.to)}`];
+    }
+  }
+
+  private date(value: string): string {
+    return this.params.add(iso(dateMs(value)), "timestamptz");
+  }
+
+  /** `now − amount·unit`, computed here in milliseconds. */
+  private ago(amount: number, unit: TimeUnit): string {
+    return this.params.add(iso(this.nowMs - amount * UNIT_MS[unit]), "timestamptz");
+  }
+
+  // --- values ---------------------------------------------------------------------------
+
+  /**
+   * The value at `path` (object keys only) inside the jsonb `base`, NULL when missing.
+   * `#>` also steps into arrays for keys that read as integers ("0", " 1", "-1"): for those
+   * keys the step is only taken when the container is an object.
+   */
+  private jsonPath(base: string, path: string): Value {
+    const keys = path.split(".");
+    const full = `${base} #> ${this.params.add(keys, "text[]")}`;
+    const checks = keys.flatMap((key, i) =>
+      INDEX_LIKE.test(key) ? [`jsonb_typeof(${base} #> ${this.params.add(keys.slice(0, i), "text[]")}) = 'object'`] : [],
+    );
+    return { kind: "json", sql: checks.length === 0 ? `(${full})` : `(CASE WHEN ${checks.join(" AND ")} THEN ${full} END)` };
+  }
+
+  /** `expr` (two-valued once the value has the type) when the value is a `type`, else false. */
+  private typed(value: Value, type: "string" | "number" | "boolean" | "array", expr: (v: string) => string): string {
+    if (value.kind === "text") return type === "string" ? `(${value.sql} IS NOT NULL AND ${expr(value.sql)})` : "false";
+    return `(CASE WHEN jsonb_typeof(${value.sql}) = '${type}' THEN ${expr(value.sql)} ELSE false END)`;
+  }
+
+  /** The text of a value known to be a string. */
+  private text(value: Value): string {
+    return value.kind === "text" ? value.sql : `(${value.sql} #>> '{}')`;
+  }
+
+  /** A jsonb number as float8, like JavaScript reads it: never an error. */
+  private float8Of(json: string): string {
+    const over = this.params.once("float8-overflow", FLOAT8_OVERFLOW, "numeric");
+    const under = this.params.once("float8-underflow", FLOAT8_UNDERFLOW, "numeric");
+    const n = `(${json})::numeric`;
+    return `(CASE WHEN abs(${n}) >= ${over} THEN (CASE WHEN ${n} > 0 THEN 'Infinity' ELSE '-Infinity' END)::float8 WHEN abs(${n}) <= ${under} THEN 0::float8 ELSE (${json})::float8 END)`;
+  }
+
+  /** The time of a value that is a date string, else NULL; `junction_parse_time` is only called on the strict format. */
+  private timeOf(value: Value): string {
+    const s = value.kind === "text" ? value.sql : `(CASE WHEN jsonb_typeof(${value.sql}) = 'string' THEN ${value.sql} #>> '{}' END)`;
+    return `junction_parse_time(CASE WHEN ${s} ~ '${DATE_REGEX}' THEN ${s} END)`;
+  }
+
+  // --- comparisons ----------------------------------------------------------------------
+
+  private compare(value: Value, c: Comparison): string {
+    switch (c.valueType) {
+      case "any": {
+        if (value.kind === "text") return c.operator.op === "exists" ? `(${value.sql} IS NOT NULL)` : `(${value.sql} IS NULL)`;
+        return c.operator.op === "exists" ? `coalesce(jsonb_typeof(${value.sql}) <> 'null', false)` : `coalesce(jsonb_typeof(${value.sql}) = 'null', true)`;
+      }
+      case "string":
+        return this.stringOperator(value, c.operator);
+      case "number":
+        return this.numberOperator(value, c.operator);
+      case "boolean":
+        return this.typed(value, "boolean", (v) => `${v} = to_jsonb(${this.params.add(c.operator.value, "boolean")})`);
+      case "date":
+        return `coalesce(${this.dateOperator(this.timeOf(value), c.operator)}, false)`;
+      case "list":
+        return this.listOperator(value, c.operator);
+    }
+  }
+
+  private stringOperator(value: Value, operator: Extract<Comparison, { valueType: "string" }>["operator"]): string {
+    const s = this.text(value);
+    switch (operator.op) {
+      case "in":
+      case "notIn": {
+        const values = operator.values.filter(matchable);
+        if (values.length === 0) return this.typed(value, "string", () => (operator.op === "in" ? "false" : "true"));
+        const list = this.params.add(values, "text[]");
+        return this.typed(value, "string", () => (operator.op === "in" ? `${s} = ANY(${list})` : `${s} <> ALL(${list})`));
+      }
+      default: {
+        const positive = operator.op !== "notEquals" && operator.op !== "notContains";
+        // A value Postgres cannot hold equals and is part of no stored string.
+        if (!matchable(operator.value)) return this.typed(value, "string", () => (positive ? "false" : "true"));
+        const x = this.params.add(operator.value, "text");
+        const expr = {
+          equals: `${s} = ${x}`,
+          notEquals: `${s} <> ${x}`,
+          contains: `strpos(${s}, ${x}) > 0`,
+          notContains: `strpos(${s}, ${x}) = 0`,
+          startsWith: `starts_with(${s}, ${x})`,
+          endsWith: `right(${s}, length(${x})) = ${x}`,
+        }[operator.op];
+        return this.typed(value, "string", () => expr);
+      }
+    }
+  }
+
+  private numberOperator(value: Value, operator: Extract<Comparison, { valueType: "number" }>["operator"]): string {
+    if (value.kind === "text") return "false";
+    return this.typed(value, "number", (v) => {
+      const n = this.float8Of(v);
+      if (operator.op === "between") return `(${n} >= ${this.params.add(operator.min, "float8")} AND ${n} <= ${this.params.add(operator.max, "float8")})`;
+      const compare = { equals: "=", notEquals: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=" }[operator.op];
+      return `${n} ${compare} ${this.params.add(operator.value, "float8")}`;
+    });
+  }
+
+  /**
+   * A date operator over a timestamptz expression, which appears once (a range for the
+   * two-sided ones: a parsed trait is parsed once). NULL (not a date) propagates; the caller
+   * decides.
+   */
+  private dateOperator(t: string, operator: DateOperator): string {
+    switch (operator.op) {
+      case "before":
+        return `(${t} < ${this.date(operator.value)})`;
+      case "after":
+        return `(${t} > ${this.date(operator.value)})`;
+      case "between": // validate() made sure from < to, so the range can be built
+        return `(tstzrange(${this.date(operator.from)}, ${this.date(operator.to)}, '[)') @> ${t})`;
+      case "withinLast":
+        return `(tstzrange(${this.ago(operator.amount, operator.unit)}, ${this.now}, '[]') @> ${t})`;
+      case "moreThanAgo":
+        return `(${t} < ${this.ago(operator.amount, operator.unit)})`;
+    }
+  }
+
+  private listOperator(value: Value, operator: Extract<Comparison, { valueType: "list" }>["operator"]): string {
+    if (value.kind === "text") return "false";
+    switch (operator.op) {
+      case "isEmpty":
+        return this.typed(value, "array", (v) => `${v} = '[]'::jsonb`);
+      case "isNotEmpty":
+        return this.typed(value, "array", (v) => `${v} <> '[]'::jsonb`);
+      default: {
+        const wanted = "value" in operator ? [operator.value] : operator.values;
+        const positive = operator.op === "contains" || operator.op === "containsAny";
+        const strings = wanted.filter((w): w is string => typeof w === "string" && matchable(w));
+        const numbers = wanted.filter((w): w is number => typeof w === "number");
+        // Same JSON type and value: strings exactly, numbers as float8.
+        const branches = [
+          ...(strings.length ? [`WHEN 'string' THEN (el.x #>> '{}') = ANY(${this.params.add(strings, "text[]")})`] : []),
+          ...(numbers.length ? [`WHEN 'number' THEN ${this.float8Of("el.x")} = ANY(${this.params.add(numbers, "float8[]")})`] : []),
+        ];
+        if (branches.length === 0) return this.typed(value, "array", () => (positive ? "false" : "true"));
+        return this.typed(value, "array", (v) => {
+          const any = `EXISTS (SELECT 1 FROM jsonb_array_elements(${v}) AS el(x) WHERE CASE jsonb_typeof(el.x) ${branches.join(" ")} ELSE false END)`;
+          return positive ? any : `NOT ${any}`;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import "server-only";
+import { z } from "zod";
+import { db } from "../db";
+import { requireSecretKey } from "../api/secret-key";
+import { findProfileById } from "../profiles/service";
+import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
+import { estimateCount, exactCount } from "./preview";
+import { profileSegments } from "./membership";
+
+/** The segment endpoints of the public API (secret key, Bearer). */
+
+function json(status: number, body: unknown) {
+  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+}
+
+/** Exact counts that take longer than this are left out of the answer (the estimate stays). */
+const EXACT_BUDGET_MS = 5_000;
+
+/** POST /api/v1/segments/count `{ definition }` → `{ estimate, low, high, exact?, ms }`. */
+export async function handleSegmentCount(req: Request): Promise<Response> {
+  const auth = await requireSecretKey(req);
+  if (auth instanceof Response) return auth;
+  let body: unknown;
+  try {
+    const text = await req.text();
+    if (text.length > 256 * 1024) return json(400, { error: "body is larger than 256 KB" });
+    body = JSON.parse(text);
+  } catch {
+    return json(400, { error: "invalid JSON" });
+  }
+  if (!body || typeof body !== "object" || !("definition" in body)) return json(400, { error: "definition: is required", errors: [{ path: ["definition"], message: "is required" }] });
+  const result = validate((body as { definition: unknown }).definition);
+  if (!result.ok) {
+    const errors = result.errors.map((e) => ({ path: ["definition", ...e.path], message: e.message }));
+    return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
+  }
+  const started = performance.now();
+  const now = new Date();
+  const input = { workspaceId: auth.workspaceId, definition: result.definition, now, signal: req.signal };
+  const estimate = await estimateCount(db(), input);
+  let exact = estimate.exact;
+  if (exact === undefined) {
+    exact = await exactCount(db(), { ...input, timeoutMs: EXACT_BUDGET_MS })
+      .then((r) => r.exact)
+      .catch(() => undefined);
+  }
+  return json(200, {
+    estimate: estimate.estimate,
+    low: estimate.low,
+    high: estimate.high,
+    ...(exact !== undefined ? { exact } : {}),
+    ms: Math.round(performance.now() - started),
+  });
+}
+
+/** GET /api/v1/profiles/{userId}/segments → the person's current segments. */
+export async function handleProfileSegments(req: Request, userId: string): Promise<Response> {
+  const auth = await requireSecretKey(req);
+  if (auth instanceof Response) return auth;
+  const profile = await findProfileById(db(), auth.workspaceId, userId);
+  if (!profile) return json(404, { error: "no profile with this id" });
+  const segments = await profileSegments(db(), { workspaceId: auth.workspaceId, profileId: profile.id });
+  return json(200, { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) });
+}
+
+/** The definition format as JSON Schema (draft 2020-12), generated from the zod schema. */
+export function segmentDefinitionJsonSchema() {
+  return {
+    $id: "https://junction.dev/schema/segment-definition.json",
+    title: "Junction segment definition",
+    description: "See docs/segment-definition.md for the meaning of every node.",
+    ...z.toJSONSchema(ZSegmentDefinition, { target: "draft-2020-12", io: "input" }),
+  };
+}

@@ -1,0 +1,204 @@
+import type { Db } from "../db/client";
+import { withConnection } from "../db/client";
+import { referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
+import { compileEvaluator, type EvalEvent } from "../../lib/segments/evaluate";
+import { matchingQuery } from "./compile-sql";
+import { parseStoredDefinition } from "./service";
+
+/**
+ * Materialised membership of saved segments: who is in, since when (entered_at), who left
+ * (exited_at), the current size and a daily size history with entries and exits.
+ *
+ * - refreshSegment: recompute one segment in full with the SQL compiler (after a save, and
+ *   periodically for time-based conditions such as "inactive for 7 days").
+ * - reevaluateProfiles: after ingest, re-decide the saved segments for the people whose
+ *   events or traits just changed, in memory with the evaluator.
+ */
+
+export interface RefreshResult {
+  size: number;
+  entered: number;
+  exited: number;
+}
+
+/** Writes entries, exits, size and today's history for one segment, in one transaction. */
+export async function refreshSegment(db: Db, input: { workspaceId: string; segmentId: string; now: Date }): Promise<RefreshResult> {
+  const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
+  if (!segment) throw new Error(`segment ${input.segmentId} not found`);
+  const definition = parseStoredDefinition(segment.definition);
+  const matching = matchingQuery(definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
+  const n = matching.params.length;
+  const sql = `
+    WITH matched AS (${matching.sql}),
+    entered AS (
+      INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
+      SELECT $${n + 1}::text, id, $${n + 2}::timestamptz FROM matched
+      ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
+        WHERE segment_memberships.exited_at IS NOT NULL
+      RETURNING 1),
+    exited AS (
+      UPDATE segment_memberships sm SET exited_at = $${n + 2}::timestamptz
+       WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM matched)::int AS size, (SELECT count(*) FROM entered)::int AS entered,
+           (SELECT count(*) FROM exited)::int AS exited`;
+  return withConnection(db, async (client) => {
+    await client.query("BEGIN");
+    try {
+      // One refresh of a segment at a time.
+      await client.query("SELECT 1 FROM segments WHERE id = $1 FOR UPDATE", [segment.id]);
+      const { rows } = await client.query<RefreshResult>(sql, [...matching.params, segment.id, input.now]);
+      const result = rows[0]!;
+      await recordSize(client, segment.id, input.now, result);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  });
+}
+
+async function recordSize(client: { query: (sql: string, params: unknown[]) => Promise<unknown> }, segmentId: string, now: Date, change: RefreshResult) {
+  await client.query("UPDATE segments SET size = $2, refreshed_at = $3 WHERE id = $1", [segmentId, change.size, now]);
+  await client.query(
+    `INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
+     VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, $3, $4, $5)
+     ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size,
+       entered = segment_size_history.entered + EXCLUDED.entered, exited = segment_size_history.exited + EXCLUDED.exited`,
+    [segmentId, now, change.size, change.entered, change.exited],
+  );
+}
+
+/** Saved, not archived segments of a workspace, referenced ones before those that refer to them. */
+export async function segmentsInDependencyOrder(db: Db, workspaceId: string) {
+  const segments = (await db.segment.findMany({ where: { workspaceId, archivedAt: null }, select: { id: true, definition: true } })).map((s) => ({
+    id: s.id,
+    definition: parseStoredDefinition(s.definition),
+  }));
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  const ordered: typeof segments = [];
+  const done = new Set<string>();
+  const visit = (id: string, path: Set<string>) => {
+    const segment = byId.get(id);
+    if (!segment || done.has(id) || path.has(id)) return;
+    path.add(id);
+    for (const ref of referencedSegments(segment.definition)) visit(ref, path);
+    done.add(id);
+    ordered.push(segment);
+  };
+  for (const s of segments) visit(s.id, new Set());
+  return ordered;
+}
+
+/** The periodic job: every saved segment of the workspace, in dependency order. */
+export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; now: Date }) {
+  const results: Record<string, RefreshResult> = {};
+  for (const segment of await segmentsInDependencyOrder(db, input.workspaceId)) {
+    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: input.now });
+  }
+  return results;
+}
+
+/** The event names a definition counts. */
+function eventNames(definition: SegmentDefinition): Set<string> {
+  const names = new Set<string>();
+  walk(definition.root, (node) => {
+    if (node.type === "event") names.add(node.event);
+  });
+  return names;
+}
+
+/**
+ * Re-decides every saved segment for these people, in memory, and records entries and
+ * exits. Called after ingest stored their events (and so changed traits and seen times).
+ */
+export async function reevaluateProfiles(db: Db, input: { workspaceId: string; profileIds: string[]; now: Date }) {
+  if (input.profileIds.length === 0) return { entered: 0, exited: 0 };
+  const segments = await segmentsInDependencyOrder(db, input.workspaceId);
+  if (segments.length === 0) return { entered: 0, exited: 0 };
+  const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
+  const ids = [...new Set(input.profileIds)];
+  const [profiles, events, memberships] = await Promise.all([
+    db.profile.findMany({ where: { id: { in: ids }, workspaceId: input.workspaceId } }),
+    names.size
+      ? db.event.findMany({ where: { profileId: { in: ids }, name: { in: [...names] } }, select: { profileId: true, name: true, timestamp: true, properties: true } })
+      : Promise.resolve([]),
+    db.segmentMembership.findMany({ where: { profileId: { in: ids }, exitedAt: null }, select: { profileId: true, segmentId: true } }),
+  ]);
+  const eventsOf = new Map<string, EvalEvent[]>();
+  for (const e of events) {
+    const list = eventsOf.get(e.profileId) ?? eventsOf.set(e.profileId, []).get(e.profileId)!;
+    list.push({ name: e.name, timestamp: e.timestamp, properties: (e.properties ?? {}) as Record<string, unknown> });
+  }
+  const memberOf = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
+  for (const m of memberships) memberOf.get(m.profileId)?.add(m.segmentId);
+
+  let entered = 0;
+  let exited = 0;
+  for (const segment of segments) {
+    const matches = compileEvaluator(segment.definition, input.now);
+    const enter: string[] = [];
+    const exit: string[] = [];
+    for (const p of profiles) {
+      const current = memberOf.get(p.id)!;
+      const match = matches({
+        profile: { ...p, traits: (p.traits ?? {}) as Record<string, unknown> },
+        events: eventsOf.get(p.id) ?? [],
+        memberships: current,
+      });
+      if (match && !current.has(segment.id)) enter.push(p.id);
+      if (!match && current.has(segment.id)) exit.push(p.id);
+      // Later segments may refer to this one: they see the new membership.
+      if (match) current.add(segment.id);
+      else current.delete(segment.id);
+    }
+    if (enter.length === 0 && exit.length === 0) continue;
+    await db.$transaction(async (tx) => {
+      if (enter.length) {
+        await tx.$executeRaw`
+          INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
+          SELECT ${segment.id}, unnest(${enter}::text[]), ${input.now}
+          ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
+            WHERE segment_memberships.exited_at IS NOT NULL`;
+      }
+      if (exit.length) {
+        await tx.$executeRaw`
+          UPDATE segment_memberships SET exited_at = ${input.now}
+           WHERE segment_id = ${segment.id} AND profile_id = ANY(${exit}::text[]) AND exited_at IS NULL`;
+      }
+      const size = await tx.segmentMembership.count({ where: { segmentId: segment.id, exitedAt: null } });
+      await recordSize({ query: (sql, params) => tx.$executeRawUnsafe(sql, ...params) }, segment.id, input.now, {
+        size,
+        entered: enter.length,
+        exited: exit.length,
+      });
+    });
+    entered += enter.length;
+    exited += exit.length;
+  }
+  return { entered, exited };
+}
+
+/** A person's current segments with the time they entered (the profile's Segments tab, the read API). */
+export async function profileSegments(db: Db, input: { workspaceId: string; profileId: string }) {
+  const rows = await db.segmentMembership.findMany({
+    where: { profileId: input.profileId, exitedAt: null, segment: { workspaceId: input.workspaceId, archivedAt: null } },
+    select: { enteredAt: true, segment: { select: { id: true, name: true, definition: true } } },
+    orderBy: { enteredAt: "desc" },
+  });
+  return rows.map((r) => ({ id: r.segment.id, name: r.segment.name, enteredAt: r.enteredAt, definition: parseStoredDefinition(r.segment.definition) }));
+}
+
+/** Daily size with entries and exits, oldest first. */
+export async function segmentHistory(db: Db, input: { workspaceId: string; segmentId: string; days: number }) {
+  const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId }, select: { id: true } });
+  if (!segment) return [];
+  const since = new Date(Date.now() - input.days * 86_400_000);
+  return db.segmentSizeHistory.findMany({
+    where: { segmentId: segment.id, day: { gte: since } },
+    orderBy: { day: "asc" },
+    select: { day: true, size: true, entered: true, exited: true },
+  });
+}

@@ -1,0 +1,196 @@
+import type pg from "pg";
+import { withConnection, type Db } from "../db/client";
+import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
+import type { SegmentDefinition } from "../../lib/segments/schema";
+import { conditionCountsQuery, countQuery, membersQuery, type SqlQuery } from "./compile-sql";
+
+/**
+ * Live size previews for the builder and the count API.
+ *
+ * - estimate: count over a growing random sample of buckets (1 %, 4 %, 16 %, …) until the
+ *   sample holds enough matches for a tight interval; small workspaces are counted exactly.
+ *   Returns a 95 % interval (Wilson, with finite-population correction).
+ * - exact: the precise count.
+ * Both run with a statement timeout on their own connection and are cancelled in
+ * Postgres (pg_cancel_backend) when the caller goes away or a newer preview with the same
+ * key starts — abandoned queries never pile up.
+ */
+
+export interface Estimate {
+  estimate: number;
+  low: number;
+  high: number;
+  /** Set when the whole population was counted (small workspaces, or a 100 % sample). */
+  exact?: number;
+  /** Share of profiles in the sample, 0–1. */
+  sampled: number;
+  total: number;
+  /** How many match each top-level condition alone (estimated the same way), in order. */
+  conditions: { estimate: number; exact?: number }[];
+  ms: number;
+}
+
+export class PreviewCancelled extends Error {
+  constructor() {
+    super("The preview was cancelled.");
+  }
+}
+
+/** Below this many profiles a preview counts everyone: exact is as fast as a sample. */
+export const EXACT_BELOW = 20_000;
+/** Enough matches in a sample for a margin of about ±5 %. */
+const TARGET_MATCHES = 1_500;
+const SAMPLE_STEPS = [100, 400, 1_600]; // buckets in the sample (sampleBuckets): 1 %, 4 %, 16 %
+
+const running = new Map<string, { pid: number; db: Db }>();
+
+async function cancelBackend(db: Db, pid: number) {
+  await withConnection(db, (c) => c.query("SELECT pg_cancel_backend($1)", [pid])).catch(() => {});
+}
+
+/**
+ * Runs `query` on a connection of its own with a statement timeout. `key` identifies the
+ * caller's preview stream (a builder tab): a newer run with the same key cancels this one.
+ */
+async function run<T extends pg.QueryResultRow>(
+  db: Db,
+  query: SqlQuery,
+  options: { timeoutMs: number; key?: string; signal?: AbortSignal },
+): Promise<T[]> {
+  if (options.signal?.aborted) throw new PreviewCancelled();
+  return withConnection(db, async (client) => {
+    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const pid = rows[0]!.pid;
+    if (options.key) {
+      const previous = running.get(options.key);
+      running.set(options.key, { pid, db });
+      if (previous) await cancelBackend(previous.db, previous.pid);
+    }
+    const onAbort = () => void cancelBackend(db, pid);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await client.query("BEGIN READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
+      const result = await client.query<T>(query.sql, query.params);
+      await client.query("COMMIT");
+      return result.rows;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      if (error && typeof error === "object" && "code" in error && error.code === "57014") {
+        // query_canceled: superseded, abandoned, or over the time limit
+        if (options.signal?.aborted || (options.key && running.get(options.key)?.pid !== pid)) throw new PreviewCancelled();
+        throw new Error("The count took too long and was stopped.");
+      }
+      throw error;
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (options.key && running.get(options.key)?.pid === pid) running.delete(options.key);
+    }
+  });
+}
+
+/**
+ * 95 % interval for the number of matches in the population, from `matched` of `sample`
+ * (Wilson score interval with the finite-population correction).
+ */
+export function interval(matched: number, sample: number, population: number): { low: number; high: number } {
+  if (sample === 0) return { low: 0, high: population };
+  if (sample >= population) return { low: matched, high: matched };
+  const z = 1.96;
+  const p = matched / sample;
+  const fpc = Math.sqrt((population - sample) / Math.max(1, population - 1));
+  const denom = 1 + (z * z) / sample;
+  const centre = (p + (z * z) / (2 * sample)) / denom;
+  const half = ((z * Math.sqrt((p * (1 - p)) / sample + (z * z) / (4 * sample * sample))) / denom) * fpc;
+  // What is outside the sample is what can vary: matched ones inside it are certain.
+  const rest = population - sample;
+  const low = Math.max(matched, Math.floor(matched + Math.max(0, centre - half) * rest));
+  const high = Math.min(population - (sample - matched), Math.ceil(matched + Math.min(1, centre + half) * rest));
+  return { low, high };
+}
+
+/** How many profiles a workspace has, counted at most once a minute (the estimate's population). */
+const POPULATION_TTL_MS = 60_000;
+const populations = new Map<string, { until: number; total: number }>();
+async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<number> {
+  const cached = populations.get(workspaceId);
+  if (cached && cached.until > Date.now()) return cached.total;
+  const [row] = await run<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, options);
+  populations.set(workspaceId, { until: Date.now() + POPULATION_TTL_MS, total: row!.total });
+  return row!.total;
+}
+
+interface CountsRow {
+  total: number;
+  matched: number;
+  [column: `c${number}`]: number;
+}
+
+export async function estimateCount(
+  db: Db,
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number },
+): Promise<Estimate> {
+  const started = performance.now();
+  const children = input.definition.root.children.length;
+  const options = { workspaceId: input.workspaceId, now: input.now };
+  const timeoutMs = input.timeoutMs ?? 10_000;
+
+  const total = await populationOf(db, input.workspaceId, { timeoutMs, signal: input.signal });
+  const steps = total <= EXACT_BELOW ? [BUCKETS] : SAMPLE_STEPS;
+  for (const size of steps) {
+    const full = size >= BUCKETS;
+    const query = conditionCountsQuery(input.definition, {
+      ...options,
+      strategy: full ? "aggregate" : "correlated",
+      ...(full ? {} : { sampleBuckets: sampleBuckets(size) }),
+    });
+    const [row] = await run<CountsRow>(db, query, { timeoutMs, key: input.key, signal: input.signal });
+    const sample = row!.total;
+    // Few matches in this sample: try a bigger one (the biggest sample answers anyway,
+    // with the wider interval that few matches give; the exact count follows separately).
+    if (!full && row!.matched < TARGET_MATCHES && size !== steps[steps.length - 1]) continue;
+    const scale = (matched: number) => {
+      if (full) return { estimate: matched, exact: matched };
+      return { estimate: sample === 0 ? 0 : Math.round((matched / sample) * total) };
+    };
+    const bounds = full ? { low: row!.matched, high: row!.matched } : interval(row!.matched, sample, total);
+    return {
+      ...scale(row!.matched),
+      ...bounds,
+      sampled: total === 0 ? 1 : Math.min(1, sample / total),
+      total,
+      conditions: Array.from({ length: children }, (_, i) => scale(Number(row![`c${i}`]))),
+      ms: Math.round(performance.now() - started),
+    };
+  }
+  throw new Error("unreachable: the last sample step counts everyone");
+}
+
+export async function exactCount(
+  db: Db,
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number },
+): Promise<{ exact: number; ms: number }> {
+  const started = performance.now();
+  const [row] = await run<{ count: number }>(
+    db,
+    countQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" }),
+    { timeoutMs: input.timeoutMs ?? 120_000, key: input.key, signal: input.signal },
+  );
+  return { exact: row!.count, ms: Math.round(performance.now() - started) };
+}
+
+export async function segmentMembers(
+  db: Db,
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; after?: string; limit: number; signal?: AbortSignal },
+) {
+  const rows = await run<{ id: string; user_id: string | null; email: string | null }>(
+    db,
+    membersQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, after: input.after, limit: input.limit + 1, strategy: "correlated" }),
+    { timeoutMs: 30_000, signal: input.signal },
+  );
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map((r) => ({ id: r.id, userId: r.user_id, email: r.email })),
+    nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
+  };
+}

@@ -1,0 +1,185 @@
+import type { Db, DbTx } from "../db/client";
+import type { Prisma } from "../generated/prisma/client";
+import { recordAudit, type Actor } from "../audit/service";
+import { auditDiff } from "../../lib/audit/redact";
+import { DomainError } from "../workspaces/service";
+import { referencedSegments, validate, walk, type SegmentDefinition } from "../../lib/segments/schema";
+
+/** Saved segments: create, change, archive, delete (refused while others use it), all audited. */
+
+export interface SegmentInput {
+  name: string;
+  description: string;
+  definition: SegmentDefinition;
+}
+
+/** A stored definition, parsed with the same rules that validated it on the way in. */
+export function parseStoredDefinition(value: unknown): SegmentDefinition {
+  const result = validate(value);
+  if (!result.ok) throw new Error(`stored segment definition is invalid: ${result.errors[0]?.message}`);
+  return result.definition;
+}
+
+/**
+ * Segment references must point at segments of this workspace, and following them from
+ * `segmentId` must never lead back to it.
+ */
+async function checkReferences(tx: DbTx, workspaceId: string, segmentId: string | null, definition: SegmentDefinition) {
+  const others = await tx.segment.findMany({ where: { workspaceId }, select: { id: true, definition: true } });
+  const known = new Set(others.map((s) => s.id));
+  walk(definition.root, (node, path) => {
+    if (node.type === "segment" && !known.has(node.segmentId)) {
+      throw new DomainError("BAD_REQUEST", `${path.join(".")}: segment ${node.segmentId} does not exist in this workspace.`);
+    }
+  });
+  if (!segmentId) return; // a new segment: nothing can refer to it yet
+  const edges = new Map(others.map((s) => [s.id, referencedSegments(parseStoredDefinition(s.definition))]));
+  edges.set(segmentId, referencedSegments(definition));
+  const stack = [...(edges.get(segmentId) ?? [])];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === segmentId) throw new DomainError("BAD_REQUEST", "A segment cannot include itself, directly or through other segments.");
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(edges.get(id) ?? []));
+  }
+}
+
+function cleanName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new DomainError("BAD_REQUEST", "Give the segment a name.");
+  return trimmed.slice(0, 120);
+}
+
+export async function createSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor }) {
+  return db.$transaction(async (tx) => {
+    await checkReferences(tx, input.workspaceId, null, input.definition);
+    const segment = await tx.segment.create({
+      data: {
+        workspaceId: input.workspaceId,
+        name: cleanName(input.name),
+        description: input.description.trim(),
+        definition: input.definition as unknown as Prisma.InputJsonValue,
+        createdById: input.actor.userId,
+        updatedById: input.actor.userId,
+      },
+    });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "segment.created",
+      target: { type: "segment", id: segment.id },
+      diff: auditDiff(undefined, { name: segment.name, description: segment.description, definition: input.definition }),
+    });
+    return segment;
+  });
+}
+
+export async function updateSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor; segmentId: string }) {
+  return db.$transaction(async (tx) => {
+    const before = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
+    if (!before) throw new DomainError("NOT_FOUND", "This segment does not exist.");
+    await checkReferences(tx, input.workspaceId, before.id, input.definition);
+    const segment = await tx.segment.update({
+      where: { id: before.id },
+      data: {
+        name: cleanName(input.name),
+        description: input.description.trim(),
+        definition: input.definition as unknown as Prisma.InputJsonValue,
+        updatedById: input.actor.userId,
+      },
+    });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "segment.updated",
+      target: { type: "segment", id: segment.id },
+      diff: auditDiff(
+        { name: before.name, description: before.description, definition: before.definition },
+        { name: segment.name, description: segment.description, definition: input.definition },
+      ),
+    });
+    return segment;
+  });
+}
+
+export async function setSegmentArchived(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string; archived: boolean }) {
+  return db.$transaction(async (tx) => {
+    const before = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
+    if (!before) throw new DomainError("NOT_FOUND", "This segment does not exist.");
+    const segment = await tx.segment.update({
+      where: { id: before.id },
+      data: { archivedAt: input.archived ? (before.archivedAt ?? new Date()) : null, updatedById: input.actor.userId },
+    });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: input.archived ? "segment.archived" : "segment.restored",
+      target: { type: "segment", id: segment.id },
+    });
+    return segment;
+  });
+}
+
+/** Segments whose definitions refer to this one. */
+export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: string): Promise<{ id: string; name: string }[]> {
+  const all = await db.segment.findMany({ where: { workspaceId, id: { not: segmentId } }, select: { id: true, name: true, definition: true } });
+  return all.filter((s) => referencedSegments(parseStoredDefinition(s.definition)).includes(segmentId)).map(({ id, name }) => ({ id, name }));
+}
+
+export async function deleteSegment(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string }) {
+  return db.$transaction(async (tx) => {
+    const segment = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
+    if (!segment) throw new DomainError("NOT_FOUND", "This segment does not exist.");
+    const dependents = await dependentsOf(tx, input.workspaceId, segment.id);
+    if (dependents.length > 0) {
+      throw new DomainError("CONFLICT", `“${segment.name}” is used by ${dependents.map((d) => `“${d.name}”`).join(", ")}. Change those first.`);
+    }
+    await tx.segment.delete({ where: { id: segment.id } });
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "segment.deleted",
+      target: { type: "segment", id: segment.id },
+      diff: auditDiff({ name: segment.name, definition: segment.definition }, undefined),
+    });
+  });
+}
+
+export async function getSegment(db: DbTx, workspaceId: string, segmentId: string) {
+  const segment = await db.segment.findFirst({
+    where: { id: segmentId, workspaceId },
+    include: { updatedBy: { select: { email: true } }, createdBy: { select: { email: true } } },
+  });
+  if (!segment) return null;
+  return { ...segment, definition: parseStoredDefinition(segment.definition) };
+}
+
+export async function listSegments(
+  db: DbTx,
+  input: { workspaceId: string; search?: string; archived?: boolean; cursor?: string | null; limit: number },
+) {
+  const rows = await db.segment.findMany({
+    where: {
+      workspaceId: input.workspaceId,
+      archivedAt: input.archived ? { not: null } : null,
+      ...(input.search ? { name: { contains: input.search, mode: "insensitive" as const } } : {}),
+    },
+    orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+    take: input.limit + 1,
+    ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
+    select: {
+      id: true,
+      name: true,
+      description: true,
+      size: true,
+      refreshedAt: true,
+      archivedAt: true,
+      updatedAt: true,
+      updatedBy: { select: { email: true } },
+    },
+  });
+  const page = rows.slice(0, input.limit);
+  return { items: page, nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null };
+}
