@@ -7,7 +7,13 @@ export type Db = PrismaClient;
 /** A client or the `tx` handed to `$transaction(async (tx) => …)`. */
 export type DbTx = Omit<PrismaClient, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
-const pools = new WeakMap<object, pg.Pool>();
+/**
+ * Where a client keeps its pool. A global symbol, not a module-level map: Next.js may load
+ * this module once per bundle (instrumentation, each route), while the client itself is one
+ * per process (server/db.ts keeps it on globalThis).
+ */
+const POOL = Symbol.for("junction.db.pool");
+type WithPool = PrismaClient & { [POOL]?: pg.Pool };
 
 /** A Prisma client over a `pg` pool of its own, which hot paths can use directly (see `sqlTransaction`). */
 export function createDb(connectionString: string): PrismaClient {
@@ -15,7 +21,7 @@ export function createDb(connectionString: string): PrismaClient {
   // An idle connection that dies (server restart) must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.warn("database connection lost:", error.message));
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  pools.set(client, pool);
+  (client as WithPool)[POOL] = pool;
   return client;
 }
 
@@ -61,7 +67,7 @@ function pgSql(client: pg.ClientBase | pg.Pool): Sql {
 }
 
 function poolOf(db: Db): pg.Pool {
-  const pool = pools.get(db);
+  const pool = (db as WithPool)[POOL];
   if (!pool) throw new Error("this Prisma client was not made by createDb");
   return pool;
 }

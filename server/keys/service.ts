@@ -15,7 +15,10 @@ export const KEY_PREFIX: Record<ApiKeyKind, string> = { write: "jw_", secret: "j
  * the key within AUTH_CACHE_MS.
  */
 export const AUTH_CACHE_MS = 5_000;
-const authCache = new Map<string, { until: number; workspaceId: string; keyId: string }>();
+// On globalThis: Next.js may load this module once per bundle, and a revoke in one route
+// must clear the cache the ingestion route reads.
+const globalForKeys = globalThis as unknown as { junctionAuthCache?: Map<string, { until: number; workspaceId: string; keyId: string }> };
+const authCache = (globalForKeys.junctionAuthCache ??= new Map());
 
 export function hashKey(raw: string): string {
   return createHash("sha256").update(raw).digest("hex");

@@ -42,7 +42,9 @@ export const EXACT_BELOW = 20_000;
 const TARGET_MATCHES = 1_500;
 const SAMPLE_STEPS = [100, 400, 1_600]; // buckets in the sample (sampleBuckets): 1 %, 4 %, 16 %
 
-const running = new Map<string, { pid: number; db: Db }>();
+// Per process, not per module instance (Next.js may load this module once per bundle).
+const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, { pid: number; db: Db }> };
+const running = (globalForPreview.junctionPreviews ??= new Map());
 
 async function cancelBackend(db: Db, pid: number) {
   await withConnection(db, (c) => c.query("SELECT pg_cancel_backend($1)", [pid])).catch(() => {});
