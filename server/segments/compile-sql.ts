@@ -91,7 +91,7 @@ export function conditionCountsQuery(
   definition: SegmentDefinition,
   options: CompileOptions & { strategy?: EventStrategy; bucketBelow?: number; sampleBuckets?: readonly number[] },
 ): SqlQuery {
-  const c = new Compiler(definition, options, options.strategy ?? "aggregate");
+  const c = new Compiler(definition, { ...options, anchored: false }, options.strategy ?? "aggregate");
   // Each child is computed once per profile (OFFSET 0 keeps Postgres from inlining the
   // columns back into every place that reads them), then combined for `matched`.
   const children = c.root.children.map((child, i) => ({ sql: `${c.node(child)} AS c${i}`, column: `s.c${i}` }));
@@ -230,10 +230,17 @@ class Compiler {
   private readonly nowMs: number;
   /** With matchingIdsQuery: the profile ids, so aggregate subqueries read only their events. */
   eventProfileIds: string | undefined;
+  /**
+   * Event conditions every match must pass with at least one event (`gte` N ≥ 1 directly
+   * under a plain AND root): their aggregates are inner-joined, so the query only visits
+   * profiles that have such events instead of every profile of the workspace. Off for
+   * per-condition counts, which need every profile.
+   */
+  private readonly anchors: Set<SegmentNode>;
 
   constructor(
     definition: SegmentDefinition,
-    options: CompileOptions,
+    options: CompileOptions & { anchored?: boolean },
     private readonly strategy: EventStrategy,
   ) {
     const checked = validate(definition);
@@ -245,6 +252,8 @@ class Compiler {
     if (Number.isNaN(this.nowMs)) throw new Error("now must be a valid date");
     this.root = checked.definition.root;
     this.ws = this.params.add(options.workspaceId, "text");
+    const anchored = options.anchored !== false && this.root.op === "and" && !this.root.not;
+    this.anchors = new Set(anchored ? this.root.children.filter((n) => n.type === "event" && n.count.op === "gte" && n.count.value >= 1) : []);
   }
 
   /** `now` (a parameter only when used: Postgres cannot type a parameter the text does not use). */
@@ -342,7 +351,7 @@ class Compiler {
     const alias = `ev${this.joins.length}`;
     if (this.eventProfileIds) predicates.push(`e.profile_id = ANY(${this.eventProfileIds})`);
     this.joins.push(
-      `LEFT JOIN (SELECT e.profile_id, count(*) AS n FROM events e WHERE ${predicates.join(" AND ")} GROUP BY e.profile_id) AS ${alias} ON ${alias}.profile_id = p.id`,
+      `${this.anchors.has(node) ? "JOIN" : "LEFT JOIN"} (SELECT e.profile_id, count(*) AS n FROM events e WHERE ${predicates.join(" AND ")} GROUP BY e.profile_id) AS ${alias} ON ${alias}.profile_id = p.id`,
     );
     return `(coalesce(${alias}.n, 0) ${compare} ${k})`;
   }
