@@ -33,6 +33,8 @@ export function createDb(connectionString: string): PrismaClient {
 export interface Sql {
   query<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /** SQL built at run time (server/segments/compile-sql.ts): `$n` placeholders, never prepared by name. */
+  raw<T>(query: { sql: string; params: unknown[] }): Promise<T[]>;
 }
 
 function text(strings: TemplateStringsArray): string {
@@ -63,6 +65,7 @@ function pgSql(client: pg.ClientBase | pg.Pool): Sql {
       (await client.query({ ...statement(strings), values })).rows as T[],
     execute: async (strings: TemplateStringsArray, ...values: unknown[]) =>
       (await client.query({ ...statement(strings), values })).rowCount ?? 0,
+    raw: async <T>(query: { sql: string; params: unknown[] }) => (await client.query({ text: query.sql, values: query.params })).rows as T[],
   };
 }
 

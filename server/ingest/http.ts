@@ -21,13 +21,11 @@ import {
  * for bad input.
  */
 
-const globalForIngest = globalThis as unknown as {
-  junctionIngestLimiter?: RateLimiter;
-};
+const globalForLimiter = globalThis as unknown as { junctionIngestLimiter?: RateLimiter };
 function limiter(): RateLimiter {
   const rate = env().INGEST_RATE_LIMIT;
-  globalForIngest.junctionIngestLimiter ??= new RateLimiter(rate, rate);
-  return globalForIngest.junctionIngestLimiter;
+  globalForLimiter.junctionIngestLimiter ??= new RateLimiter(rate, rate);
+  return globalForLimiter.junctionIngestLimiter;
 }
 
 // no-transform: answers are a few bytes; compressing them cost more CPU than anything else here.

@@ -171,31 +171,19 @@ export async function ingestMessage(
   const messageId = message.messageId ?? `junction-${randomUUID()}`;
   const ids = idsOf(message);
 
-  const suppressed = await poolSql(db).query`
-    SELECT 1 FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${ids.map(suppressionHash)}::text[]) LIMIT 1`;
-  if (suppressed.length > 0) return "suppressed";
+  const { suppressed } = await lookup(poolSql(db), workspaceId, [], ids.map(suppressionHash));
+  if (suppressed.size > 0) return "suppressed";
 
-  const at = eventTime(message, receivedAt);
+  const pending = { index: 0, message: { ...message, messageId }, messageId, at: eventTime(message, receivedAt), receivedAt };
   try {
     await sqlTransaction(
       db,
       async (tx) => {
-        const profile = await resolveProfile(tx, workspaceId, message, at);
-      const { firstSeenAt, lastSeenAt, ...fields } = applyMessage(profile, message, at);
-      await tx.execute`
-        UPDATE profiles SET traits = ${JSON.stringify(fields.traits)}::jsonb, email = ${fields.email}, phone = ${fields.phone},
-               timezone = ${fields.timezone}, locale = ${fields.locale}, country = ${fields.country},
-               first_seen_at = ${firstSeenAt}, last_seen_at = ${lastSeenAt}, updated_at = now()
-         WHERE id = ${profile.id}`;
-
-      const { name, properties } = eventColumns(message);
-      const inserted = await tx.execute`
-        INSERT INTO events (workspace_id, profile_id, message_id, type, name, properties, context, timestamp, received_at, sent_at)
-        VALUES (${workspaceId}, ${profile.id}, ${messageId}, ${message.type}, ${name}, ${JSON.stringify(properties)}::jsonb,
-                ${JSON.stringify(message.context)}::jsonb, ${at}, ${receivedAt}, ${message.sentAt ?? null})
-        ON CONFLICT (workspace_id, message_id) DO NOTHING`;
-      // Stored before (a retry): undo everything this copy did.
-      if (inserted === 0) throw new DuplicateMessage();
+        const profile = await resolveProfile(tx, workspaceId, message, pending.at);
+        const rows = [{ ...pending, profile, ...eventColumns(message) }];
+        const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), 1);
+        // Stored before (a retry): undo everything this copy did.
+        if (inserted.size === 0) throw new DuplicateMessage();
       },
       { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
     );

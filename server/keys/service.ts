@@ -91,7 +91,6 @@ export async function listApiKeys(db: DbTx, workspaceId: string) {
 
 const LAST_USED_PRECISION_MS = 60_000;
 
-
 /** The workspace a raw key belongs to, or null for unknown, revoked or wrong-kind keys. */
 export async function authenticateKey(db: Db, raw: string, kind: ApiKeyKind): Promise<{ workspaceId: string; keyId: string } | null> {
   if (!raw || raw.length > 200) return null;

@@ -1,5 +1,4 @@
-import type { Db } from "../db/client";
-import { withConnection } from "../db/client";
+import { sqlTransaction, type Db, type Sql } from "../db/client";
 import { referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
 import { compileEvaluator, type EvalEvent } from "../../lib/segments/evaluate";
 import { matchingQuery } from "./compile-sql";
@@ -43,32 +42,26 @@ export async function refreshSegment(db: Db, input: { workspaceId: string; segme
       RETURNING 1)
     SELECT (SELECT count(*) FROM matched)::int AS size, (SELECT count(*) FROM entered)::int AS entered,
            (SELECT count(*) FROM exited)::int AS exited`;
-  return withConnection(db, async (client) => {
-    await client.query("BEGIN");
-    try {
-      // One refresh of a segment at a time.
-      await client.query("SELECT 1 FROM segments WHERE id = $1 FOR UPDATE", [segment.id]);
-      const { rows } = await client.query<RefreshResult>(sql, [...matching.params, segment.id, input.now]);
-      const result = rows[0]!;
-      await recordSize(client, segment.id, input.now, result);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    }
+  return sqlTransaction(db, async (tx) => {
+    await lockSegment(tx, segment.id);
+    const [result] = await tx.raw<RefreshResult>({ sql, params: [...matching.params, segment.id, input.now] });
+    await recordSize(tx, segment.id, input.now, result!);
+    return result!;
   });
 }
 
-async function recordSize(client: { query: (sql: string, params: unknown[]) => Promise<unknown> }, segmentId: string, now: Date, change: RefreshResult) {
-  await client.query("UPDATE segments SET size = $2, refreshed_at = $3 WHERE id = $1", [segmentId, change.size, now]);
-  await client.query(
-    `INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
-     VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, $3, $4, $5)
-     ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size,
-       entered = segment_size_history.entered + EXCLUDED.entered, exited = segment_size_history.exited + EXCLUDED.exited`,
-    [segmentId, now, change.size, change.entered, change.exited],
-  );
+/** One writer of a segment's membership at a time (full refresh or re-evaluation after ingest). */
+async function lockSegment(tx: Sql, segmentId: string) {
+  await tx.query`SELECT 1 FROM segments WHERE id = ${segmentId} FOR UPDATE`;
+}
+
+async function recordSize(tx: Sql, segmentId: string, now: Date, change: RefreshResult) {
+  await tx.execute`UPDATE segments SET size = ${change.size}::int, refreshed_at = ${now}::timestamptz WHERE id = ${segmentId}`;
+  await tx.execute`
+    INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
+    VALUES (${segmentId}, (${now}::timestamptz AT TIME ZONE 'UTC')::date, ${change.size}::int, ${change.entered}::int, ${change.exited}::int)
+    ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size,
+      entered = segment_size_history.entered + EXCLUDED.entered, exited = segment_size_history.exited + EXCLUDED.exited`;
 }
 
 /** Saved, not archived segments of a workspace, referenced ones before those that refer to them. */
@@ -155,25 +148,23 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
       else current.delete(segment.id);
     }
     if (enter.length === 0 && exit.length === 0) continue;
-    await db.$transaction(async (tx) => {
+    await sqlTransaction(db, async (tx) => {
+      await lockSegment(tx, segment.id);
       if (enter.length) {
-        await tx.$executeRaw`
+        await tx.execute`
           INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
-          SELECT ${segment.id}, unnest(${enter}::text[]), ${input.now}
+          SELECT ${segment.id}::text, unnest(${enter}::text[]), ${input.now}::timestamptz
           ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
             WHERE segment_memberships.exited_at IS NOT NULL`;
       }
       if (exit.length) {
-        await tx.$executeRaw`
-          UPDATE segment_memberships SET exited_at = ${input.now}
+        await tx.execute`
+          UPDATE segment_memberships SET exited_at = ${input.now}::timestamptz
            WHERE segment_id = ${segment.id} AND profile_id = ANY(${exit}::text[]) AND exited_at IS NULL`;
       }
-      const size = await tx.segmentMembership.count({ where: { segmentId: segment.id, exitedAt: null } });
-      await recordSize({ query: (sql, params) => tx.$executeRawUnsafe(sql, ...params) }, segment.id, input.now, {
-        size,
-        entered: enter.length,
-        exited: exit.length,
-      });
+      const [counted] = await tx.query<{ size: number }>`
+        SELECT count(*)::int AS size FROM segment_memberships WHERE segment_id = ${segment.id} AND exited_at IS NULL`;
+      await recordSize(tx, segment.id, input.now, { size: counted!.size, entered: enter.length, exited: exit.length });
     });
     entered += enter.length;
     exited += exit.length;
