@@ -24,14 +24,33 @@ describe("bucketOf", () => {
 });
 
 describe("sampleBuckets", () => {
-  it("is a growing, duplicate-free sample spread over the whole range", () => {
+  it("is a growing, duplicate-free sample of every bucket", () => {
     const all = sampleBuckets(BUCKETS);
     expect(new Set(all).size).toBe(BUCKETS);
-    const small = sampleBuckets(100);
-    expect(all.slice(0, 100)).toEqual(small);
-    // A 1 % sample holds about 10 % of its buckets in the first 10 % of the range.
-    const inFirstTenth = small.filter((b) => b < 1_000).length;
-    expect(inFirstTenth).toBeGreaterThanOrEqual(5);
-    expect(inFirstTenth).toBeLessThanOrEqual(15);
+    expect(all.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS)).toBe(true);
+    expect(all.slice(0, 100)).toEqual(sampleBuckets(100));
+    expect(sampleBuckets(12)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 100, 1100]);
+  });
+
+  it("gives every range of buckets its share of a sample, to within a bucket for 10, 100 and 1,000 buckets", () => {
+    for (const size of [10, 100, 1_000]) {
+      const sample = sampleBuckets(size);
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: BUCKETS - 1 }), fc.integer({ min: 0, max: BUCKETS - 1 }), (a, b) => {
+          const [from, to] = a <= b ? [a, b] : [b, a];
+          const inRange = sample.filter((x) => from <= x && x <= to).length;
+          return Math.abs(inRange - (size * (to - from + 1)) / BUCKETS) <= 1;
+        }),
+      );
+    }
+    // Any other size: within a few buckets.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: BUCKETS }), fc.integer({ min: 0, max: BUCKETS - 1 }), fc.integer({ min: 0, max: BUCKETS - 1 }), (size, a, b) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const inRange = sampleBuckets(size).filter((x) => from <= x && x <= to).length;
+        return Math.abs(inRange - (size * (to - from + 1)) / BUCKETS) <= 8;
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileEvaluator, evaluate, evaluateCondition, type EvalEvent, type EvalInput, type EvalProfile, type Trace } from "./evaluate";
+import { compileConditionEvaluator, compileEvaluator, evaluate, evaluateCondition, type EvalEvent, type EvalInput, type EvalProfile, type Trace } from "./evaluate";
 import {
   BUILTIN_FIELDS,
   parseDate,
@@ -1030,6 +1030,20 @@ describe("properties", () => {
           expect(fast(inp)).toBe(expected);
           expect(evaluate(def, inp, NOW).match).toBe(expected);
           expect(evaluateCondition(def.root, inp, NOW)).toBe(expected);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("compileConditionEvaluator: the whole definition and each top-level child, as evaluated alone", () => {
+    fc.assert(
+      fc.property(arbDefinition, fc.array(arbInput, { minLength: 1, maxLength: 4 }), (def, inputs) => {
+        const both = compileConditionEvaluator(def, NOW);
+        const children: boolean[] = [];
+        for (const inp of inputs) {
+          expect(both(inp, children)).toBe(reference(def.root, inp, MS));
+          expect(children).toEqual(def.root.children.map((child) => reference(child, inp, MS)));
         }
       }),
       { numRuns: 1000 },

@@ -80,6 +80,30 @@ export function compileEvaluator(definition: SegmentDefinition, now: Date): (inp
   return compileNode(definition.root, nowMs(now)).test;
 }
 
+/**
+ * Per-condition counts in one pass: the returned function writes into `children[k]`
+ * whether the root's k-th child holds on its own (the root's `not` not applied) and
+ * returns whether the person matches the whole definition. Every child is evaluated (no
+ * short-circuit), so this costs one evaluation of each child, not one more of the root.
+ */
+export function compileConditionEvaluator(definition: SegmentDefinition, now: Date): (input: EvalInput, children: boolean[]) => boolean {
+  const ms = nowMs(now);
+  const root = definition.root;
+  const tests = root.children.map((child) => compileNode(child, ms).test);
+  const isAnd = root.op === "and" ? true : root.op === "or" ? false : unsupported("group op", root.op);
+  const negate = root.not === true;
+  const n = tests.length;
+  return (input, children) => {
+    let holds = isAnd;
+    for (let k = 0; k < n; k++) {
+      const h = tests[k]!(input);
+      children[k] = h;
+      if (isAnd ? !h : h) holds = !isAnd;
+    }
+    return negate ? !holds : holds;
+  };
+}
+
 /** Whether one node (a condition or a group) holds for the person: per-condition ✓/✗, journey branches. */
 export function evaluateCondition(node: SegmentNode, input: EvalInput, now: Date): boolean {
   return compileNode(node, nowMs(now)).test(input);

@@ -672,27 +672,12 @@ describe("compile-sql", () => {
       for (const strategy of STRATEGIES) {
         const [all] = await rows<ConditionCountsRow>(conditionCountsQuery(definition, { workspaceId: w.workspaceId, now: NOW, strategy }));
         expect(all).toEqual({ total: 7, matched: 5, c0: 4, c1: 3, c2: 0 });
-        const [sample] = await rows<ConditionCountsRow>(conditionCountsQuery(definition, { workspaceId: w.workspaceId, now: NOW, strategy, bucketBelow: 3000 }));
-        expect(sample).toEqual({ total: 3, matched: 3, c0: 3, c1: 1, c2: 0 });
         const negated = { ...definition, root: { ...definition.root, not: true } };
         const [not] = await rows<ConditionCountsRow>(conditionCountsQuery(negated, { workspaceId: w.workspaceId, now: NOW, strategy }));
         expect(not).toEqual({ total: 7, matched: 2, c0: 4, c1: 3, c2: 0 });
         const [empty] = await rows<ConditionCountsRow>(conditionCountsQuery(def(), { workspaceId: w.workspaceId, now: NOW, strategy }));
         expect(empty).toEqual({ total: 7, matched: 7 });
       }
-    });
-
-    it("countQuery with bucketBelow counts the sample only", async () => {
-      for (const strategy of STRATEGIES) {
-        const count = async (bucketBelow?: number) =>
-          (await rows<{ count: number }>(countQuery(definition, { workspaceId: w.workspaceId, now: NOW, strategy, bucketBelow })))[0]!.count;
-        expect(await count()).toBe(5);
-        expect(await count(0)).toBe(0);
-        expect(await count(1)).toBe(1);
-        expect(await count(4000)).toBe(4);
-        expect(await count(10_000)).toBe(5);
-      }
-      expect(() => countQuery(definition, { workspaceId: w.workspaceId, now: NOW, bucketBelow: 0.5 })).toThrow(/bucketBelow/);
     });
 
     it("membersQuery pages by id with user_id and email", async () => {

@@ -1,4 +1,3 @@
-import { BUCKETS } from "../../lib/profiles/bucket";
 import {
   UNIT_MS,
   formatPath,
@@ -71,14 +70,14 @@ export interface ConditionCountsRow {
   [child: `c${number}`]: number;
 }
 
-/** Profiles in the workspace (optionally only those with bucket < `bucketBelow`) that match. */
+/** Profiles in the workspace that match. */
 export function countQuery(
   definition: SegmentDefinition,
-  options: CompileOptions & { strategy?: EventStrategy; bucketBelow?: number; sampleBuckets?: readonly number[] },
+  options: CompileOptions & { strategy?: EventStrategy },
 ): SqlQuery {
   const c = new Compiler(definition, options, options.strategy ?? "aggregate");
   const match = c.node(c.root);
-  const where = [...c.profileFilters(options.bucketBelow, options.sampleBuckets), match];
+  const where = [...c.profileFilters(), match];
   return c.query(`SELECT count(*)::int AS count\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}`);
 }
 
@@ -89,7 +88,7 @@ export function countQuery(
  */
 export function conditionCountsQuery(
   definition: SegmentDefinition,
-  options: CompileOptions & { strategy?: EventStrategy; bucketBelow?: number; sampleBuckets?: readonly number[] },
+  options: CompileOptions & { strategy?: EventStrategy },
 ): SqlQuery {
   const c = new Compiler(definition, { ...options, anchored: false }, options.strategy ?? "aggregate");
   // Each child is computed once per profile (OFFSET 0 keeps Postgres from inlining the
@@ -102,7 +101,7 @@ export function conditionCountsQuery(
   ];
   const inner = children.length ? children.map((child) => child.sql).join(",\n         ") : "1 AS one";
   return c.query(
-    `SELECT ${columns.join(",\n       ")}\n  FROM (SELECT ${inner}\n          FROM profiles p${c.joinSql()}\n         WHERE ${c.profileFilters(options.bucketBelow, options.sampleBuckets).join("\n           AND ")}\n        OFFSET 0) AS s`,
+    `SELECT ${columns.join(",\n       ")}\n  FROM (SELECT ${inner}\n          FROM profiles p${c.joinSql()}\n         WHERE ${c.profileFilters().join("\n           AND ")}\n        OFFSET 0) AS s`,
   );
 }
 
@@ -273,14 +272,8 @@ class Compiler {
     return this.joins.map((j) => `\n  ${j}`).join("");
   }
 
-  profileFilters(bucketBelow?: number, sampleBuckets?: readonly number[]): string[] {
-    const filters = [`p.workspace_id = ${this.ws}`];
-    if (sampleBuckets !== undefined) filters.push(`p.bucket = ANY(${this.params.add([...sampleBuckets], "int[]")})`);
-    if (bucketBelow !== undefined) {
-      if (!Number.isInteger(bucketBelow) || bucketBelow < 0 || bucketBelow > BUCKETS) throw new Error(`bucketBelow must be an integer from 0 to ${BUCKETS}`);
-      filters.push(`p.bucket < ${this.params.add(bucketBelow, "int")}`);
-    }
-    return filters;
+  profileFilters(): string[] {
+    return [`p.workspace_id = ${this.ws}`];
   }
 
   node(node: SegmentNode): string {

@@ -1,15 +1,17 @@
 import type pg from "pg";
 import { withConnection, type Db } from "../db/client";
-import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
 import type { SegmentDefinition } from "../../lib/segments/schema";
 import { conditionCountsQuery, countQuery, membersQuery, type SqlQuery } from "./compile-sql";
+import { countSample, sampleOf } from "./sample";
+import { interval } from "../../lib/segments/interval";
 
 /**
  * Live size previews for the builder and the count API.
  *
- * - estimate: count over a growing random sample of buckets (1 %, 4 %, 16 %, …) until the
- *   sample holds enough matches for a tight interval; small workspaces are counted exactly.
- *   Returns a 95 % interval (Wilson, with finite-population correction).
+ * - estimate: small workspaces (up to `EXACT_BELOW` profiles) are counted exactly in SQL;
+ *   bigger ones are estimated in memory over the workspace's random sample of buckets
+ *   (server/segments/sample.ts), growing bucket by bucket until it holds enough matches
+ *   for a tight interval. Returns a 95 % interval (Wilson, with finite-population correction).
  * - exact: the precise count.
  * Both run with a statement timeout on their own connection and are cancelled in
  * Postgres (pg_cancel_backend) when the caller goes away or a newer preview with the same
@@ -40,7 +42,6 @@ export class PreviewCancelled extends Error {
 export const EXACT_BELOW = 20_000;
 /** Enough matches in a sample for a margin of about ±5 %. */
 const TARGET_MATCHES = 1_500;
-const SAMPLE_STEPS = [100, 400, 1_600]; // buckets in the sample (sampleBuckets): 1 %, 4 %, 16 %
 
 // Per process, not per module instance (Next.js may load this module once per bundle).
 const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, { pid: number; db: Db }> };
@@ -95,34 +96,27 @@ async function run<T extends pg.QueryResultRow>(
 }
 
 /**
- * 95 % interval for the number of matches in the population, from `matched` of `sample`
- * (Wilson score interval with the finite-population correction).
+ * How many profiles a workspace has (the estimate's population): counted on first use,
+ * then recounted in the background once a minute old — an estimate never waits for it again.
  */
-export function interval(matched: number, sample: number, population: number): { low: number; high: number } {
-  if (sample === 0) return { low: 0, high: population };
-  if (sample >= population) return { low: matched, high: matched };
-  const z = 1.96;
-  const p = matched / sample;
-  const fpc = Math.sqrt((population - sample) / Math.max(1, population - 1));
-  const denom = 1 + (z * z) / sample;
-  const centre = (p + (z * z) / (2 * sample)) / denom;
-  const half = ((z * Math.sqrt((p * (1 - p)) / sample + (z * z) / (4 * sample * sample))) / denom) * fpc;
-  // What is outside the sample is what can vary: matched ones inside it are certain.
-  const rest = population - sample;
-  const low = Math.max(matched, Math.floor(matched + Math.max(0, centre - half) * rest));
-  const high = Math.min(population - (sample - matched), Math.ceil(matched + Math.min(1, centre + half) * rest));
-  return { low, high };
-}
-
-/** How many profiles a workspace has, counted at most once a minute (the estimate's population). */
 const POPULATION_TTL_MS = 60_000;
-const populations = new Map<string, { until: number; total: number }>();
+const globalForPopulations = globalThis as unknown as { junctionPopulations?: Map<string, { until: number; total: number; recounting?: boolean }> };
+const populations = (globalForPopulations.junctionPopulations ??= new Map());
 async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<number> {
+  const count = async () => {
+    const [row] = await run<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, options);
+    populations.set(workspaceId, { until: Date.now() + POPULATION_TTL_MS, total: row!.total });
+    return row!.total;
+  };
   const cached = populations.get(workspaceId);
-  if (cached && cached.until > Date.now()) return cached.total;
-  const [row] = await run<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, options);
-  populations.set(workspaceId, { until: Date.now() + POPULATION_TTL_MS, total: row!.total });
-  return row!.total;
+  if (!cached) return count();
+  if (cached.until <= Date.now() && !cached.recounting) {
+    cached.recounting = true;
+    count()
+      .catch((error) => console.warn("population recount failed:", error))
+      .finally(() => (cached.recounting = false));
+  }
+  return cached.total;
 }
 
 interface CountsRow {
@@ -133,42 +127,50 @@ interface CountsRow {
 
 export async function estimateCount(
   db: Db,
-  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number },
+  input: {
+    workspaceId: string;
+    definition: SegmentDefinition;
+    now: Date;
+    key?: string;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    /** Tuning for tests and the bench: population below which everyone is counted, people in the sample. */
+    exactBelow?: number;
+    sampleProfiles?: number;
+  },
 ): Promise<Estimate> {
   const started = performance.now();
-  const children = input.definition.root.children.length;
-  const options = { workspaceId: input.workspaceId, now: input.now };
   const timeoutMs = input.timeoutMs ?? 10_000;
-
   const total = await populationOf(db, input.workspaceId, { timeoutMs, signal: input.signal });
-  const steps = total <= EXACT_BELOW ? [BUCKETS] : SAMPLE_STEPS;
-  for (const size of steps) {
-    const full = size >= BUCKETS;
-    const query = conditionCountsQuery(input.definition, {
-      ...options,
-      strategy: full ? "aggregate" : "correlated",
-      ...(full ? {} : { sampleBuckets: sampleBuckets(size) }),
-    });
-    const [row] = await run<CountsRow>(db, query, { timeoutMs, key: input.key, signal: input.signal, jit: full });
-    const sample = row!.total;
-    // Few matches in this sample: try a bigger one (the biggest sample answers anyway,
-    // with the wider interval that few matches give; the exact count follows separately).
-    if (!full && row!.matched < TARGET_MATCHES && size !== steps[steps.length - 1]) continue;
-    const scale = (matched: number) => {
-      if (full) return { estimate: matched, exact: matched };
-      return { estimate: sample === 0 ? 0 : Math.round((matched / sample) * total) };
-    };
-    const bounds = full ? { low: row!.matched, high: row!.matched } : interval(row!.matched, sample, total);
+  const ms = () => Math.round(performance.now() - started);
+
+  if (total <= (input.exactBelow ?? EXACT_BELOW)) {
+    const query = conditionCountsQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
+    const [row] = await run<CountsRow>(db, query, { timeoutMs, key: input.key, signal: input.signal });
     return {
-      ...scale(row!.matched),
-      ...bounds,
-      sampled: total === 0 ? 1 : Math.min(1, sample / total),
-      total,
-      conditions: Array.from({ length: children }, (_, i) => scale(Number(row![`c${i}`]))),
-      ms: Math.round(performance.now() - started),
+      estimate: row!.matched,
+      exact: row!.matched,
+      low: row!.matched,
+      high: row!.matched,
+      sampled: 1,
+      total: row!.total,
+      conditions: input.definition.root.children.map((_, i) => ({ estimate: Number(row![`c${i}`]), exact: Number(row![`c${i}`]) })),
+      ms: ms(),
     };
   }
-  throw new Error("unreachable: the last sample step counts everyone");
+
+  const sample = await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles });
+  if (input.signal?.aborted) throw new PreviewCancelled();
+  const counted = countSample(sample, input.definition, input.now, TARGET_MATCHES);
+  const scale = (matched: number) => (counted.sample === 0 ? 0 : Math.round((matched / counted.sample) * total));
+  return {
+    estimate: scale(counted.matched),
+    ...interval(counted.matched, counted.sample, total),
+    sampled: Math.min(1, counted.sample / total),
+    total,
+    conditions: counted.conditions.map((matched) => ({ estimate: scale(matched) })),
+    ms: ms(),
+  };
 }
 
 export async function exactCount(
