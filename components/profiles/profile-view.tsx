@@ -11,6 +11,7 @@ import { errorMessage, useTRPC } from "../trpc/client";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
+import { ProfileSegments } from "../segments/profile-segments";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
@@ -113,8 +114,47 @@ export function ProfileView({ id }: { id: string }) {
           </Card>
         </div>
         <div className="lg:col-span-2">
-          <Timeline profileId={id} />
+          <ProfileTabs id={id} />
         </div>
+      </div>
+    </>
+  );
+}
+
+/** Timeline | Segments, as tabs (arrow keys move between them). */
+function ProfileTabs({ id }: { id: string }) {
+  const [tab, setTab] = useState<"timeline" | "segments">("timeline");
+  const tabs = [
+    { key: "timeline", label: "Timeline" },
+    { key: "segments", label: "Segments" },
+  ] as const;
+  return (
+    <>
+      <div role="tablist" aria-label="Profile sections" className="mb-4 flex gap-1 border-b border-slate-200">
+        {tabs.map((t, i) => (
+          <button
+            key={t.key}
+            id={`tab-${t.key}`}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.key}
+            aria-controls={`panel-${t.key}`}
+            tabIndex={tab === t.key ? 0 : -1}
+            onClick={() => setTab(t.key)}
+            onKeyDown={(e) => {
+              if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+              const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length]!;
+              setTab(next.key);
+              document.getElementById(`tab-${next.key}`)?.focus();
+            }}
+            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium ${tab === t.key ? "border-brand-600 text-brand-700" : "border-transparent text-slate-500 hover:text-slate-700"}`}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === "timeline" ? <Timeline profileId={id} /> : <ProfileSegments profileId={id} />}
       </div>
     </>
   );

@@ -275,7 +275,8 @@ function windowBounds(window: Window, now: number): [number, number] {
   }
 }
 
-function compileEvent(node: EventCondition, now: number): CompiledNode {
+/** Counts a person's events that are the condition's (name, window, property filters), no further than `stopAt`. */
+function eventCounter(node: EventCondition, now: number): (events: readonly EvalEvent[], stopAt: number) => number {
   const name = node.event;
   const [lo, hi] = windowBounds(node.window, now);
   const filters = (node.where ?? []).map((f) => {
@@ -293,13 +294,7 @@ function compileEvent(node: EventCondition, now: number): CompiledNode {
             for (let k = 0; k < nf; k++) if (!filters[k]!(properties)) return false;
             return true;
           };
-
-  const { op, value: n } = node.count;
-  const holds: (count: number) => boolean =
-    op === "gte" ? (c) => c >= n : op === "lte" ? (c) => c <= n : op === "eq" ? (c) => c === n : unsupported("count op", op);
-
-  /** Matching events, counting no further than `stopAt` (the answer is known by then). */
-  const count = (events: readonly EvalEvent[], stopAt: number): number => {
+  return (events, stopAt) => {
     let c = 0;
     for (let k = 0, len = events.length; k < len; k++) {
       const e = events[k]!;
@@ -311,6 +306,24 @@ function compileEvent(node: EventCondition, now: number): CompiledNode {
     }
     return c;
   };
+}
+
+/**
+ * How many of the person's events are the condition's (its count is ignored), counting no
+ * further than `max`: the threshold helper's histogram, in memory.
+ */
+export function compileEventCounter(node: EventCondition, now: Date, max: number): (input: EvalInput) => number {
+  const count = eventCounter(node, nowMs(now));
+  return (input) => count(input.events, max);
+}
+
+function compileEvent(node: EventCondition, now: number): CompiledNode {
+  const count = eventCounter(node, now);
+  const nf = (node.where ?? []).length;
+
+  const { op, value: n } = node.count;
+  const holds: (count: number) => boolean =
+    op === "gte" ? (c) => c >= n : op === "lte" ? (c) => c <= n : op === "eq" ? (c) => c === n : unsupported("count op", op);
 
   // gte n is decided at n matches, lte n and eq n at n + 1; "gte 0" holds for everyone.
   const stopAt = op === "gte" ? n : n + 1;

@@ -131,6 +131,21 @@ export function matchingQuery(definition: SegmentDefinition, options: CompileOpt
   return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
 }
 
+/**
+ * How many people performed the condition's event (its name, window and property filters;
+ * its count is ignored) 0, 1, …, `max` or more times: rows `{ k, profiles }` with k ≤ max,
+ * where k = max means "max or more". The threshold helper of event-count conditions.
+ */
+export function eventHistogramQuery(condition: EventCondition, options: CompileOptions & { max: number }): SqlQuery {
+  if (!Number.isInteger(options.max) || options.max < 1 || options.max > 100) throw new Error("max must be an integer from 1 to 100");
+  const c = new Compiler({ schemaVersion: 1, root: { type: "group", op: "and", children: [condition] } }, { ...options, anchored: false }, "aggregate");
+  const predicates = c.eventPredicates(condition);
+  const max = c.params.add(options.max, "int");
+  return c.query(
+    `SELECT least(coalesce(ev.n, 0), ${max})::int AS k, count(*)::int AS profiles\n  FROM profiles p\n  LEFT JOIN (SELECT e.profile_id, count(*) AS n FROM events e WHERE ${predicates.join(" AND ")} GROUP BY e.profile_id) AS ev ON ev.profile_id = p.id\n WHERE ${c.profileFilters().join(" AND ")}\n GROUP BY 1\n ORDER BY 1`,
+  );
+}
+
 /** Which of `profileIds` (in the workspace) match: rows `{ id }`, ordered by id. */
 export function matchingIdsQuery(
   definition: SegmentDefinition,
@@ -326,13 +341,18 @@ class Compiler {
     return `(p.bucket >= ${this.params.add(node.from, "int")} AND p.bucket <= ${this.params.add(node.to, "int")})`;
   }
 
-  event(node: EventCondition): string {
-    const predicates = [
+  /** What makes an event one of the condition's: workspace, name, window, property filters. */
+  eventPredicates(node: EventCondition): string[] {
+    return [
       `e.workspace_id = ${this.ws}`,
       matchable(node.event) ? `e.name = ${this.params.add(node.event, "text")}` : "false",
       ...this.window(node.window),
       ...node.where.map((filter) => this.compare(this.jsonPath("e.properties", filter.path), filter)),
     ];
+  }
+
+  event(node: EventCondition): string {
+    const predicates = this.eventPredicates(node);
     const { op, value } = node.count;
     const compare = op === "gte" ? ">=" : op === "lte" ? "<=" : "=";
     const k = this.params.add(value, "bigint");

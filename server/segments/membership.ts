@@ -1,6 +1,6 @@
-import { sqlTransaction, type Db, type Sql } from "../db/client";
+import { sql, sqlTransaction, type Db, type Sql } from "../db/client";
 import { referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
-import { compileEvaluator, type EvalEvent } from "../../lib/segments/evaluate";
+import { compileEvaluator, evaluate, type EvalEvent, type EvalInput } from "../../lib/segments/evaluate";
 import { matchingQuery } from "./compile-sql";
 import { parseStoredDefinition } from "./service";
 
@@ -104,6 +104,37 @@ function eventNames(definition: SegmentDefinition): Set<string> {
 }
 
 /**
+ * What the evaluator needs about these people (of the workspace): profile, their events
+ * with one of `names`, and the saved segments they are currently in.
+ */
+export async function loadEvalInputs(db: Db, workspaceId: string, profileIds: string[], names: ReadonlySet<string>) {
+  const ids = [...new Set(profileIds)];
+  const [profiles, events, memberships] = await Promise.all([
+    db.profile.findMany({ where: { id: { in: ids }, workspaceId } }),
+    names.size
+      ? db.event.findMany({ where: { profileId: { in: ids }, name: { in: [...names] } }, select: { profileId: true, name: true, timestamp: true, properties: true } })
+      : Promise.resolve([]),
+    db.segmentMembership.findMany({ where: { profileId: { in: ids }, exitedAt: null }, select: { profileId: true, segmentId: true } }),
+  ]);
+  const inputs = new Map<string, EvalInput>(
+    profiles.map((p) => [p.id, { profile: { ...p, traits: (p.traits ?? {}) as Record<string, unknown> }, events: [] as EvalEvent[], memberships: new Set<string>() }]),
+  );
+  for (const e of events) {
+    (inputs.get(e.profileId)?.events as EvalEvent[] | undefined)?.push({ name: e.name, timestamp: e.timestamp, properties: (e.properties ?? {}) as Record<string, unknown> });
+  }
+  for (const m of memberships) (inputs.get(m.profileId)?.memberships as Set<string> | undefined)?.add(m.segmentId);
+  return { profiles, inputs };
+}
+
+/** Whether one person matches a definition now, with the trace of every node ("why"). */
+export async function explainProfile(db: Db, input: { workspaceId: string; profileId: string; definition: SegmentDefinition; now: Date }) {
+  const { inputs } = await loadEvalInputs(db, input.workspaceId, [input.profileId], eventNames(input.definition));
+  const person = inputs.get(input.profileId);
+  if (!person) return null;
+  return evaluate(input.definition, person, input.now);
+}
+
+/**
  * Re-decides every saved segment for these people, in memory, and records entries and
  * exits. Called after ingest stored their events (and so changed traits and seen times).
  */
@@ -112,21 +143,8 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
   const segments = await segmentsInDependencyOrder(db, input.workspaceId);
   if (segments.length === 0) return { entered: 0, exited: 0 };
   const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
-  const ids = [...new Set(input.profileIds)];
-  const [profiles, events, memberships] = await Promise.all([
-    db.profile.findMany({ where: { id: { in: ids }, workspaceId: input.workspaceId } }),
-    names.size
-      ? db.event.findMany({ where: { profileId: { in: ids }, name: { in: [...names] } }, select: { profileId: true, name: true, timestamp: true, properties: true } })
-      : Promise.resolve([]),
-    db.segmentMembership.findMany({ where: { profileId: { in: ids }, exitedAt: null }, select: { profileId: true, segmentId: true } }),
-  ]);
-  const eventsOf = new Map<string, EvalEvent[]>();
-  for (const e of events) {
-    const list = eventsOf.get(e.profileId) ?? eventsOf.set(e.profileId, []).get(e.profileId)!;
-    list.push({ name: e.name, timestamp: e.timestamp, properties: (e.properties ?? {}) as Record<string, unknown> });
-  }
-  const memberOf = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
-  for (const m of memberships) memberOf.get(m.profileId)?.add(m.segmentId);
+  const { profiles, inputs } = await loadEvalInputs(db, input.workspaceId, input.profileIds, names);
+  const memberOf = new Map(profiles.map((p) => [p.id, inputs.get(p.id)!.memberships as Set<string>]));
 
   let entered = 0;
   let exited = 0;
@@ -136,11 +154,7 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
     const exit: string[] = [];
     for (const p of profiles) {
       const current = memberOf.get(p.id)!;
-      const match = matches({
-        profile: { ...p, traits: (p.traits ?? {}) as Record<string, unknown> },
-        events: eventsOf.get(p.id) ?? [],
-        memberships: current,
-      });
+      const match = matches(inputs.get(p.id)!);
       if (match && !current.has(segment.id)) enter.push(p.id);
       if (!match && current.has(segment.id)) exit.push(p.id);
       // Later segments may refer to this one: they see the new membership.
@@ -192,4 +206,67 @@ export async function segmentHistory(db: Db, input: { workspaceId: string; segme
     orderBy: { day: "asc" },
     select: { day: true, size: true, entered: true, exited: true },
   });
+}
+
+export interface Overlap {
+  segments: { id: string; name: string; size: number; refreshedAt: Date | null }[];
+  /** `pairs[i][j]`: current members of both segments i and j (the diagonal: of segment i). */
+  pairs: number[][];
+  /** Profiles of the workspace, and how many are in none of the segments. */
+  total: number;
+  none: number;
+}
+
+/**
+ * How 2–8 saved segments overlap, from their materialised membership: every pairwise
+ * intersection, and the profiles in none of them.
+ */
+export async function segmentOverlap(db: Db, input: { workspaceId: string; segmentIds: string[] }): Promise<Overlap> {
+  const ids = [...new Set(input.segmentIds)];
+  const q = sql(db);
+  const found = await q.query<{ id: string; name: string; size: number; refreshed_at: Date | null }>`
+    SELECT id, name, size, refreshed_at FROM segments WHERE workspace_id = ${input.workspaceId} AND id = ANY(${ids}::text[])`;
+  const order = ids.filter((id) => found.some((f) => f.id === id));
+  const index = new Map(order.map((id, i) => [id, i]));
+  const [pairs, [counts]] = await Promise.all([
+    q.query<{ a: string; b: string; n: number }>`
+      SELECT a.segment_id AS a, b.segment_id AS b, count(*)::int AS n
+        FROM segment_memberships a
+        JOIN segment_memberships b ON b.profile_id = a.profile_id AND b.exited_at IS NULL AND b.segment_id = ANY(${order}::text[])
+       WHERE a.segment_id = ANY(${order}::text[]) AND a.exited_at IS NULL AND a.segment_id <= b.segment_id
+       GROUP BY 1, 2`,
+    q.query<{ total: number; any: number }>`
+      SELECT (SELECT count(*)::int FROM profiles WHERE workspace_id = ${input.workspaceId}) AS total,
+             (SELECT count(DISTINCT profile_id)::int FROM segment_memberships WHERE segment_id = ANY(${order}::text[]) AND exited_at IS NULL) AS any`,
+  ]);
+  const matrix = order.map(() => order.map(() => 0));
+  for (const p of pairs) {
+    const i = index.get(p.a)!;
+    const j = index.get(p.b)!;
+    matrix[i]![j] = p.n;
+    matrix[j]![i] = p.n;
+  }
+  return {
+    segments: order.map((id) => {
+      const f = found.find((s) => s.id === id)!;
+      return { id, name: f.name, size: f.size, refreshedAt: f.refreshed_at };
+    }),
+    pairs: matrix,
+    total: counts!.total,
+    none: counts!.total - counts!.any,
+  };
+}
+
+/** A page of the people in both segments (the overlap view's cells), by profile id. */
+export async function overlapMembers(db: Db, input: { workspaceId: string; a: string; b: string; after?: string; limit: number }) {
+  const rows = await sql(db).query<{ id: string; user_id: string | null; email: string | null }>`
+    SELECT p.id, p.user_id, p.email
+      FROM segment_memberships a
+      JOIN segment_memberships b ON b.profile_id = a.profile_id AND b.segment_id = ${input.b} AND b.exited_at IS NULL
+      JOIN profiles p ON p.id = a.profile_id AND p.workspace_id = ${input.workspaceId}
+     WHERE a.segment_id = ${input.a} AND a.exited_at IS NULL AND p.id > ${input.after ?? ""}
+     ORDER BY p.id
+     LIMIT ${input.limit + 1}::int`;
+  const page = rows.slice(0, input.limit);
+  return { items: page.map((r) => ({ id: r.id, userId: r.user_id, email: r.email })), nextCursor: rows.length > input.limit ? page.at(-1)!.id : null };
 }

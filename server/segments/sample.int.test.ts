@@ -1,14 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Prisma } from "../generated/prisma/client";
 import { REFERENCE_DEFINITIONS, REFERENCED } from "../../bench/segments/reference";
-import { sampleBuckets } from "../../lib/profiles/bucket";
-import { emptyDefinition } from "../../lib/segments/schema";
+import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
+import { compileEventCounter } from "../../lib/segments/evaluate";
+import { emptyDefinition, type EventCondition } from "../../lib/segments/schema";
 import { sql } from "../db/client";
 import { loadDemoData } from "../demo/load";
 import { useTestDatabase } from "../test/database";
-import { conditionCountsQuery, matchingQuery } from "./compile-sql";
+import { conditionCountsQuery, eventHistogramQuery, matchingQuery } from "./compile-sql";
 import { refreshSegment } from "./membership";
-import { estimateCount, exactCount } from "./preview";
+import { estimateCount, eventHistogram, exactCount } from "./preview";
 import { countSample, dropSample, loadSample, sampleOf } from "./sample";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
@@ -115,6 +116,28 @@ describe("the estimate's in-memory sample", () => {
     await vi.waitFor(() => expect(first.bucketEnds.length).toBe(7_500), { timeout: 10_000 });
     expect(first.people.length).toBeGreaterThan(1_300);
     expect(await sampleOf(t.db, workspaceId, options)).toBe(first);
+  });
+
+  it("the threshold histogram: SQL and the in-memory counter agree on every bar, and big workspaces scale the sample", async () => {
+    const everyone = await loadSample(t.db, workspaceId, sampleBuckets(BUCKETS));
+    expect(everyone.people.length).toBe(2_000);
+    const conditions = REFERENCE_DEFINITIONS.flatMap((d) => d.definition.root.children).filter((c): c is EventCondition => c.type === "event");
+    expect(conditions.length).toBeGreaterThanOrEqual(8);
+    for (const condition of conditions) {
+      const rows = await sql(t.db).raw<{ k: number; profiles: number }>(eventHistogramQuery(condition, { workspaceId, now, max: 10 }));
+      const fromSql = Array.from({ length: 11 }, (_, k) => rows.find((r) => r.k === k)?.profiles ?? 0);
+      const count = compileEventCounter(condition, now, 10);
+      const inMemory = Array.from({ length: 11 }, () => 0);
+      for (const person of everyone.people) inMemory[count(person)]!++;
+      expect(inMemory, condition.event).toEqual(fromSql);
+    }
+    const condition = conditions[0]!;
+    const exact = await eventHistogram(t.db, { workspaceId, condition, now, max: 10 });
+    expect(exact).toMatchObject({ estimated: false, total: 2_000 });
+    const estimated = await eventHistogram(t.db, { workspaceId, condition, now, max: 10, exactBelow: 0, sampleProfiles: 600 });
+    expect(estimated.estimated).toBe(true);
+    expect(Math.abs(estimated.profiles.reduce((a, b) => a + b, 0) - 2_000)).toBeLessThanOrEqual(11);
+    expect(() => eventHistogramQuery(condition, { workspaceId, now, max: 0 })).toThrow(/max/);
   });
 
   it("shares one load between concurrent estimates and reloads a stale sample in the background", async () => {

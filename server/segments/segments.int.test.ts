@@ -220,4 +220,48 @@ describe("saved segments, membership and the segment API", () => {
     const text = JSON.stringify(schema);
     for (const word of ["schemaVersion", "withinLast", "containsAny", "firstSeen", "bucket", "segmentId"]) expect(text).toContain(word);
   });
+
+  it("overlap of saved segments, who is in a cell, why a person matches, trait keys and the list's sparkline and 'used by'", async () => {
+    const marketer = callerAs("marketer");
+    const now = new Date();
+    const a = await marketer.segments.create({ name: "Overlap DE", definition: country("DE") });
+    const b = await marketer.segments.create({ name: "Overlap app users", definition: activeWithin(3) });
+    for (const s of [a, b]) await refreshSegment(t.db, { workspaceId: ws.workspace.id, segmentId: s.id, now });
+    const both: SegmentDefinition = { schemaVersion: 1, root: { type: "group", op: "and", children: [...country("DE").root.children, ...activeWithin(3).root.children] } };
+    const either: SegmentDefinition = { schemaVersion: 1, root: { ...both.root, op: "or" } };
+    const [inBoth, inEither, inA, inB] = await Promise.all([both, either, country("DE"), activeWithin(3)].map((d) => exactCount(t.db, { workspaceId: ws.workspace.id, definition: d, now })));
+    expect(inBoth!.exact).toBeGreaterThan(0);
+
+    const overlap = await callerAs("viewer").segments.overlap({ ids: [a.id, b.id] });
+    expect(overlap.segments.map((s) => s.name)).toEqual(["Overlap DE", "Overlap app users"]);
+    expect(overlap.pairs).toEqual([
+      [inA!.exact, inBoth!.exact],
+      [inBoth!.exact, inB!.exact],
+    ]);
+    expect(overlap.none).toBe(overlap.total - inEither!.exact);
+    const cell = await callerAs("viewer").segments.overlapMembers({ a: a.id, b: b.id, limit: 100 });
+    expect(cell.items).toHaveLength(inBoth!.exact);
+    await expect(callerAs("viewer").segments.overlap({ ids: [a.id] })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+
+    const person = await t.db.profile.findFirstOrThrow({ where: { workspaceId: ws.workspace.id, userId: "person-3" } });
+    const why = await callerAs("viewer").segments.explain({ profileId: person.id, definition: both });
+    expect(why.match).toBe(false); // person-3 (DE) did not open the app in the last 3 days
+    expect(why.trace.children?.map((c) => [c.holds, c.seen])).toEqual([
+      [true, "DE"],
+      [false, 0],
+    ]);
+    await expect(callerAs("viewer").segments.explain({ profileId: "nobody", definition: both })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const theirs = await callerAs("viewer").segments.forProfile({ profileId: person.id });
+    expect(theirs.map((s) => s.name)).toContain("Overlap DE");
+    expect(theirs.find((s) => s.name === "Overlap DE")!.explanation!.match).toBe(true);
+
+    const keys = await callerAs("viewer").segments.traitKeys();
+    expect(keys.find((k) => k.key === "country")).toMatchObject({ types: ["string"], topValues: expect.arrayContaining(["DE", "FR"]) });
+
+    const refersToA = await marketer.segments.create({ name: "Refers to DE", definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "segment", op: "in", segmentId: a.id }] } } });
+    const list = await callerAs("viewer").segments.list({ search: "Overlap" });
+    const rowA = list.items.find((s) => s.id === a.id)!;
+    expect(rowA.usedBy).toEqual([{ id: refersToA.id, name: "Refers to DE" }]);
+    expect(rowA.history.map((h) => h.size)).toEqual([inA!.exact]);
+  });
 });

@@ -181,5 +181,28 @@ export async function listSegments(
     },
   });
   const page = rows.slice(0, input.limit);
-  return { items: page, nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null };
+  // The list's sparklines (daily size, 30 days) and "used by" (segments that refer to each).
+  const since = new Date(Date.now() - 30 * 86_400_000);
+  const [history, all] = await Promise.all([
+    db.segmentSizeHistory.findMany({
+      where: { segmentId: { in: page.map((r) => r.id) }, day: { gte: since } },
+      orderBy: { day: "asc" },
+      select: { segmentId: true, day: true, size: true },
+    }),
+    db.segment.findMany({ where: { workspaceId: input.workspaceId, archivedAt: null }, select: { id: true, name: true, definition: true } }),
+  ]);
+  const usedBy = new Map<string, { id: string; name: string }[]>();
+  for (const other of all) {
+    for (const ref of referencedSegments(parseStoredDefinition(other.definition))) {
+      usedBy.set(ref, [...(usedBy.get(ref) ?? []), { id: other.id, name: other.name }]);
+    }
+  }
+  return {
+    items: page.map((r) => ({
+      ...r,
+      history: history.filter((h) => h.segmentId === r.id).map((h) => ({ day: h.day, size: h.size })),
+      usedBy: usedBy.get(r.id) ?? [],
+    })),
+    nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
+  };
 }

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc";
-import { ZValidDefinition } from "../../../lib/segments/schema";
+import { ZValidDefinition, type EventCondition } from "../../../lib/segments/schema";
 import {
   createSegment,
   deleteSegment,
@@ -11,8 +11,9 @@ import {
   setSegmentArchived,
   updateSegment,
 } from "../../segments/service";
-import { estimateCount, exactCount, PreviewCancelled, segmentMembers } from "../../segments/preview";
-import { segmentHistory } from "../../segments/membership";
+import { estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "../../segments/preview";
+import { explainProfile, overlapMembers, profileSegments, segmentHistory, segmentOverlap } from "../../segments/membership";
+import { traitKeys } from "../../profiles/traits";
 import { queueSegmentRefresh } from "../../jobs/worker";
 import { segmentsChanged } from "../../segments/realtime";
 
@@ -71,6 +72,45 @@ export const segmentsRouter = router({
   history: viewerProcedure
     .input(z.object({ id: ZId, days: z.number().int().min(1).max(365).default(30) }))
     .query(({ ctx, input }) => segmentHistory(ctx.db, { workspaceId: ctx.workspaceId, segmentId: input.id, days: input.days })),
+
+  /**
+   * The threshold helper: people per number of times they performed an event condition's
+   * event (0 … max+), validated as a one-condition definition (errors name `definition.root.children.0…`).
+   */
+  histogram: viewerProcedure
+    .input(z.object({ definition: ZValidDefinition, max: z.number().int().min(2).max(50).default(10) }))
+    .query(({ ctx, input, signal }) => {
+      const [condition] = input.definition.root.children;
+      if (input.definition.root.children.length !== 1 || condition?.type !== "event") {
+        throw new TRPCError({ code: "BAD_REQUEST", message: "The histogram needs a definition with exactly one event condition." });
+      }
+      return eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, condition: condition as EventCondition, now: new Date(), max: input.max, signal }).catch(cancelled);
+    }),
+  /** Pairwise overlap of 2–8 saved segments (materialised membership), and who is in none. */
+  overlap: viewerProcedure
+    .input(z.object({ ids: z.array(ZId).min(2, { message: "Pick at least two segments" }).max(8, { message: "Pick at most eight segments" }) }))
+    .query(({ ctx, input }) => segmentOverlap(ctx.db, { workspaceId: ctx.workspaceId, segmentIds: input.ids })),
+  overlapMembers: viewerProcedure
+    .input(z.object({ a: ZId, b: ZId, cursor: z.string().max(64).nullish(), limit: z.number().int().min(1).max(100).default(20) }))
+    .query(({ ctx, input }) => overlapMembers(ctx.db, { workspaceId: ctx.workspaceId, a: input.a, b: input.b, after: input.cursor ?? undefined, limit: input.limit })),
+
+  /** "Test a profile": whether one person matches a (draft) definition now, with the trace of every node. */
+  explain: viewerProcedure.input(z.object({ profileId: ZId, definition: ZValidDefinition })).query(async ({ ctx, input }) => {
+    const result = await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definition: input.definition, now: new Date() });
+    if (!result) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist." });
+    return result;
+  }),
+  /** A person's current segments (the profile page's Segments tab), each with why they match now. */
+  forProfile: viewerProcedure.input(z.object({ profileId: ZId })).query(async ({ ctx, input }) => {
+    const segments = await profileSegments(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId });
+    const now = new Date();
+    return Promise.all(
+      segments.map(async (s) => ({ ...s, explanation: await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definition: s.definition, now }) })),
+    );
+  }),
+
+  /** Trait keys with types and common values, for the builder's autocomplete. */
+  traitKeys: viewerProcedure.query(({ ctx }) => traitKeys(ctx.db, ctx.workspaceId)),
 
   // Previews: any viewer may preview a definition, saved or not.
   estimate: viewerProcedure

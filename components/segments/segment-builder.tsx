@@ -1,0 +1,280 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
+import { ChevronLeft, Redo2, Undo2 } from "lucide-react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { checkDraft, emptyDraft, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
+import type { SegmentDefinition } from "@/lib/segments/schema";
+import { STARTER_SEGMENTS } from "@/lib/segments/starters";
+import { createHistory, record, redo, seal, undo, type History } from "@/lib/undo";
+import { useTRPC } from "../trpc/client";
+import { Button } from "../ui/button";
+import { Card } from "../ui/card";
+import { useDebounced } from "../ui/use-debounced";
+import { GroupEditor, useSegmentChoices, type EditorContext } from "./node-editor";
+import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
+import { SizeHistory } from "./size-history";
+import { TestProfile } from "./test-profile";
+
+interface Draft {
+  name: string;
+  description: string;
+  definition: SegmentDefinition;
+}
+
+const fmt = (n: number) => n.toLocaleString("en");
+
+/** The builder for a saved segment (`segmentId`) or a new one (optionally from a starter). */
+export function SegmentBuilder({ segmentId, starter }: { segmentId?: string; starter?: string }) {
+  const trpc = useTRPC();
+  const saved = useQuery({ ...trpc.segments.get.queryOptions({ id: segmentId ?? "" }), enabled: segmentId !== undefined });
+  const workspace = useQuery(trpc.workspace.current.queryOptions());
+
+  const initial = useMemo<Draft | null>(() => {
+    if (segmentId === undefined) {
+      const template = STARTER_SEGMENTS.find((s) => s.key === starter);
+      return template
+        ? { name: template.name, description: template.description, definition: withIds(template.definition) }
+        : { name: "", description: "", definition: emptyDraft() };
+    }
+    if (!saved.data) return null;
+    return { name: saved.data.name, description: saved.data.description, definition: withIds(saved.data.definition) };
+  }, [segmentId, starter, saved.data]);
+
+  if (segmentId !== undefined && saved.isError) {
+    return (
+      <div className="rounded-xl border border-slate-200 bg-white p-8 text-center">
+        <p className="font-medium text-slate-900">{saved.error.message}</p>
+        <Link href="/segments" className="mt-3 inline-block text-sm text-brand-700 hover:underline">
+          Back to segments
+        </Link>
+      </div>
+    );
+  }
+  if (!initial || !workspace.data) {
+    return <div className="h-96 animate-pulse rounded-xl bg-slate-100" aria-label="Loading the segment" />;
+  }
+  const canEdit = workspace.data.role === "admin" || workspace.data.role === "marketer";
+  return <Builder key={segmentId ?? "new"} segmentId={segmentId} initial={initial} canEdit={canEdit} size={saved.data?.size} dependents={saved.data?.dependents ?? []} />;
+}
+
+function Builder({
+  segmentId,
+  initial,
+  canEdit,
+  size,
+  dependents,
+}: {
+  segmentId?: string;
+  initial: Draft;
+  canEdit: boolean;
+  size?: number;
+  dependents: { id: string; name: string }[];
+}) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [history, setHistory] = useState<History<Draft>>(() => createHistory(initial));
+  const [baseline, setBaseline] = useState(() => JSON.stringify(initial));
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const [showErrors, setShowErrors] = useState(false);
+  const [previewKey] = useState(() => `builder-${Math.random().toString(36).slice(2, 12)}`);
+  const draft = history.present;
+  const dirty = JSON.stringify(draft) !== baseline;
+
+  const change = useCallback((next: (d: Draft) => Draft, group?: string) => {
+    setSaveError(null);
+    setHistory((h) => record(h, next(h.present), { group }));
+  }, []);
+  const setDefinition = useCallback(
+    (fn: (d: SegmentDefinition) => SegmentDefinition, group?: string) => change((d) => ({ ...d, definition: fn(d.definition) }), group),
+    [change],
+  );
+
+  // Undo/redo from anywhere on the page (the builder's own, also inside text fields).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
+      const key = e.key.toLowerCase();
+      if (key === "z" && !e.shiftKey) {
+        e.preventDefault();
+        setHistory(undo);
+      } else if ((key === "z" && e.shiftKey) || key === "y") {
+        e.preventDefault();
+        setHistory(redo);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  // Leaving with unsaved changes: the browser's own prompt, and a confirm for links in the app.
+  useEffect(() => {
+    if (!dirty || !canEdit) return; // a viewer's edits are previews, nothing to lose
+    const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
+    const onClick = (e: MouseEvent) => {
+      const link = (e.target as HTMLElement | null)?.closest?.("a[href]");
+      if (!link || link.getAttribute("target") === "_blank") return;
+      if (!window.confirm("Leave this segment? Your unsaved changes will be lost.")) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    window.addEventListener("beforeunload", onBeforeUnload);
+    document.addEventListener("click", onClick, true);
+    return () => {
+      window.removeEventListener("beforeunload", onBeforeUnload);
+      document.removeEventListener("click", onClick, true);
+    };
+  }, [dirty, canEdit]);
+
+  const check = useMemo(() => checkDraft(draft.definition), [draft.definition]);
+  // Errors show on a node once it has been touched… or everywhere once a save was tried.
+  const errors = useMemo(() => (check.ok ? new Map() : errorsByNode(check.errors)), [check]);
+  const visibleErrors = useMemo(() => {
+    if (showErrors || check.ok) return errors;
+    // While editing, an unfinished new condition is not shouted at: only errors beyond "required".
+    const out = new Map<string, { field: string; message: string }[]>();
+    for (const [node, list] of errors) {
+      const shown = list.filter((e: { message: string }) => e.message !== "is required" && e.message !== "add at least one value" && e.message !== "choose a segment");
+      if (shown.length) out.set(node, shown);
+    }
+    return out;
+  }, [errors, showErrors, check.ok]);
+
+  const validDefinition = check.ok ? check.definition : null;
+  const debounced = useDebounced(validDefinition ? JSON.stringify(validDefinition) : null, 300);
+  const previewDefinition = useMemo(() => (debounced ? (JSON.parse(debounced) as SegmentDefinition) : null), [debounced]);
+  const preview = usePreview(previewDefinition, previewKey);
+  const segments = useSegmentChoices();
+
+  const counts = useMemo(() => {
+    const e = preview.estimate.data;
+    if (!e || preview.estimate.isPlaceholderData) return undefined;
+    return e.conditions.map((c) =>
+      c.exact !== undefined ? { text: fmt(c.exact), title: "People who match this condition alone" } : { text: `≈ ${fmt(c.estimate)}`, title: "People who match this condition alone (estimated)" },
+    );
+  }, [preview.estimate.data, preview.estimate.isPlaceholderData]);
+
+  const ctx: EditorContext = {
+    update: (path, node, group) => setDefinition((d) => updateAt(d, path, () => node), group),
+    insert: (groupPath, node) => setDefinition((d) => insertAt(d, groupPath, node)),
+    remove: (path) => setDefinition((d) => removeAt(d, path)),
+    move: (path, to) => setDefinition((d) => moveWithin(d, path, to)),
+    errors: visibleErrors,
+    counts,
+    segments,
+    currentSegmentId: segmentId,
+  };
+
+  const create = useMutation(trpc.segments.create.mutationOptions());
+  const update = useMutation(trpc.segments.update.mutationOptions());
+  const saving = create.isPending || update.isPending;
+  const save = async (definition: SegmentDefinition) => {
+    const input = { name: draft.name, description: draft.description, definition };
+    try {
+      const result = segmentId ? await update.mutateAsync({ id: segmentId, ...input }) : await create.mutateAsync(input);
+      setBaseline(JSON.stringify(draft));
+      await queryClient.invalidateQueries({ queryKey: trpc.segments.list.queryKey() });
+      await queryClient.invalidateQueries({ queryKey: trpc.segments.get.queryKey({ id: result.id }) });
+      if (!segmentId) router.replace(`/segments/${result.id}`);
+    } catch (error) {
+      const fieldErrors = error instanceof TRPCClientError ? (error.data?.fieldErrors as Record<string, string[]> | null | undefined) : undefined;
+      setSaveError(fieldErrors?.name?.[0] ?? (error instanceof Error ? error.message : "Could not save."));
+    }
+  };
+
+  const trySave = () => {
+    setShowErrors(true);
+    if (!draft.name.trim()) return setSaveError("Give the segment a name.");
+    if (!check.ok) {
+      setSaveError(`Fix the ${check.errors.length === 1 ? "marked condition" : `${check.errors.length} marked problems`} first.`);
+      requestAnimationFrame(() => document.querySelector<HTMLElement>("[aria-invalid=true]")?.focus());
+      return;
+    }
+    void save(check.definition);
+  };
+
+  return (
+    // Leaving a field ends a burst of typing: the next edit is its own undo step.
+    <div className="flex flex-col gap-5" onBlur={() => setHistory(seal)}>
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0 flex-1">
+          <Link href="/segments" className="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-700">
+            <ChevronLeft className="size-4" aria-hidden="true" /> Segments
+          </Link>
+          <input
+            aria-label="Segment name"
+            placeholder="Name this segment"
+            className="mt-1 block w-full max-w-xl rounded-md border-0 bg-transparent px-1 py-0.5 text-2xl font-semibold tracking-tight text-slate-900 placeholder:text-slate-400 hover:bg-white focus:bg-white focus:ring-2 focus:ring-brand-500 focus:outline-none"
+            value={draft.name}
+            onChange={(e) => change((d) => ({ ...d, name: e.target.value }), "name")}
+          />
+          <input
+            aria-label="Description"
+            placeholder="Add a description"
+            className="mt-0.5 block w-full max-w-xl rounded-md border-0 bg-transparent px-1 py-0.5 text-sm text-slate-600 placeholder:text-slate-400 hover:bg-white focus:bg-white focus:ring-2 focus:ring-brand-500 focus:outline-none"
+            value={draft.description}
+            onChange={(e) => change((d) => ({ ...d, description: e.target.value }), "description")}
+          />
+        </div>
+        <div className="flex items-center gap-2 pt-6">
+          {dirty ? (
+            <span className="mr-1 inline-flex items-center gap-1.5 text-sm text-amber-700" data-testid="dirty">
+              <span className="size-2 rounded-full bg-amber-500" aria-hidden="true" /> Unsaved changes
+            </span>
+          ) : segmentId ? (
+            <span className="mr-1 text-sm text-slate-500">{size !== undefined ? `${fmt(size)} members · saved` : "Saved"}</span>
+          ) : null}
+          <Button variant="ghost" size="sm" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={history.past.length === 0} onClick={() => setHistory(undo)}>
+            <Undo2 className="size-4" aria-hidden="true" />
+          </Button>
+          <Button variant="ghost" size="sm" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" disabled={history.future.length === 0} onClick={() => setHistory(redo)}>
+            <Redo2 className="size-4" aria-hidden="true" />
+          </Button>
+          {canEdit ? (
+            <Button onClick={trySave} loading={saving} disabled={!dirty && segmentId !== undefined}>
+              {segmentId ? "Save changes" : "Save segment"}
+            </Button>
+          ) : (
+            <span className="rounded-md bg-slate-100 px-3 py-1.5 text-sm text-slate-600" data-testid="read-only">
+              View only: viewers can preview, not save
+            </span>
+          )}
+        </div>
+      </div>
+      {saveError && (
+        <p role="alert" className="rounded-lg border border-red-200 bg-red-50 px-4 py-2.5 text-sm text-red-700">
+          {saveError}
+        </p>
+      )}
+      <div className="grid items-start gap-5 lg:grid-cols-[minmax(0,1fr)_20rem]">
+        <Card className="p-5">
+          <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
+        </Card>
+        <div className="flex flex-col gap-4 lg:sticky lg:top-6">
+          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} />
+          <SampleMembers definition={previewDefinition} />
+          <TestProfile definition={previewDefinition} segmentName={(id) => segments.find((s) => s.id === id)?.name ?? id} />
+          {segmentId && <SizeHistory segmentId={segmentId} />}
+          {dependents.length > 0 && (
+            <Card className="px-5 py-3 text-sm text-slate-600">
+              Used by{" "}
+              {dependents.map((d, i) => (
+                <span key={d.id}>
+                  {i > 0 && ", "}
+                  <Link href={`/segments/${d.id}`} className="text-brand-700 hover:underline">
+                    {d.name}
+                  </Link>
+                </span>
+              ))}
+            </Card>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,294 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { ADMIN, signIn, snap } from "./helpers";
+
+/**
+ * The segment builder, by clicking: a marketer (here the admin) builds
+ * "country = DE AND purchase ≥ 3 in the last 30 days AND did not app_open in the last 7 days",
+ * sees the engine's exact count, undoes and redoes, is stopped by an unfinished condition,
+ * saves, reloads; a viewer can open and preview it but not save.
+ */
+test.describe.configure({ mode: "serial" });
+
+const DAY = 86_400_000;
+const SEG_VIEWER = { name: "Sam Segments", email: "sam@acme.test", password: "viewer-password-456" };
+
+let page: Page;
+let writeKey: string;
+let secretKey: string;
+let segmentUrl: string;
+
+const definition = {
+  schemaVersion: 1,
+  root: {
+    type: "group",
+    op: "and",
+    children: [
+      { type: "trait", field: "country", valueType: "string", operator: { op: "equals", value: "DE" } },
+      { type: "event", event: "purchase", where: [], count: { op: "gte", value: 3 }, window: { kind: "last", amount: 30, unit: "days" } },
+      { type: "event", event: "app_open", where: [], count: { op: "eq", value: 0 }, window: { kind: "last", amount: 7, unit: "days" } },
+    ],
+  },
+};
+
+async function createKey(name: string, kind: "write" | "secret") {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Type").selectOption(kind);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const field = page.getByTestId("new-key");
+  await expect(field).toHaveValue(kind === "write" ? /^jw_/ : /^js_/);
+  return field.inputValue();
+}
+
+async function newPage(browser: Browser) {
+  return (await browser.newContext()).newPage();
+}
+
+test("shoppers in Germany and elsewhere send their events", async ({ browser, request }) => {
+  page = await newPage(browser);
+  await signIn(page, ADMIN);
+  await page.goto("/settings/api-keys");
+  writeKey = await createKey("Segments e2e", "write");
+  await page.reload();
+  secretKey = await createKey("Segments e2e read", "secret");
+
+  const now = Date.now();
+  const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
+  const batch: Record<string, unknown>[] = [];
+  const person = (userId: string, country: string, purchases: number[], appOpens: number[]) => {
+    batch.push({ type: "identify", userId, traits: { country, email: `${userId}@shop.test`, plan: "free" } });
+    for (const d of purchases) batch.push({ type: "track", userId, event: "purchase", timestamp: at(d), properties: { amount: 129, product: "Pulse 3" } });
+    for (const d of appOpens) batch.push({ type: "track", userId, event: "app_open", timestamp: at(d) });
+  };
+  person("seg-de-1", "DE", [1, 5, 20], []); // in
+  person("seg-de-2", "DE", [2, 3, 4, 25], [12]); // in: app opened, but 12 days ago
+  person("seg-de-3", "DE", [1, 2, 3], [2]); // out: opened the app 2 days ago
+  person("seg-de-4", "DE", [1, 2, 45], []); // out: only 2 purchases in 30 days
+  person("seg-fr-1", "FR", [1, 2, 3], []); // out: France
+  const res = await request.post("/api/v1/batch", { headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` }, data: { batch } });
+  expect(res.status()).toBe(200);
+});
+
+test("the segments page starts empty, with starter segments", async () => {
+  await page.goto("/segments");
+  await expect(page.getByRole("heading", { name: "No segments yet" })).toBeVisible();
+  for (const name of ["Cart abandoners", "Lapsed buyers", "Feature explorers who never finish"]) await expect(page.getByRole("link", { name: new RegExp(name) })).toBeVisible();
+  await snap(page, "segments-empty");
+  await page.getByRole("link", { name: "New segment" }).click();
+  await expect(page).toHaveURL(/\/segments\/new$/);
+  await expect(page.getByText("No conditions yet: this segment is everyone.")).toBeVisible();
+  await snap(page, "segment-builder-empty");
+});
+
+test("a marketer builds DE + purchase ≥ 3 in 30 days + no app_open in 7 days by clicking; the exact count is the engine's", async ({ request }) => {
+  await page.getByLabel("Segment name").fill("German buyers gone quiet");
+
+  // country = DE
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Trait or profile field" }).click();
+  const trait = page.getByTestId("condition").nth(0);
+  await expect(trait.getByLabel("Trait", { exact: true })).toHaveValue("country");
+  await trait.getByLabel("Trait operator").selectOption("equals");
+  await trait.getByLabel("Trait value").fill("DE");
+
+  // purchase ≥ 3 in the last 30 days
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Performed an event" }).click();
+  const bought = page.getByTestId("condition").nth(1);
+  await bought.getByLabel("How often").selectOption("gte");
+  await bought.getByLabel("Times", { exact: true }).fill("3");
+  await bought.getByLabel("Event name").fill("purchase");
+  await bought.getByLabel("Time window").selectOption("last");
+  await bought.getByLabel("Window length").fill("30");
+
+  // did not app_open in the last 7 days
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Performed an event" }).click();
+  const quiet = page.getByTestId("condition").nth(2);
+  await quiet.getByLabel("How often").selectOption("none");
+  await quiet.getByLabel("Event name").fill("app_open");
+  await quiet.getByLabel("Window length").fill("7");
+
+  // The AND between them is labelled.
+  await expect(page.getByText("AND", { exact: true })).toHaveCount(2);
+
+  const engine = await request.post("/api/v1/segments/count", { headers: { authorization: `Bearer ${secretKey}` }, data: { definition } });
+  expect(engine.status()).toBe(200);
+  const { exact } = (await engine.json()) as { exact: number };
+  expect(exact).toBe(2);
+  await expect(page.getByTestId("exact-count")).toHaveText(exact.toLocaleString("en"));
+  // Per-condition counts beside each top-level condition.
+  await expect(page.getByTestId("condition-count")).toHaveCount(3);
+  await expect(page.getByTestId("sample-members")).toContainText("seg-de-1");
+  await expect(page.getByTestId("sample-members")).toContainText("seg-de-2");
+  await expect(page.getByTestId("dirty")).toBeVisible();
+  await snap(page, "segment-builder-preview");
+});
+
+test("undo and redo restore edits", async () => {
+  const quiet = page.getByTestId("condition").nth(2);
+  await page.getByLabel("Segment name").focus(); // the marketer comes back to the window later
+  await quiet.getByLabel("Window length").fill("14");
+  await quiet.getByLabel("Window length").blur();
+  await page.keyboard.press("Control+z");
+  await expect(quiet.getByLabel("Window length")).toHaveValue("7");
+  await page.keyboard.press("Control+Shift+z");
+  await expect(quiet.getByLabel("Window length")).toHaveValue("14");
+  await page.getByRole("button", { name: "Undo (Ctrl+Z)" }).click();
+  await expect(quiet.getByLabel("Window length")).toHaveValue("7");
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+});
+
+test("an unfinished condition is marked and the save is refused", async () => {
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Trait or profile field" }).click();
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Fix the marked condition first." })).toBeVisible();
+  const unfinished = page.getByTestId("condition").nth(3);
+  await expect(unfinished).toHaveAttribute("data-invalid", "true");
+  await expect(unfinished.getByLabel("Trait value")).toHaveAttribute("aria-invalid", "true");
+  await expect(unfinished).toContainText("Value is required");
+  await expect(page).toHaveURL(/\/segments\/new$/);
+  await snap(page, "segment-builder-invalid");
+  await unfinished.getByRole("button", { name: /^Remove condition/ }).click();
+  await expect(page.getByTestId("condition")).toHaveCount(3);
+});
+
+test("save, reload: the definition is intact", async () => {
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await expect(page).toHaveURL(/\/segments\/(?!new)[\w-]+$/);
+  segmentUrl = page.url();
+  await expect(page.getByTestId("dirty")).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByLabel("Segment name")).toHaveValue("German buyers gone quiet");
+  const conditions = page.getByTestId("condition");
+  await expect(conditions).toHaveCount(3);
+  await expect(conditions.nth(0).getByLabel("Trait value")).toHaveValue("DE");
+  await expect(conditions.nth(1).getByLabel("Event name")).toHaveValue("purchase");
+  await expect(conditions.nth(1).getByLabel("Times", { exact: true })).toHaveValue("3");
+  await expect(conditions.nth(2).getByLabel("How often")).toHaveValue("none");
+  await expect(conditions.nth(2).getByLabel("Window length")).toHaveValue("7");
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+
+  await page.goto("/segments");
+  const row = page.getByTestId("segments-table").getByRole("row").filter({ hasText: "German buyers gone quiet" });
+  await expect(row).toContainText(ADMIN.email);
+  await expect(row).toContainText("2");
+  await snap(page, "segments-list");
+});
+
+test("test a profile in the builder; the profile's Segments tab says why they are in", async () => {
+  await page.goto(segmentUrl);
+  await page.getByLabel("Find a profile to test").fill("seg-de-3");
+  await page.getByRole("button", { name: /^seg-de-3/ }).click();
+  const tested = page.getByTestId("test-profile");
+  await expect(tested).toContainText("Not in this segment");
+  const holds = tested.getByTestId("explained-condition");
+  await expect(holds).toHaveCount(3);
+  await expect(holds.nth(0)).toHaveAttribute("data-holds", "true");
+  await expect(holds.nth(1)).toHaveAttribute("data-holds", "true");
+  await expect(holds.nth(2)).toHaveAttribute("data-holds", "false");
+  await expect(holds.nth(2)).toContainText("app_open not at all in the last 7 days — 1 matching event");
+  await expect(page.getByTestId("size-history")).toBeVisible();
+
+  // A member, from the sample: their profile's Segments tab (membership is materialised after the save).
+  await page.getByTestId("sample-members").getByRole("link", { name: /seg-de-1/ }).click();
+  await expect(page).toHaveURL(/\/profiles\//);
+  await expect(async () => {
+    await page.reload();
+    await page.getByRole("tab", { name: "Segments" }).click();
+    await expect(page.getByTestId("profile-segments")).toContainText("German buyers gone quiet", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  const why = page.getByTestId("profile-segments").getByTestId("explained-condition");
+  await expect(why).toHaveCount(3);
+  for (const i of [0, 1, 2]) await expect(why.nth(i)).toHaveAttribute("data-holds", "true");
+  await expect(why.nth(0)).toContainText("country is “DE” — has “DE”");
+  await snap(page, "profile-segments");
+});
+
+test("the threshold helper shows how many people bought 0, 1, 2, … times", async () => {
+  await page.goto(segmentUrl);
+  const bought = page.getByTestId("condition").nth(1);
+  await bought.getByRole("button", { name: "How often do people do this?" }).click();
+  const helper = bought.getByTestId("threshold-helper");
+  // In the last 30 days: seg-de-1, seg-de-3 and seg-fr-1 bought 3 times, seg-de-2 4 times, seg-de-4 twice.
+  await expect(helper.locator("[data-k='3']")).toHaveAttribute("data-count", "3");
+  await expect(helper.locator("[data-k='4']")).toHaveAttribute("data-count", "1");
+  await expect(helper.locator("[data-k='2']")).toHaveAttribute("data-count", "1");
+  await expect(helper.locator("[data-k='3']")).toHaveAttribute("data-selected", "true");
+  await expect(helper.locator("[data-k='2']")).not.toHaveAttribute("data-selected", "true");
+  await expect(helper).toContainText("Cut at ≥ 3: 4 of");
+  await snap(page, "segment-threshold-helper");
+  // Moving the cut by clicking a bar is an edit like any other: undo puts it back.
+  await helper.locator("[data-k='4']").click();
+  await expect(bought.getByLabel("Times", { exact: true })).toHaveValue("4");
+  await page.keyboard.press("Control+z");
+  await expect(bought.getByLabel("Times", { exact: true })).toHaveValue("3");
+  await expect(page.getByTestId("dirty")).toHaveCount(0);
+});
+
+test("the overlap view of two saved segments shows the engine's intersection count", async ({ request }) => {
+  // A second segment, by clicking: everyone in Germany.
+  await page.goto("/segments/new");
+  await page.getByLabel("Segment name").fill("German shoppers");
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Trait or profile field" }).click();
+  await page.getByTestId("condition").nth(0).getByLabel("Trait value").fill("DE");
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await expect(page).toHaveURL(/\/segments\/(?!new)[\w-]+$/);
+
+  const both = { schemaVersion: 1, root: { type: "group", op: "and", children: [...definition.root.children, definition.root.children[0]] } };
+  const engine = await request.post("/api/v1/segments/count", { headers: { authorization: `Bearer ${secretKey}` }, data: { definition: both } });
+  const { exact } = (await engine.json()) as { exact: number };
+  expect(exact).toBe(2);
+
+  await page.goto("/segments");
+  await page.getByRole("link", { name: "Compare overlap" }).click();
+  await expect(page).toHaveURL(/\/segments\/overlap$/);
+  await page.getByRole("checkbox", { name: /German buyers gone quiet/ }).check();
+  await page.getByRole("checkbox", { name: /German shoppers/ }).check();
+  // Membership is materialised by the refresh job after each save: wait for it.
+  await expect(async () => {
+    await page.reload();
+    await page.getByRole("checkbox", { name: /German buyers gone quiet/ }).check();
+    await page.getByRole("checkbox", { name: /German shoppers/ }).check();
+    await expect(page.getByTestId("overlap-0-1")).toContainText(String(exact), { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId("overlap-warning")).toContainText("Not mutually exclusive");
+  await expect(page.getByTestId("overlap-none")).toContainText("In none of them");
+  await page.getByTestId("overlap-0-1").click();
+  await expect(page.getByTestId("overlap-members")).toContainText("seg-de-1");
+  await expect(page.getByTestId("overlap-members")).toContainText("seg-de-2");
+  await snap(page, "segment-overlap");
+});
+
+test("a viewer opens and previews the segment but cannot save it", async ({ browser }) => {
+  await page.goto("/settings/members");
+  await page.getByLabel("Email address").fill(SEG_VIEWER.email);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const inviteLink = await page.getByTestId("invite-link").inputValue();
+
+  const viewer = await newPage(browser);
+  await viewer.goto(inviteLink);
+  await viewer.getByLabel("Your name").fill(SEG_VIEWER.name);
+  await viewer.getByLabel("Password").fill(SEG_VIEWER.password);
+  await viewer.getByRole("button", { name: "Join workspace" }).click();
+  await viewer.waitForURL("/");
+
+  await viewer.goto(segmentUrl);
+  await expect(viewer.getByLabel("Segment name")).toHaveValue("German buyers gone quiet");
+  await expect(viewer.getByTestId("exact-count")).toHaveText("2");
+  await expect(viewer.getByTestId("read-only")).toBeVisible();
+  await expect(viewer.getByRole("button", { name: /^Save/ })).toHaveCount(0);
+  await viewer.goto("/segments");
+  await expect(viewer.getByRole("link", { name: "New segment" })).toHaveCount(0);
+
+  // The server refuses too.
+  const id = segmentUrl.split("/").pop()!;
+  const res = await viewer.request.post("/api/trpc/segments.update", {
+    data: { json: { id, name: "Hijacked", description: "", definition } },
+    headers: { "content-type": "application/json", origin: new URL(segmentUrl).origin },
+  });
+  expect(res.status()).toBe(403);
+  await viewer.context().close();
+});
