@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { RefreshCw, Timer, UserRound } from "lucide-react";
 import Link from "next/link";
 import { useEffect, useState } from "react";
+import { definitionKey } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
@@ -46,18 +47,25 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
   const queryClient = useQueryClient();
   const { estimate, exact, needsExact } = preview;
   const [cancelled, setCancelled] = useState<string | null>(null);
-  const definitionKey = definition ? JSON.stringify(definition) : "";
+  const shownJson = definition ? JSON.stringify(definition) : "";
   const exactRunning = needsExact && exact.isFetching;
   const elapsed = useElapsed(exactRunning);
 
   const e = estimate.data;
   const exactValue = e?.exact ?? (needsExact && exact.data && !exact.isFetching ? exact.data.exact : undefined);
   const stale = estimate.isPlaceholderData || invalid;
-  const wasCancelled = cancelled === definitionKey;
+  const wasCancelled = cancelled === shownJson;
 
   return (
     <Card className="overflow-hidden">
-      <div className="border-b border-slate-100 px-5 py-4" aria-live="polite" aria-busy={estimate.isFetching || exactRunning}>
+      <div
+        className="border-b border-slate-100 px-5 py-4"
+        aria-live="polite"
+        aria-busy={estimate.isFetching || exactRunning}
+        // Which definition the shown estimate and exact count belong to (measured by bench/segments/builder.ts).
+        data-estimate-key={definition && e && !estimate.isPlaceholderData ? definitionKey(definition) : undefined}
+        data-exact-key={definition && exactValue !== undefined && !estimate.isPlaceholderData ? definitionKey(definition) : undefined}
+      >
         <p className="text-xs font-medium tracking-wide text-slate-500 uppercase">Audience size</p>
         {invalid ? (
           <p className="mt-2 text-sm text-slate-500">Finish the marked conditions to see the size.</p>
@@ -104,7 +112,7 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
                   variant="ghost"
                   size="sm"
                   onClick={() => {
-                    setCancelled(definitionKey);
+                    setCancelled(shownJson);
                     void queryClient.cancelQueries({ queryKey: trpc.segments.exact.queryKey() });
                   }}
                 >

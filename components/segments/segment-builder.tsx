@@ -6,7 +6,7 @@ import { ChevronLeft, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { checkDraft, emptyDraft, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
+import { checkDraft, definitionKey, emptyDraft, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { createHistory, record, redo, seal, undo, type History } from "@/lib/undo";
@@ -26,6 +26,8 @@ interface Draft {
 }
 
 const fmt = (n: number) => n.toLocaleString("en");
+/** Edits settle this long before a preview is asked for. */
+const PREVIEW_DEBOUNCE_MS = 250;
 
 /** The builder for a saved segment (`segmentId`) or a new one (optionally from a starter). */
 export function SegmentBuilder({ segmentId, starter }: { segmentId?: string; starter?: string }) {
@@ -146,7 +148,7 @@ function Builder({
   }, [errors, showErrors, check.ok]);
 
   const validDefinition = check.ok ? check.definition : null;
-  const debounced = useDebounced(validDefinition ? JSON.stringify(validDefinition) : null, 300);
+  const debounced = useDebounced(validDefinition ? JSON.stringify(validDefinition) : null, PREVIEW_DEBOUNCE_MS);
   const previewDefinition = useMemo(() => (debounced ? (JSON.parse(debounced) as SegmentDefinition) : null), [debounced]);
   const preview = usePreview(previewDefinition, previewKey);
   const segments = useSegmentChoices();
@@ -200,7 +202,7 @@ function Builder({
 
   return (
     // Leaving a field ends a burst of typing: the next edit is its own undo step.
-    <div className="flex flex-col gap-5" onBlur={() => setHistory(seal)}>
+    <div className="flex flex-col gap-5" onBlur={() => setHistory(seal)} data-draft-key={check.ok ? definitionKey(check.definition) : undefined}>
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0 flex-1">
           <Link href="/segments" className="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-700">

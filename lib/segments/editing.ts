@@ -332,3 +332,14 @@ export function describeNode(node: SegmentNode, segmentName: (id: string) => str
       return `random bucket ${node.from}–${node.to}`;
   }
 }
+
+/** A short, stable key of a definition (FNV-1a of its JSON): which definition a shown number belongs to. */
+export function definitionKey(definition: SegmentDefinition): string {
+  const text = JSON.stringify(definition);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(36);
+}

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { withConnection, type Db } from "../db/client";
-import { compileEventCounter } from "../../lib/segments/evaluate";
+import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
 import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
 import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery, type SqlQuery } from "./compile-sql";
 import { countSample, sampleOf } from "./sample";
@@ -231,8 +231,28 @@ export async function exactCount(
 
 export async function segmentMembers(
   db: Db,
-  input: { workspaceId: string; definition: SegmentDefinition; now: Date; after?: string; limit: number; signal?: AbortSignal },
-) {
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; after?: string; limit: number; signal?: AbortSignal; exactBelow?: number },
+): Promise<{ items: { id: string; userId: string | null; email: string | null }[]; nextCursor: string | null; source: "sample" | "all" }> {
+  // The builder's sample members in a big workspace: people of the in-memory sample, from a
+  // random place in it (a refresh shows others) — no query over a million profiles, unless
+  // the sample holds too few (a rare segment).
+  if (input.after === undefined) {
+    const total = await populationOf(db, input.workspaceId, { timeoutMs: 10_000, signal: input.signal });
+    if (total > (input.exactBelow ?? EXACT_BELOW)) {
+      const sample = await sampleOf(db, input.workspaceId, { total });
+      const matches = compileEvaluator(input.definition, input.now);
+      const n = sample.bucketEnds.at(-1) ?? 0;
+      const start = Math.floor(Math.random() * n);
+      const found: EvalInput[] = [];
+      for (let k = 0; k < n && found.length < input.limit; k++) {
+        const person = sample.people[(start + k) % n]!;
+        if (matches(person)) found.push(person);
+      }
+      if (found.length === input.limit) {
+        return { items: found.map(({ profile: p }) => ({ id: p.id, userId: p.userId, email: p.email })), nextCursor: null, source: "sample" };
+      }
+    }
+  }
   const rows = await run<{ id: string; user_id: string | null; email: string | null }>(
     db,
     membersQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, after: input.after, limit: input.limit + 1, strategy: "correlated" }),
@@ -242,5 +262,6 @@ export async function segmentMembers(
   return {
     items: page.map((r) => ({ id: r.id, userId: r.user_id, email: r.email })),
     nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
+    source: "all",
   };
 }

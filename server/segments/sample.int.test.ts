@@ -9,7 +9,7 @@ import { loadDemoData } from "../demo/load";
 import { useTestDatabase } from "../test/database";
 import { conditionCountsQuery, eventHistogramQuery, matchingQuery } from "./compile-sql";
 import { refreshSegment } from "./membership";
-import { estimateCount, eventHistogram, exactCount } from "./preview";
+import { estimateCount, eventHistogram, exactCount, segmentMembers } from "./preview";
 import { countSample, dropSample, loadSample, sampleOf } from "./sample";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
@@ -138,6 +138,18 @@ describe("the estimate's in-memory sample", () => {
     expect(estimated.estimated).toBe(true);
     expect(Math.abs(estimated.profiles.reduce((a, b) => a + b, 0) - 2_000)).toBeLessThanOrEqual(11);
     expect(() => eventHistogramQuery(condition, { workspaceId, now, max: 0 })).toThrow(/max/);
+  });
+
+  it("sample members come from the in-memory sample in big workspaces, and from SQL when the sample has too few", async () => {
+    const common = REFERENCE_DEFINITIONS[0]!.definition;
+    const members = new Set((await sql(t.db).raw<{ id: string }>(matchingQuery(common, { workspaceId, now }))).map((r) => r.id));
+    const page = await segmentMembers(t.db, { workspaceId, definition: common, now, limit: 5, exactBelow: 0 });
+    expect(page.source).toBe("sample");
+    expect(page.items).toHaveLength(5);
+    for (const item of page.items) expect(members.has(item.id)).toBe(true);
+    const nobody = { schemaVersion: 1 as const, root: { type: "group" as const, op: "and" as const, children: [{ type: "bucket" as const, from: 5, to: 5 }] } };
+    const rare = await segmentMembers(t.db, { workspaceId, definition: nobody, now, limit: 5, exactBelow: 0 });
+    expect(rare.source).toBe("all");
   });
 
   it("shares one load between concurrent estimates and reloads a stale sample in the background", async () => {

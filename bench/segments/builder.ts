@@ -1,0 +1,148 @@
+/**
+ * bench/segments/builder.ts: what a marketer waits for in the builder, over the bench data
+ * (1,000,000 profiles / 20,000,000 events): time from the last keystroke to the estimate on
+ * screen and to the exact count on screen, for each of the 12 reference definitions.
+ *
+ *   # once: the bench data (bench/README.md) and a production build (npm run build)
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/junction_bench_seg npx tsx bench/segments/builder.ts [--workspace ws_bench]
+ *
+ * Starts the app on that database (the refresh worker off, so nothing else runs), signs in
+ * a bench user who is a marketer of the workspace (made on first run), saves each reference
+ * definition as a segment, opens it in the builder and makes one edit that changes the
+ * definition but not its members: adds a "random bucket" condition and types 9999 as its
+ * last bucket (0–9,999 is everyone). The clock starts at that keystroke's input event and
+ * stops when the preview panel shows numbers for the new definition (the panel's
+ * data-estimate-key / data-exact-key equal the builder's data-draft-key), polled every frame.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { chromium } from "@playwright/test";
+import { createDb } from "../../server/db/client";
+import { freePort } from "../../server/db/embedded";
+import type { Prisma } from "../../server/generated/prisma/client";
+import { REFERENCE_DEFINITIONS } from "./reference";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const { values } = parseArgs({ options: { workspace: { type: "string", default: "ws_bench" } } });
+const workspaceId = values.workspace!;
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error("set DATABASE_URL to the database holding the bench data");
+const USER = { name: "Bench Marketer", email: "bench@junction.test", password: "bench-password-123", workspace: "Bench sign-up" };
+const ESTIMATE_GOAL = 400;
+const EXACT_GOAL = 1_500;
+
+const db = createDb(url);
+const port = await freePort();
+const base = `http://localhost:${port}`;
+const app = spawn(process.execPath, ["--import", "tsx", "scripts/run.ts", "start"], {
+  cwd: root,
+  env: { ...process.env, PORT: String(port), APP_URL: base, BETTER_AUTH_SECRET: randomBytes(32).toString("base64url"), JUNCTION_WORKER: "off", NEXT_TELEMETRY_DISABLED: "1" },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+try {
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${base}/api/v1/health`).catch(() => null))?.ok) break;
+    if (i > 240) throw new Error("the app did not start");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  page.on("dialog", (dialog) => void dialog.accept()); // leaving an edited segment: yes, leave
+
+  // The bench user: set up on the first run, then moved into the bench workspace as a marketer.
+  const existing = await db.user.findUnique({ where: { email: USER.email } });
+  if (!existing) {
+    await page.goto(`${base}/setup`);
+    await page.getByLabel("Workspace name").fill(USER.workspace);
+    await page.getByLabel("Your name").fill(USER.name);
+    await page.getByLabel("Email").fill(USER.email);
+    await page.getByLabel("Password").fill(USER.password);
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL(`${base}/`);
+  }
+  const user = await db.user.findUniqueOrThrow({ where: { email: USER.email } });
+  await db.membership.deleteMany({ where: { userId: user.id } });
+  await db.membership.create({ data: { userId: user.id, workspaceId, role: "marketer" } });
+  if (existing) {
+    await page.goto(`${base}/login`);
+    await page.getByLabel("Email").fill(USER.email);
+    await page.getByLabel("Password").fill(USER.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${base}/`);
+  }
+
+  const ids: string[] = [];
+  for (const [i, { name, definition }] of REFERENCE_DEFINITIONS.entries()) {
+    const id = `bench_builder_${i + 1}`;
+    await db.segment.upsert({
+      where: { id },
+      create: { id, workspaceId, name, definition: definition as unknown as Prisma.InputJsonValue },
+      update: { definition: definition as unknown as Prisma.InputJsonValue },
+    });
+    ids.push(id);
+  }
+
+  // Warm-up: the first estimate of the workspace counts its people and loads the sample.
+  await page.goto(`${base}/segments/${ids[0]}`);
+  await page.waitForSelector("[data-estimate-key]", { timeout: 60_000 });
+  await page.waitForTimeout(15_000);
+
+  console.log(`\n| Definition | estimate on screen | of which: request sent after + took | exact on screen |`);
+  console.log(`| --- | ---: | ---: | ---: |`);
+  const requests: ({ sent: number; took: number } | null)[] = [];
+  const estimates: number[] = [];
+  const exacts: number[] = [];
+  for (const [i, id] of ids.entries()) {
+    await page.goto(`${base}/segments/${id}`);
+    await page.waitForSelector("[data-exact-key]", { timeout: 120_000 });
+    await page.evaluate(() => {
+      const w = window as unknown as { lastInput?: number };
+      document.addEventListener("input", () => (w.lastInput = performance.now()), { capture: true });
+    });
+    await page.getByRole("button", { name: "Add condition" }).last().click();
+    await page.getByRole("menuitem", { name: "Random bucket (holdouts)" }).click();
+    await page.getByLabel("Last bucket").last().fill("9999");
+    const seen = (attribute: string) =>
+      page
+        .waitForFunction(
+          (attr) => {
+            const draft = document.querySelector("[data-draft-key]")?.getAttribute("data-draft-key");
+            const shown = document.querySelector(`[${attr}]`)?.getAttribute(attr);
+            return draft && shown === draft ? performance.now() - (window as unknown as { lastInput: number }).lastInput : false;
+          },
+          attribute,
+          { polling: "raf", timeout: 120_000 },
+        )
+        .then((handle) => handle.jsonValue() as Promise<number>);
+    const [estimateMs, exactMs] = await Promise.all([seen("data-estimate-key"), seen("data-exact-key")]);
+    estimates.push(estimateMs);
+    exacts.push(exactMs);
+    // Where the estimate's time went: until its request was sent (debounce, rendering), and the request itself.
+    const request = await page.evaluate(() => {
+      const last = (window as unknown as { lastInput: number }).lastInput;
+      const r = performance
+        .getEntriesByType("resource")
+        .filter((e) => e.name.includes("segments.estimate") && e.startTime >= last)
+        .at(-1) as PerformanceResourceTiming | undefined;
+      return r ? { sent: r.startTime - last, took: r.responseEnd - r.startTime } : null;
+    });
+    requests.push(request);
+    console.log(
+      `| ${REFERENCE_DEFINITIONS[i]!.name} | ${fmt(estimateMs)} | ${request ? `${fmt(request.sent)} + ${fmt(request.took)}` : "—"} | ${fmt(exactMs)} |`,
+    );
+  }
+  console.log(
+    `\nestimate on screen: p50 ${fmt(quantile(estimates, 0.5))}, p95 ${fmt(quantile(estimates, 0.95))} (goal ≤ ${ESTIMATE_GOAL} ms: ${estimates.filter((x) => x <= ESTIMATE_GOAL).length}/12)` +
+      `\nexact on screen: p50 ${fmt(quantile(exacts, 0.5))}, p95 ${fmt(quantile(exacts, 0.95))} (goal ≤ ${fmt(EXACT_GOAL)}: ${exacts.filter((x) => x <= EXACT_GOAL).length}/12)`,
+  );
+  await db.segment.deleteMany({ where: { id: { in: ids } } });
+  await browser.close();
+} finally {
+  app.kill("SIGTERM");
+  await db.$disconnect();
+}
