@@ -136,6 +136,18 @@ test("undo and redo restore edits", async () => {
   await page.getByRole("button", { name: "Undo (Ctrl+Z)" }).click();
   await expect(quiet.getByLabel("Window length")).toHaveValue("7");
   await expect(page.getByTestId("exact-count")).toHaveText("2");
+
+  // Drag to reorder (the arrows do the same by keyboard); undo puts it back.
+  const conditions = page.getByTestId("condition");
+  await conditions.nth(2).getByTestId("drag-handle").dragTo(conditions.nth(0));
+  await expect(conditions.nth(0).getByLabel("Event name")).toHaveValue("app_open");
+  await expect(conditions.nth(1).getByLabel("Trait value")).toHaveValue("DE");
+  await page.keyboard.press("Control+z");
+  await expect(conditions.nth(0).getByLabel("Trait value")).toHaveValue("DE");
+  await conditions.nth(0).getByRole("button", { name: "Move condition 1 down" }).click();
+  await expect(conditions.nth(1).getByLabel("Trait value")).toHaveValue("DE");
+  await page.keyboard.press("Control+z");
+  await expect(conditions.nth(0).getByLabel("Trait value")).toHaveValue("DE");
 });
 
 test("an unfinished condition is marked and the save is refused", async () => {

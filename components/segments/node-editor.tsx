@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { ArrowDown, ArrowUp, BarChart3, CalendarClock, Dices, Layers, MousePointerClick, Plus, Tag, Trash2, UsersRound, X } from "lucide-react";
+import { ArrowDown, ArrowUp, BarChart3, CalendarClock, Dices, GripVertical, Layers, MousePointerClick, Plus, Tag, Trash2, UsersRound, X } from "lucide-react";
 import { Fragment, useId, useMemo, useState, type ReactNode } from "react";
 import {
   changeOperator,
@@ -507,6 +507,56 @@ function ConditionBody({ node, path, ctx }: { node: Condition; path: NodePath; c
   }
 }
 
+/** The node being dragged (drag to reorder, within its group). */
+let dragging: NodePath | null = null;
+const sameParent = (a: NodePath, b: NodePath) => a.length === b.length && a.slice(0, -1).every((v, i) => v === b[i]);
+
+/** Drop-target props for a node: another node of the same group dropped here takes its place. */
+function useDropTarget(path: NodePath, ctx: EditorContext) {
+  const [over, setOver] = useState(false);
+  return {
+    over,
+    props: {
+      onDragOver: (e: React.DragEvent) => {
+        if (!dragging || !sameParent(dragging, path) || dragging.at(-1) === path.at(-1)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        e.dataTransfer.dropEffect = "move";
+        setOver(true);
+      },
+      onDragLeave: () => setOver(false),
+      onDrop: (e: React.DragEvent) => {
+        setOver(false);
+        if (!dragging || !sameParent(dragging, path)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        ctx.move(dragging, path.at(-1)!);
+        dragging = null;
+      },
+    },
+  };
+}
+
+function DragHandle({ path, label }: { path: NodePath; label: string }) {
+  return (
+    <span
+      draggable
+      title={`Drag to reorder ${label} (or use the arrows)`}
+      aria-hidden="true"
+      data-testid="drag-handle"
+      className="cursor-grab text-slate-300 hover:text-slate-500 active:cursor-grabbing"
+      onDragStart={(e) => {
+        dragging = path;
+        e.dataTransfer.effectAllowed = "move";
+        e.dataTransfer.setData("text/plain", label);
+      }}
+      onDragEnd={() => (dragging = null)}
+    >
+      <GripVertical className="size-4" />
+    </span>
+  );
+}
+
 function NodeActions({ path, siblings, ctx, label }: { path: NodePath; siblings: number; ctx: EditorContext; label: string }) {
   const index = path[path.length - 1]!;
   return (
@@ -528,14 +578,21 @@ function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; p
   const Icon = KIND_ICONS[node.type];
   const errors = ctx.errors.get(path.join(".")) ?? [];
   const label = `condition ${path.map((i) => i + 1).join(".")}`;
+  const drop = useDropTarget(path, ctx);
   return (
     <li
-      className={cn("group/node rounded-lg border bg-white px-3 py-2.5 shadow-xs", errors.length ? "border-red-300 bg-red-50/30" : "border-slate-200")}
+      {...drop.props}
+      className={cn(
+        "group/node rounded-lg border bg-white px-3 py-2.5 shadow-xs",
+        errors.length ? "border-red-300 bg-red-50/30" : "border-slate-200",
+        drop.over && "ring-2 ring-brand-400",
+      )}
       aria-label={`${KIND_LABELS[node.type]}, ${label}`}
       data-testid="condition"
       data-invalid={errors.length > 0 || undefined}
     >
       <div className="flex items-center gap-2">
+        <DragHandle path={path} label={label} />
         <Icon className="size-4 shrink-0 text-slate-400" aria-hidden="true" />
         <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{KIND_TITLES[node.type]}</span>
         <span className="flex-1" />
@@ -548,11 +605,11 @@ function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; p
         )}
         <NodeActions path={path} siblings={siblings} ctx={ctx} label={label} />
       </div>
-      <div className="mt-1.5 ml-6 flex min-w-0 flex-wrap items-center gap-2">
+      <div className="mt-1.5 ml-12 flex min-w-0 flex-wrap items-center gap-2">
         <ConditionBody node={node} path={path} ctx={ctx} />
       </div>
       {errors.length > 0 && (
-        <ul className="mt-1.5 ml-6 space-y-0.5" role="alert">
+        <ul className="mt-1.5 ml-12 space-y-0.5" role="alert">
           {errors.map((e, i) => (
             <li key={i} className="text-xs font-medium text-red-600">
               {fieldLabel(e.field)} {e.message}
@@ -629,9 +686,11 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
   const connector = group.op === "and" ? "AND" : "OR";
   const errors = ctx.errors.get(path.join(".")) ?? [];
   const label = isRoot ? "segment" : `group ${path.map((i) => i + 1).join(".")}`;
+  const drop = useDropTarget(path, ctx);
   const body: ReactNode = (
     <>
       <div className="flex flex-wrap items-center gap-2">
+        {!isRoot && <DragHandle path={path} label={label} />}
         {group.not && <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-semibold text-red-700">NOT</span>}
         <span className="text-sm text-slate-700">{isRoot ? "People who match" : "Match"}</span>
         <div role="radiogroup" aria-label={`How the conditions of the ${label} combine`} className="inline-flex rounded-md bg-slate-100 p-0.5">
@@ -700,7 +759,12 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
   if (isRoot) return <div className="flex flex-col gap-3">{body}</div>;
   return (
     <div
-      className={cn("group/node flex flex-col gap-3 rounded-xl border-l-4 px-4 py-3", group.not ? "border-red-300 bg-red-50/40" : group.op === "and" ? "border-brand-300 bg-brand-50/40" : "border-amber-300 bg-amber-50/40")}
+      {...drop.props}
+      className={cn(
+        "group/node flex flex-col gap-3 rounded-xl border-l-4 px-4 py-3",
+        group.not ? "border-red-300 bg-red-50/40" : group.op === "and" ? "border-brand-300 bg-brand-50/40" : "border-amber-300 bg-amber-50/40",
+        drop.over && "ring-2 ring-brand-400",
+      )}
       data-testid="group"
       aria-label={label}
       role="group"
