@@ -47,11 +47,19 @@ const EXACT_WORK_MEM = "64MB";
 const TARGET_MATCHES = 1_500;
 
 // Per process, not per module instance (Next.js may load this module once per bundle).
-const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, { pid: number; db: Db }> };
+const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, { pid: number; db: Db; definition?: string }> };
 const running = (globalForPreview.junctionPreviews ??= new Map());
 
 async function cancelBackend(db: Db, pid: number) {
   await withConnection(db, (c) => c.query("SELECT pg_cancel_backend($1)", [pid])).catch(() => {});
+}
+
+/** Cancels the preview running under `key` if it is for another definition than `definition` (the marketer changed it). */
+export async function cancelPreview(key: string, definition: SegmentDefinition) {
+  const current = running.get(key);
+  if (!current || current.definition === JSON.stringify(definition)) return;
+  running.delete(key); // so the cancelled run knows it was superseded, not too slow
+  await cancelBackend(current.db, current.pid);
 }
 
 /**
@@ -61,7 +69,7 @@ async function cancelBackend(db: Db, pid: number) {
 async function run<T extends pg.QueryResultRow>(
   db: Db,
   query: SqlQuery,
-  options: { timeoutMs: number; key?: string; signal?: AbortSignal; jit?: boolean; workMem?: string },
+  options: { timeoutMs: number; key?: string; signal?: AbortSignal; jit?: boolean; workMem?: string; definition?: SegmentDefinition },
 ): Promise<T[]> {
   if (options.signal?.aborted) throw new PreviewCancelled();
   return withConnection(db, async (client) => {
@@ -69,7 +77,7 @@ async function run<T extends pg.QueryResultRow>(
     const pid = rows[0]!.pid;
     if (options.key) {
       const previous = running.get(options.key);
-      running.set(options.key, { pid, db });
+      running.set(options.key, { pid, db, definition: options.definition && JSON.stringify(options.definition) });
       if (previous) await cancelBackend(previous.db, previous.pid);
     }
     const onAbort = () => void cancelBackend(db, pid);
@@ -224,7 +232,7 @@ export async function exactCount(
     countQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" }),
     // Exact counts hash hundreds of thousands of profile ids per event condition: with the
     // default 4 MB those hashes spill to disk (definition 5: 3.3 s → 2.8 s with enough memory).
-    { timeoutMs: input.timeoutMs ?? 120_000, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM },
+    { timeoutMs: input.timeoutMs ?? 120_000, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
   );
   return { exact: row!.count, ms: Math.round(performance.now() - started) };
 }

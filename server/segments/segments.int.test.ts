@@ -1,3 +1,4 @@
+import pg from "pg";
 import fc from "fast-check";
 import { TRPCError } from "@trpc/server";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -11,7 +12,7 @@ import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
 import { refreshSegment, reevaluateProfiles } from "./membership";
 import { handleProfileSegments, handleSegmentCount, segmentDefinitionJsonSchema } from "./http";
-import { estimateCount, exactCount } from "./preview";
+import { cancelPreview, estimateCount, exactCount, PreviewCancelled } from "./preview";
 import { createSegment } from "./service";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
@@ -263,5 +264,54 @@ describe("saved segments, membership and the segment API", () => {
     const rowA = list.items.find((s) => s.id === a.id)!;
     expect(rowA.usedBy).toEqual([{ id: refersToA.id, name: "Refers to DE" }]);
     expect(rowA.history.map((h) => h.size)).toEqual([inA!.exact]);
+  });
+
+  it("previews are cancelled in Postgres: by a newer one with the same key, by the builder's next estimate, by an aborted request", async () => {
+    // A lock held elsewhere makes every count wait, so each one is still running when cancelled.
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    const waiting = async (n: number) => {
+      await vi.waitFor(async () => {
+        await blocker.query("SELECT pg_stat_clear_snapshot()"); // activity is read once per transaction otherwise
+        const { rows } = await blocker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT count(*)%'");
+        expect(rows[0].n).toBe(n);
+      });
+    };
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
+      const workspaceId = ws.workspace.id;
+      const now = new Date();
+
+      const first = exactCount(t.db, { workspaceId, definition: country("DE"), now, key: "tab-1:exact" });
+      await waiting(1);
+      const second = exactCount(t.db, { workspaceId, definition: country("FR"), now, key: "tab-1:exact" });
+      await expect(first).rejects.toBeInstanceOf(PreviewCancelled);
+      await waiting(1);
+
+      // The builder's next estimate (another definition) cancels the exact count still running; the same one does not.
+      const viewer = callerAs("viewer");
+      await cancelPreview("tab-1:exact", country("FR"));
+      await waiting(1);
+      const estimate = viewer.segments.estimate({ definition: country("AT"), key: "tab-1-key" });
+      const exactForTab = exactCount(t.db, { workspaceId, definition: country("FR"), now, key: "tab-1-key:exact" });
+      await waiting(3); // second, the tab's exact, and the estimate (a small workspace is counted in SQL)
+      void estimate.catch(() => {});
+      await cancelPreview("tab-1-key:exact", country("AT"));
+      await expect(exactForTab).rejects.toBeInstanceOf(PreviewCancelled);
+
+      const controller = new AbortController();
+      const aborted = exactCount(t.db, { workspaceId, definition: country("DE"), now, signal: controller.signal });
+      await waiting(3);
+      controller.abort();
+      await expect(aborted).rejects.toBeInstanceOf(PreviewCancelled);
+
+      await blocker.query("ROLLBACK");
+      expect((await second).exact).toBe((await exactCount(t.db, { workspaceId, definition: country("FR"), now })).exact);
+      expect((await estimate).exact).toBe(0);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
   });
 });

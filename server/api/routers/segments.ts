@@ -11,7 +11,7 @@ import {
   setSegmentArchived,
   updateSegment,
 } from "../../segments/service";
-import { estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "../../segments/preview";
+import { cancelPreview, estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "../../segments/preview";
 import { explainProfile, overlapMembers, profileSegments, segmentHistory, segmentOverlap } from "../../segments/membership";
 import { traitKeys } from "../../profiles/traits";
 import { queueSegmentRefresh } from "../../jobs/worker";
@@ -115,9 +115,11 @@ export const segmentsRouter = router({
   // Previews: any viewer may preview a definition, saved or not.
   estimate: viewerProcedure
     .input(z.object({ definition: ZValidDefinition, key: ZPreviewKey }))
-    .query(({ ctx, input, signal }) =>
-      estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:estimate`, signal }).catch(cancelled),
-    ),
+    .query(async ({ ctx, input, signal }) => {
+      // A new estimate means the definition changed: the exact count still running for the old one is obsolete.
+      if (input.key) await cancelPreview(`${input.key}:exact`, input.definition);
+      return estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:estimate`, signal }).catch(cancelled);
+    }),
   exact: viewerProcedure
     .input(z.object({ definition: ZValidDefinition, key: ZPreviewKey }))
     .query(({ ctx, input, signal }) =>
