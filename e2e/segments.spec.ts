@@ -108,8 +108,15 @@ test("a marketer builds DE + purchase ≥ 3 in 30 days + no app_open in 7 days b
   await quiet.getByLabel("Event name").fill("app_open");
   await quiet.getByLabel("Window length").fill("7");
 
-  // The AND between them is labelled.
+  // The AND between them is labelled; ALL/ANY is a radio group the arrow keys switch (and undo puts back).
   await expect(page.getByText("AND", { exact: true })).toHaveCount(2);
+  const all = page.getByRole("radio", { name: "ALL" });
+  await all.focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("radio", { name: "ANY" })).toHaveAttribute("aria-checked", "true");
+  await expect(page.getByText("OR", { exact: true })).toHaveCount(2);
+  await page.keyboard.press("Control+z");
+  await expect(all).toHaveAttribute("aria-checked", "true");
 
   const engine = await request.post("/api/v1/segments/count", { headers: { authorization: `Bearer ${secretKey}` }, data: { definition } });
   expect(engine.status()).toBe(200);

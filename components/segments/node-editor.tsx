@@ -700,8 +700,18 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
               type="button"
               role="radio"
               aria-checked={group.op === op}
+              // One tab stop for the pair; the arrow keys switch between ALL and ANY (the radio group pattern).
+              tabIndex={group.op === op ? 0 : -1}
               className={cn("rounded px-2.5 py-1 text-xs font-semibold", group.op === op ? "bg-white text-slate-900 shadow-xs" : "text-slate-500 hover:text-slate-700")}
               onClick={() => ctx.update(path, { ...group, op }, `${group.id}:op`)}
+              onKeyDown={(e) => {
+                if (!["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(e.key)) return;
+                e.preventDefault();
+                const next = group.op === "and" ? "or" : "and";
+                ctx.update(path, { ...group, op: next }, `${group.id}:op`);
+                const radios = e.currentTarget.parentElement?.querySelectorAll<HTMLButtonElement>("[role=radio]");
+                radios?.[next === "and" ? 0 : 1]?.focus();
+              }}
             >
               {op === "and" ? "ALL" : "ANY"}
             </button>
