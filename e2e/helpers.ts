@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
 export const SCREENSHOTS = path.join(import.meta.dirname, ".artifacts", "screenshots");
 mkdirSync(SCREENSHOTS, { recursive: true });
@@ -22,4 +22,14 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL("/");
+}
+
+/** Settings → API keys: creates a key (the page must be open) and returns it as shown once. */
+export async function createKey(page: Page, name: string, kind: "write" | "secret") {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Type").selectOption(kind);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const field = page.getByTestId("new-key");
+  await expect(field).toHaveValue(kind === "write" ? /^jw_/ : /^js_/);
+  return field.inputValue();
 }

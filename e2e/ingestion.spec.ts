@@ -1,7 +1,7 @@
 import { Analytics } from "@segment/analytics-node";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN, signIn, snap } from "./helpers";
+import { ADMIN, createKey, signIn, snap } from "./helpers";
 
 /**
  * Events in through the real @segment/analytics-node client, profiles out through the read
@@ -13,25 +13,16 @@ let page: Page;
 let writeKey: string;
 let secretKey: string;
 
-async function createKey(name: string, kind: "write" | "secret") {
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Type").selectOption(kind);
-  await page.getByRole("button", { name: "Create key" }).click();
-  const field = page.getByTestId("new-key");
-  await expect(field).toHaveValue(kind === "write" ? /^jw_/ : /^js_/);
-  return field.inputValue();
-}
-
 test("an admin creates a write key and a secret key, each shown once", async ({ browser }) => {
   page = await (await browser.newContext()).newPage();
   await signIn(page, ADMIN);
   await page.goto("/settings/api-keys");
-  writeKey = await createKey("Website", "write");
+  writeKey = await createKey(page, "Website", "write");
   // A ready-to-paste snippet for the Segment client, with this key.
   await expect(page.locator("pre")).toContainText(`writeKey: "${writeKey}"`);
   await expect(page.locator("pre")).toContainText('path: "/api/v1/batch"');
   await snap(page, "settings-api-keys");
-  secretKey = await createKey("Backend", "secret");
+  secretKey = await createKey(page, "Backend", "secret");
   const table = page.getByTestId("keys-table");
   await expect(table.getByRole("row")).toHaveCount(3);
   // Only a prefix is listed, never the key.

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { ADMIN, signIn, snap } from "./helpers";
+import { ADMIN, createKey, signIn, snap } from "./helpers";
 
 /**
  * The segment builder, by clicking: a marketer (here the admin) builds
@@ -30,15 +30,6 @@ const definition = {
   },
 };
 
-async function createKey(name: string, kind: "write" | "secret") {
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Type").selectOption(kind);
-  await page.getByRole("button", { name: "Create key" }).click();
-  const field = page.getByTestId("new-key");
-  await expect(field).toHaveValue(kind === "write" ? /^jw_/ : /^js_/);
-  return field.inputValue();
-}
-
 async function newPage(browser: Browser) {
   return (await browser.newContext()).newPage();
 }
@@ -47,9 +38,9 @@ test("shoppers in Germany and elsewhere send their events", async ({ browser, re
   page = await newPage(browser);
   await signIn(page, ADMIN);
   await page.goto("/settings/api-keys");
-  writeKey = await createKey("Segments e2e", "write");
+  writeKey = await createKey(page, "Segments e2e", "write");
   await page.reload();
-  secretKey = await createKey("Segments e2e read", "secret");
+  secretKey = await createKey(page, "Segments e2e read", "secret");
 
   const now = Date.now();
   const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();

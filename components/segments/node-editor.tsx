@@ -356,16 +356,7 @@ function EventEditor({ node, path, ctx }: { node: EventCondition; path: NodePath
   return (
     <div className="flex min-w-0 flex-col gap-2">
       <div className="flex flex-wrap items-center gap-2">
-        <input
-          aria-label="Event name"
-          className={cn(control, "w-40")}
-          list={namesId}
-          placeholder="event name"
-          value={node.event}
-          aria-invalid={errorOf("event") ? true : undefined}
-          title={errorOf("event") ? `Event name: ${errorOf("event")}` : "Event name"}
-          onChange={(e) => set({ event: e.target.value }, "event")}
-        />
+        <TextInput label="Event name" className="w-40" list={namesId} placeholder="event name" value={node.event} error={errorOf("event")} onChange={(event) => set({ event }, "event")} />
         <datalist id={namesId}>
           {names.data?.events.map((e) => (
             <option key={e.name} value={e.name} />
@@ -398,18 +389,17 @@ function EventEditor({ node, path, ctx }: { node: EventCondition; path: NodePath
         return (
           <div key={i} className="flex flex-wrap items-center gap-2 border-l-2 border-slate-200 pl-3">
             <span className="text-xs font-medium tracking-wide text-slate-500 uppercase">where</span>
-            <input
-              aria-label="Property"
-              className={cn(control, "w-36")}
+            <TextInput
+              label="Property"
               list={keysId}
               placeholder="property"
               value={filter.path}
-              aria-invalid={errorOf(`where.${i}.path`) ? true : undefined}
-              onChange={(e) => {
-                const known = properties.data?.properties.find((p) => p.key === e.target.value);
+              error={errorOf(`where.${i}.path`)}
+              onChange={(path) => {
+                const known = properties.data?.properties.find((p) => p.key === path);
                 const type = known?.types[0]?.type;
                 const valueType: ValueType | undefined = type === "string" || type === "number" || type === "boolean" ? type : undefined;
-                setFilter(i, (valueType && valueType !== filter.valueType ? { path: e.target.value, valueType, operator: changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op) } : { ...filter, path: e.target.value }) as PropertyFilter, "path");
+                setFilter(i, (valueType && valueType !== filter.valueType ? { path, valueType, operator: changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op) } : { ...filter, path }) as PropertyFilter, "path");
               }}
             />
             <datalist id={valuesId}>

@@ -6,7 +6,7 @@ import { ChevronLeft, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { checkDraft, definitionKey, emptyDraft, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
+import { checkDraft, definitionKey, emptyDraft, isUnfinished, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { createHistory, record, redo, seal, undo, type History } from "@/lib/undo";
@@ -134,18 +134,11 @@ function Builder({
   }, [dirty, canEdit]);
 
   const check = useMemo(() => checkDraft(draft.definition), [draft.definition]);
-  // Errors show on a node once it has been touched… or everywhere once a save was tried.
-  const errors = useMemo(() => (check.ok ? new Map() : errorsByNode(check.errors)), [check]);
-  const visibleErrors = useMemo(() => {
-    if (showErrors || check.ok) return errors;
-    // While editing, an unfinished new condition is not shouted at: only errors beyond "required".
-    const out = new Map<string, { field: string; message: string }[]>();
-    for (const [node, list] of errors) {
-      const shown = list.filter((e: { message: string }) => e.message !== "is required" && e.message !== "add at least one value" && e.message !== "choose a segment");
-      if (shown.length) out.set(node, shown);
-    }
-    return out;
-  }, [errors, showErrors, check.ok]);
+  // While editing, an unfinished condition is not shouted at; once a save was tried, every error shows on its node.
+  const visibleErrors = useMemo(
+    () => (check.ok ? new Map() : errorsByNode(showErrors ? check.errors : check.errors.filter((e) => !isUnfinished(e)))),
+    [check, showErrors],
+  );
 
   const validDefinition = check.ok ? check.definition : null;
   const debounced = useDebounced(validDefinition ? JSON.stringify(validDefinition) : null, PREVIEW_DEBOUNCE_MS);

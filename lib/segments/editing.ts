@@ -215,6 +215,14 @@ export function changeOperator(previous: AnyOperator | undefined, valueType: Val
 // ---------------------------------------------------------------------------------------
 // Checking a draft.
 
+/** What checkDraft says of a condition not filled in yet (as opposed to one filled in wrongly). */
+const UNFINISHED = { required: "is required", values: "add at least one value", segment: "choose a segment" } as const;
+
+/** Whether an error only says the condition is not finished yet (the builder does not shout about those while typing). */
+export function isUnfinished(error: { message: string }): boolean {
+  return (Object.values(UNFINISHED) as string[]).includes(error.message);
+}
+
 export type DraftCheck = { ok: true; definition: SegmentDefinition } | { ok: false; errors: ValidationError[] };
 
 /**
@@ -224,10 +232,10 @@ export type DraftCheck = { ok: true; definition: SegmentDefinition } | { ok: fal
  */
 export function checkDraft(draft: SegmentDefinition): DraftCheck {
   const errors: ValidationError[] = [];
-  const required = (path: (string | number)[]) => errors.push({ path, message: "is required" });
+  const required = (path: (string | number)[]) => errors.push({ path, message: UNFINISHED.required });
   const operands = (op: AnyOperator, path: (string | number)[]) => {
     if ("value" in op && ((typeof op.value === "string" && op.value.trim() === "") || (typeof op.value === "number" && Number.isNaN(op.value)))) required([...path, "value"]);
-    if ("values" in op && Array.isArray(op.values) && op.values.length === 0) errors.push({ path: [...path, "values"], message: "add at least one value" });
+    if ("values" in op && Array.isArray(op.values) && op.values.length === 0) errors.push({ path: [...path, "values"], message: UNFINISHED.values });
     for (const key of ["min", "max", "from", "to"] as const) {
       if (key in op && (op[key] === "" || (typeof op[key] === "number" && Number.isNaN(op[key])))) required([...path, key]);
     }
@@ -254,7 +262,7 @@ export function checkDraft(draft: SegmentDefinition): DraftCheck {
         operands(node.operator as AnyOperator, [...path, "operator"]);
         break;
       case "segment":
-        if (node.segmentId === "") errors.push({ path: [...path, "segmentId"], message: "choose a segment" });
+        if (node.segmentId === "") errors.push({ path: [...path, "segmentId"], message: UNFINISHED.segment });
         break;
     }
   });

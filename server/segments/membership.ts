@@ -1,6 +1,7 @@
 import { sql, sqlTransaction, type Db, type Sql } from "../db/client";
 import { referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
-import { compileEvaluator, evaluate, type EvalEvent, type EvalInput } from "../../lib/segments/evaluate";
+import { compileEvaluator, evaluate } from "../../lib/segments/evaluate";
+import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
 import { parseStoredDefinition } from "./service";
 
@@ -103,33 +104,9 @@ function eventNames(definition: SegmentDefinition): Set<string> {
   return names;
 }
 
-/**
- * What the evaluator needs about these people (of the workspace): profile, their events
- * with one of `names`, and the saved segments they are currently in.
- */
-export async function loadEvalInputs(db: Db, workspaceId: string, profileIds: string[], names: ReadonlySet<string>) {
-  const ids = [...new Set(profileIds)];
-  const [profiles, events, memberships] = await Promise.all([
-    db.profile.findMany({ where: { id: { in: ids }, workspaceId } }),
-    names.size
-      ? db.event.findMany({ where: { profileId: { in: ids }, name: { in: [...names] } }, select: { profileId: true, name: true, timestamp: true, properties: true } })
-      : Promise.resolve([]),
-    db.segmentMembership.findMany({ where: { profileId: { in: ids }, exitedAt: null }, select: { profileId: true, segmentId: true } }),
-  ]);
-  const inputs = new Map<string, EvalInput>(
-    profiles.map((p) => [p.id, { profile: { ...p, traits: (p.traits ?? {}) as Record<string, unknown> }, events: [] as EvalEvent[], memberships: new Set<string>() }]),
-  );
-  for (const e of events) {
-    (inputs.get(e.profileId)?.events as EvalEvent[] | undefined)?.push({ name: e.name, timestamp: e.timestamp, properties: (e.properties ?? {}) as Record<string, unknown> });
-  }
-  for (const m of memberships) (inputs.get(m.profileId)?.memberships as Set<string> | undefined)?.add(m.segmentId);
-  return { profiles, inputs };
-}
-
 /** Whether one person matches a definition now, with the trace of every node ("why"). */
 export async function explainProfile(db: Db, input: { workspaceId: string; profileId: string; definition: SegmentDefinition; now: Date }) {
-  const { inputs } = await loadEvalInputs(db, input.workspaceId, [input.profileId], eventNames(input.definition));
-  const person = inputs.get(input.profileId);
+  const person = (await loadPeople(db, input.workspaceId, { ids: [input.profileId] }, eventNames(input.definition))).get(input.profileId);
   if (!person) return null;
   return evaluate(input.definition, person, input.now);
 }
@@ -143,8 +120,7 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
   const segments = await segmentsInDependencyOrder(db, input.workspaceId);
   if (segments.length === 0) return { entered: 0, exited: 0 };
   const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
-  const { profiles, inputs } = await loadEvalInputs(db, input.workspaceId, input.profileIds, names);
-  const memberOf = new Map(profiles.map((p) => [p.id, inputs.get(p.id)!.memberships as Set<string>]));
+  const people = await loadPeople(db, input.workspaceId, { ids: input.profileIds }, names);
 
   let entered = 0;
   let exited = 0;
@@ -152,11 +128,11 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
     const matches = compileEvaluator(segment.definition, input.now);
     const enter: string[] = [];
     const exit: string[] = [];
-    for (const p of profiles) {
-      const current = memberOf.get(p.id)!;
-      const match = matches(inputs.get(p.id)!);
-      if (match && !current.has(segment.id)) enter.push(p.id);
-      if (!match && current.has(segment.id)) exit.push(p.id);
+    for (const [id, person] of people) {
+      const current = person.memberships as Set<string>;
+      const match = matches(person);
+      if (match && !current.has(segment.id)) enter.push(id);
+      if (!match && current.has(segment.id)) exit.push(id);
       // Later segments may refer to this one: they see the new membership.
       if (match) current.add(segment.id);
       else current.delete(segment.id);

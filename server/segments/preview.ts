@@ -3,7 +3,7 @@ import { withConnection, type Db } from "../db/client";
 import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
 import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
 import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery, type SqlQuery } from "./compile-sql";
-import { countSample, sampleOf } from "./sample";
+import { countSample, sampleOf, type ProfileSample } from "./sample";
 import { interval } from "../../lib/segments/interval";
 
 /**
@@ -131,6 +131,19 @@ async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: n
   return cached.total;
 }
 
+/**
+ * The one rule every preview follows: workspaces up to `exactBelow` profiles are counted in
+ * SQL (`sample: null`), bigger ones read the in-memory sample.
+ */
+async function sampleIfBig(
+  db: Db,
+  input: { workspaceId: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
+): Promise<{ total: number; sample: ProfileSample | null }> {
+  const total = await populationOf(db, input.workspaceId, { timeoutMs: input.timeoutMs ?? 10_000, signal: input.signal });
+  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, sample: null };
+  return { total, sample: await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles }) };
+}
+
 interface CountsRow {
   total: number;
   matched: number;
@@ -153,10 +166,10 @@ export async function estimateCount(
 ): Promise<Estimate> {
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? 10_000;
-  const total = await populationOf(db, input.workspaceId, { timeoutMs, signal: input.signal });
+  const { total, sample } = await sampleIfBig(db, { ...input, timeoutMs });
   const ms = () => Math.round(performance.now() - started);
 
-  if (total <= (input.exactBelow ?? EXACT_BELOW)) {
+  if (!sample) {
     const query = conditionCountsQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
     const [row] = await run<CountsRow>(db, query, { timeoutMs, key: input.key, signal: input.signal });
     return {
@@ -171,7 +184,6 @@ export async function estimateCount(
     };
   }
 
-  const sample = await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles });
   if (input.signal?.aborted) throw new PreviewCancelled();
   const counted = countSample(sample, input.definition, input.now, TARGET_MATCHES);
   const scale = (matched: number) => (counted.sample === 0 ? 0 : Math.round((matched / counted.sample) * total));
@@ -204,9 +216,9 @@ export async function eventHistogram(
   input: { workspaceId: string; condition: EventCondition; now: Date; max: number; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
 ): Promise<Histogram> {
   const started = performance.now();
-  const total = await populationOf(db, input.workspaceId, { timeoutMs: 10_000, signal: input.signal });
+  const { total, sample } = await sampleIfBig(db, input);
   const profiles = Array.from({ length: input.max + 1 }, () => 0);
-  if (total <= (input.exactBelow ?? EXACT_BELOW)) {
+  if (!sample) {
     const rows = await run<{ k: number; profiles: number }>(db, eventHistogramQuery(input.condition, { workspaceId: input.workspaceId, now: input.now, max: input.max }), {
       timeoutMs: 10_000,
       signal: input.signal,
@@ -214,7 +226,6 @@ export async function eventHistogram(
     for (const r of rows) profiles[r.k] = r.profiles;
     return { profiles, total: profiles.reduce((a, b) => a + b, 0), estimated: false, ms: Math.round(performance.now() - started) };
   }
-  const sample = await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles });
   const count = compileEventCounter(input.condition, input.now, input.max);
   const n = sample.bucketEnds.at(-1) ?? 0;
   for (let i = 0; i < n; i++) profiles[count(sample.people[i]!)]!++;
@@ -245,9 +256,8 @@ export async function segmentMembers(
   // random place in it (a refresh shows others) — no query over a million profiles, unless
   // the sample holds too few (a rare segment).
   if (input.after === undefined) {
-    const total = await populationOf(db, input.workspaceId, { timeoutMs: 10_000, signal: input.signal });
-    if (total > (input.exactBelow ?? EXACT_BELOW)) {
-      const sample = await sampleOf(db, input.workspaceId, { total });
+    const { sample } = await sampleIfBig(db, input);
+    if (sample) {
       const matches = compileEvaluator(input.definition, input.now);
       const n = sample.bucketEnds.at(-1) ?? 0;
       const start = Math.floor(Math.random() * n);

@@ -1,7 +1,8 @@
-import { sql, type Db } from "../db/client";
+import type { Db } from "../db/client";
 import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
-import { compileConditionEvaluator, type EvalEvent, type EvalInput } from "../../lib/segments/evaluate";
+import { compileConditionEvaluator, type EvalInput } from "../../lib/segments/evaluate";
 import type { SegmentDefinition } from "../../lib/segments/schema";
+import { loadPeople } from "./people";
 
 /**
  * The estimate's sample, held in memory: a fixed random set of whole buckets (in the
@@ -58,20 +59,6 @@ export function bucketsFor(total: number, profiles: number): number {
   return Math.min(BUCKETS, Math.max(1, Math.ceil((profiles / total) * BUCKETS)));
 }
 
-interface ProfileRow {
-  id: string;
-  user_id: string | null;
-  email: string | null;
-  phone: string | null;
-  timezone: string | null;
-  locale: string | null;
-  country: string | null;
-  traits: Record<string, unknown> | null;
-  bucket: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-}
-
 /** Buckets read per step of a load: about `CHUNK_PROFILES` people, so the first estimates need not wait for all. */
 const CHUNK_PROFILES = 1_000;
 
@@ -88,57 +75,13 @@ export async function loadSample(
 ): Promise<ProfileSample> {
   const sample = options.into ?? { people: [], bucketEnds: [], buckets: buckets.length, loadedAt: Date.now() };
   const perChunk = options.total ? Math.max(1, Math.floor(((options.chunkProfiles ?? CHUNK_PROFILES) / options.total) * BUCKETS)) : buckets.length;
-  const q = sql(db);
-  const none: ReadonlySet<string> = new Set();
   for (let c = 0; c < buckets.length; c += perChunk) {
     const chunk = buckets.slice(c, c + perChunk);
-    const rows = await q.query<ProfileRow>`
-      SELECT id, user_id, email, phone, timezone, locale, country, traits, bucket, first_seen_at, last_seen_at
-        FROM profiles WHERE workspace_id = ${workspaceId} AND bucket = ANY(${chunk}::int[])`;
     const rank = new Map(chunk.map((b, i) => [b, i]));
-    rows.sort((a, b) => rank.get(a.bucket)! - rank.get(b.bucket)! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const ids = rows.map((r) => r.id);
-    const [eventRows, membershipRows] = await Promise.all([
-      // Only named events: every event condition names its event (nameless identify/group/alias never match one).
-      q.query<{ profile_id: string; name: string; timestamp: Date; properties: Record<string, unknown> | null }>`
-        SELECT profile_id, name, timestamp, properties FROM events
-         WHERE profile_id = ANY(${ids}::text[]) AND name IS NOT NULL`,
-      q.query<{ profile_id: string; segment_id: string }>`
-        SELECT profile_id, segment_id FROM segment_memberships
-         WHERE profile_id = ANY(${ids}::text[]) AND exited_at IS NULL`,
-    ]);
-    const events = new Map<string, EvalEvent[]>();
-    for (const e of eventRows) {
-      let list = events.get(e.profile_id);
-      if (!list) events.set(e.profile_id, (list = []));
-      list.push({ name: e.name, timestamp: e.timestamp, properties: e.properties ?? {} });
-    }
-    const memberships = new Map<string, Set<string>>();
-    for (const m of membershipRows) {
-      let set = memberships.get(m.profile_id);
-      if (!set) memberships.set(m.profile_id, (set = new Set()));
-      set.add(m.segment_id);
-    }
+    const people = [...(await loadPeople(db, workspaceId, { buckets: chunk })).values()];
+    people.sort((a, b) => rank.get(a.profile.bucket)! - rank.get(b.profile.bucket)! || (a.profile.id < b.profile.id ? -1 : a.profile.id > b.profile.id ? 1 : 0));
     // People first, then the bucket ends that make them visible (estimates run between awaits).
-    for (const r of rows) {
-      sample.people.push({
-        profile: {
-          id: r.id,
-          userId: r.user_id,
-          email: r.email,
-          phone: r.phone,
-          timezone: r.timezone,
-          locale: r.locale,
-          country: r.country,
-          traits: r.traits ?? {},
-          bucket: r.bucket,
-          firstSeenAt: r.first_seen_at,
-          lastSeenAt: r.last_seen_at,
-        },
-        events: events.get(r.id) ?? [],
-        memberships: memberships.get(r.id) ?? none,
-      });
-    }
+    for (const person of people) sample.people.push(person);
     let at = sample.bucketEnds.at(-1) ?? 0;
     for (const bucket of chunk) {
       while (at < sample.people.length && sample.people[at]!.profile.bucket === bucket) at++;
