@@ -141,12 +141,17 @@ test("the viewer is refused admin pages and admin procedures by the server", asy
 test("sign-out ends the session", async ({ browser }) => {
   const page = await newPage(browser);
   await signIn(page, VIEWER);
+  // The session's cookies, used once just before signing out (the server remembers a viewer for a few seconds).
+  const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+  expect((await page.request.get("/api/trpc/workspace.current", { headers: { cookie } })).status()).toBe(200);
   await page.getByRole("button", { name: VIEWER.name }).click();
   await page.getByRole("menuitem", { name: "Sign out" }).click();
   await page.waitForURL(/\/login$/);
   await page.goto("/settings");
   await expect(page).toHaveURL(/\/login$/);
   expect((await page.request.get("/api/trpc/workspace.current")).status()).toBe(401);
+  // The old cookies no longer work either: signing out forgot the remembered viewer at once.
+  expect((await page.request.get("/api/trpc/workspace.current", { headers: { cookie } })).status()).toBe(401);
 });
 
 test("malformed tRPC input gets a 400 naming the field; forms from other sites are refused", async () => {

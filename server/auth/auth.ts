@@ -4,6 +4,7 @@ import { prismaAdapter } from "better-auth/adapters/prisma";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
 import { db } from "../db";
+import { forgetViewers } from "./viewer-cache";
 import { env } from "../env";
 import { DomainError } from "../workspaces/service";
 import {
@@ -53,6 +54,10 @@ function createAuth() {
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },
     hooks: {
+      // Signing in or out, or any change to a user or session: viewers remembered by this process are stale.
+      after: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== "/get-session") forgetViewers();
+      }),
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== "/sign-up/email") return;
         const email = typeof ctx.body?.email === "string" ? ctx.body.email : "";

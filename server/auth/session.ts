@@ -3,6 +3,7 @@ import { cache } from "react";
 import { headers } from "next/headers";
 import { db } from "../db";
 import { auth } from "./auth";
+import { cachedViewer, rememberViewer } from "./viewer-cache";
 import type { Role } from "../../lib/auth/roles";
 
 export interface Viewer {
@@ -11,8 +12,17 @@ export interface Viewer {
   membership: { workspaceId: string; workspaceName: string; role: Role } | null;
 }
 
-/** The signed-in person and their workspace role, resolved from request headers. */
+/** The signed-in person and their workspace role, resolved from request headers (remembered for a few seconds: viewer-cache.ts). */
 export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | null> {
+  const cookies = requestHeaders.get("cookie");
+  const cached = cookies ? cachedViewer(cookies) : undefined;
+  if (cached) return cached;
+  const viewer = await lookUpViewer(requestHeaders);
+  if (viewer && cookies) rememberViewer(cookies, viewer);
+  return viewer;
+}
+
+async function lookUpViewer(requestHeaders: Headers): Promise<Viewer | null> {
   const session = await auth().api.getSession({ headers: requestHeaders });
   if (!session) return null;
   const membership = await db().membership.findFirst({

@@ -3,6 +3,7 @@ import type { Db, DbTx } from "../db/client";
 import type { Role } from "../../lib/auth/roles";
 import { auditDiff } from "../../lib/audit/redact";
 import { recordAudit, type Actor } from "../audit/service";
+import { forgetViewers } from "../auth/viewer-cache";
 
 /** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
 export class DomainError extends Error {
@@ -57,7 +58,7 @@ export async function updateWorkspace(
   db: Db,
   input: { workspaceId: string; actor: Actor; name: string; defaultTimezone: string },
 ) {
-  return db.$transaction(async (tx) => {
+  const result = await db.$transaction(async (tx) => {
     const before = await tx.workspace.findUniqueOrThrow({ where: { id: input.workspaceId } });
     const after = await tx.workspace.update({
       where: { id: input.workspaceId },
@@ -78,6 +79,8 @@ export async function updateWorkspace(
     }
     return after;
   });
+  forgetViewers(); // people are seen with the workspace name
+  return result;
 }
 
 export async function listMembers(db: DbTx, workspaceId: string) {
@@ -183,7 +186,7 @@ export async function changeRole(
   db: Db,
   input: { workspaceId: string; actor: Actor; userId: string; role: Role },
 ) {
-  return db.$transaction(async (tx) => {
+  const result = await db.$transaction(async (tx) => {
     const membership = await tx.membership.findUnique({
       where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
       include: { user: { select: { email: true } } },
@@ -200,13 +203,15 @@ export async function changeRole(
       diff: { email: { to: membership.user.email }, ...auditDiff({ role: membership.role }, { role: input.role }) },
     });
   });
+  forgetViewers(); // the person is seen with their role
+  return result;
 }
 
 export async function removeMember(
   db: Db,
   input: { workspaceId: string; actor: Actor; userId: string },
 ) {
-  return db.$transaction(async (tx) => {
+  const result = await db.$transaction(async (tx) => {
     const membership = await tx.membership.findUnique({
       where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
       include: { user: { select: { email: true } } },
@@ -225,4 +230,6 @@ export async function removeMember(
       diff: auditDiff({ email: membership.user.email, role: membership.role }, undefined),
     });
   });
+  forgetViewers(); // the person is no longer a member
+  return result;
 }

@@ -1,0 +1,33 @@
+import type { Viewer } from "./session";
+
+/**
+ * Viewers resolved in the last few seconds, by the request's cookies: the builder sends a
+ * burst of requests per edit (estimate, exact count, sample members, autocomplete), and
+ * each used to look its session and membership up in Postgres again, queuing behind the
+ * counts. Dropped whenever this process signs someone in or out, changes a role, removes a
+ * member or renames the workspace (`forgetViewers`), so such a change takes effect at once
+ * here and within `VIEWER_TTL_MS` in other processes of the same deployment.
+ */
+export const VIEWER_TTL_MS = 5_000;
+const MAX_VIEWERS = 1_000;
+
+// Per process, not per module instance (Next.js may load this module once per bundle).
+const globalForViewers = globalThis as unknown as { junctionViewers?: Map<string, { viewer: Viewer; until: number }> };
+const viewers = (globalForViewers.junctionViewers ??= new Map());
+
+export function cachedViewer(cookies: string): Viewer | undefined {
+  const hit = viewers.get(cookies);
+  if (!hit) return undefined;
+  if (hit.until > Date.now()) return hit.viewer;
+  viewers.delete(cookies);
+  return undefined;
+}
+
+export function rememberViewer(cookies: string, viewer: Viewer) {
+  if (viewers.size >= MAX_VIEWERS) viewers.clear();
+  viewers.set(cookies, { viewer, until: Date.now() + VIEWER_TTL_MS });
+}
+
+export function forgetViewers() {
+  viewers.clear();
+}
