@@ -132,6 +132,20 @@ export function matchingQuery(definition: SegmentDefinition, options: CompileOpt
 }
 
 /**
+ * The `seq` of every matching profile (or, with `negate`, of every profile in the workspace
+ * that does not match), as one sorted binary int4 array (`array_send`): the sets that exact
+ * counts combine in memory (server/segments/exact-sets.ts). Sorted here rather than there:
+ * the app's one thread stays free for other requests.
+ */
+export function matchingSeqsQuery(definition: SegmentDefinition, options: CompileOptions & { negate?: boolean }): SqlQuery {
+  const c = new Compiler(definition, { ...options, anchored: !options.negate }, "aggregate");
+  const match = c.node(c.root);
+  return c.query(
+    `SELECT array_send(coalesce(array_agg(p.seq ORDER BY p.seq), '{}'::int[])) AS seqs\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), options.negate ? `NOT ${match}` : match].join("\n   AND ")}`,
+  );
+}
+
+/**
  * How many people performed the condition's event (its name, window and property filters;
  * its count is ignored) 0, 1, …, `max` or more times: rows `{ k, profiles }` with k ≤ max,
  * where k = max means "max or more". The threshold helper of event-count conditions.

@@ -1,10 +1,13 @@
-import type pg from "pg";
-import { withConnection, type Db } from "../db/client";
+import type { Db } from "../db/client";
+import { countFromSets } from "./exact-sets";
+import { PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
 import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
 import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
-import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery, type SqlQuery } from "./compile-sql";
+import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
 import { countSample, sampleOf, type ProfileSample } from "./sample";
 import { interval } from "../../lib/segments/interval";
+
+export { cancelPreview, PreviewCancelled } from "./preview-query";
 
 /**
  * Live size previews for the builder and the count API.
@@ -33,79 +36,12 @@ export interface Estimate {
   ms: number;
 }
 
-export class PreviewCancelled extends Error {
-  constructor() {
-    super("The preview was cancelled.");
-  }
-}
-
 /** Below this many profiles a preview counts everyone: exact is as fast as a sample. */
 export const EXACT_BELOW = 20_000;
 /** Memory per hash or sort of an exact count (a statement setting, not a server one). */
 const EXACT_WORK_MEM = "64MB";
 /** Enough matches in a sample for a margin of about ±5 %. */
 const TARGET_MATCHES = 1_500;
-
-// Per process, not per module instance (Next.js may load this module once per bundle).
-const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, { pid: number; db: Db; definition?: string }> };
-const running = (globalForPreview.junctionPreviews ??= new Map());
-
-async function cancelBackend(db: Db, pid: number) {
-  await withConnection(db, (c) => c.query("SELECT pg_cancel_backend($1)", [pid])).catch(() => {});
-}
-
-/** Cancels the preview running under `key` if it is for another definition than `definition` (the marketer changed it). */
-export async function cancelPreview(key: string, definition: SegmentDefinition) {
-  const current = running.get(key);
-  if (!current || current.definition === JSON.stringify(definition)) return;
-  running.delete(key); // so the cancelled run knows it was superseded, not too slow
-  await cancelBackend(current.db, current.pid);
-}
-
-/**
- * Runs `query` on a connection of its own with a statement timeout. `key` identifies the
- * caller's preview stream (a builder tab): a newer run with the same key cancels this one.
- */
-async function run<T extends pg.QueryResultRow>(
-  db: Db,
-  query: SqlQuery,
-  options: { timeoutMs: number; key?: string; signal?: AbortSignal; jit?: boolean; workMem?: string; definition?: SegmentDefinition },
-): Promise<T[]> {
-  if (options.signal?.aborted) throw new PreviewCancelled();
-  return withConnection(db, async (client) => {
-    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    const pid = rows[0]!.pid;
-    if (options.key) {
-      const previous = running.get(options.key);
-      running.set(options.key, { pid, db, definition: options.definition && JSON.stringify(options.definition) });
-      if (previous) await cancelBackend(previous.db, previous.pid);
-    }
-    const onAbort = () => void cancelBackend(db, pid);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      await client.query("BEGIN READ ONLY");
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
-      // JIT compilation costs ~35 ms per query: worth it for exact counts over everyone
-      // (8.0 s vs 10.5 s for bench definition 5), not for a sample that should take milliseconds.
-      if (options.jit === false) await client.query("SET LOCAL jit = off");
-      if (options.workMem) await client.query(`SET LOCAL work_mem = '${options.workMem}'`);
-      const result = await client.query<T>(query.sql, query.params);
-      await client.query("COMMIT");
-      return result.rows;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      if (error && typeof error === "object" && "code" in error && error.code === "57014") {
-        // query_canceled: superseded, abandoned, or over the time limit
-        if (options.signal?.aborted || (options.key && running.get(options.key)?.pid !== pid)) throw new PreviewCancelled();
-        throw new Error("The count took too long and was stopped.");
-      }
-      throw error;
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      if (options.key && running.get(options.key)?.pid === pid) running.delete(options.key);
-    }
-  });
-}
 
 /**
  * How many profiles a workspace has (the estimate's population): counted on first use,
@@ -233,19 +169,48 @@ export async function eventHistogram(
   return { profiles: profiles.map((c) => Math.round(c * scale)), total, estimated: true, ms: Math.round(performance.now() - started) };
 }
 
+/**
+ * The precise count. Small workspaces run one query for the whole definition. Big ones
+ * combine one set per top-level condition (server/segments/exact-sets.ts), so after an edit
+ * only the changed condition is counted again; `conditions` is then each condition's own
+ * exact count. (The first count of a definition costs about as much as one query for the
+ * whole of it, sometimes more — bench/README.md; racing the two was measured too, and the
+ * extra work slowed the next edit's estimate more than it saved.)
+ */
 export async function exactCount(
   db: Db,
-  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number },
-): Promise<{ exact: number; ms: number }> {
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
+): Promise<{ exact: number; conditions?: number[]; reused?: number; ms: number }> {
   const started = performance.now();
-  const [row] = await run<{ count: number }>(
-    db,
-    countQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" }),
-    // Exact counts hash hundreds of thousands of profile ids per event condition: with the
-    // default 4 MB those hashes spill to disk (definition 5: 3.3 s → 2.8 s with enough memory).
-    { timeoutMs: input.timeoutMs ?? 120_000, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
-  );
-  return { exact: row!.count, ms: Math.round(performance.now() - started) };
+  const ms = () => Math.round(performance.now() - started);
+  const timeoutMs = input.timeoutMs ?? 120_000;
+  const { sample } = await sampleIfBig(db, input);
+  if (!sample) {
+    const [row] = await run<{ count: number }>(
+      db,
+      countQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" }),
+      // Exact counts hash hundreds of thousands of profile ids per event condition: with the
+      // default 4 MB those hashes spill to disk (definition 5: 3.3 s → 2.8 s with enough memory).
+      { timeoutMs, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
+    );
+    return { exact: row!.count, ms: ms() };
+  }
+
+  // Which conditions most people match (their sets are kept as who does not), from the sample.
+  const seen = countSample(sample, input.definition, input.now, Number.POSITIVE_INFINITY);
+  const mostlyMatch = seen.conditions.map((matched) => matched * 2 > seen.sample);
+  // Cancelled like a query: by the caller going away, or by a newer preview under the same key.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  const registration = input.key ? await registerPreview(input.key, { definition: JSON.stringify(input.definition), cancel: onAbort }) : null;
+  try {
+    const counted = await countFromSets(db, { ...input, mostlyMatch, signal: controller.signal, timeoutMs, workMem: EXACT_WORK_MEM });
+    return { ...counted, ms: ms() };
+  } finally {
+    input.signal?.removeEventListener("abort", onAbort);
+    registration?.done();
+  }
 }
 
 export async function segmentMembers(

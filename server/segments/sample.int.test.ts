@@ -3,13 +3,15 @@ import type { Prisma } from "../generated/prisma/client";
 import { REFERENCE_DEFINITIONS, REFERENCED } from "../../bench/segments/reference";
 import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
 import { compileEventCounter } from "../../lib/segments/evaluate";
-import { emptyDefinition, type EventCondition } from "../../lib/segments/schema";
+import { emptyDefinition, type EventCondition, type SegmentDefinition } from "../../lib/segments/schema";
 import { sql } from "../db/client";
 import { loadDemoData } from "../demo/load";
 import { useTestDatabase } from "../test/database";
-import { conditionCountsQuery, eventHistogramQuery, matchingQuery } from "./compile-sql";
+import pg from "pg";
+import { conditionCountsQuery, countQuery, eventHistogramQuery, matchingQuery } from "./compile-sql";
+import { anySetHeld, CANCEL_GRACE_MS, countFromSets, dropSets, SET_TTL_MS } from "./exact-sets";
 import { refreshSegment } from "./membership";
-import { estimateCount, eventHistogram, exactCount, segmentMembers } from "./preview";
+import { estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "./preview";
 import { countSample, dropSample, loadSample, sampleOf } from "./sample";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
@@ -31,7 +33,10 @@ describe("the estimate's in-memory sample", () => {
     }
   }, 60_000);
 
-  afterEach(() => dropSample(workspaceId));
+  afterEach(() => {
+    dropSample(workspaceId);
+    dropSets();
+  });
 
   it("counts exactly the people the SQL counts among the sampled buckets, per definition and per condition", async () => {
     const buckets = sampleBuckets(2_500);
@@ -150,6 +155,86 @@ describe("the estimate's in-memory sample", () => {
     const nobody = { schemaVersion: 1 as const, root: { type: "group" as const, op: "and" as const, children: [{ type: "bucket" as const, from: 5, to: 5 }] } };
     const rare = await segmentMembers(t.db, { workspaceId, definition: nobody, now, limit: 5, exactBelow: 0 });
     expect(rare.source).toBe("all");
+  });
+
+  it("exact counts from sets, combined in memory, equal the SQL count, per condition too, whatever the root and whichever way round each set is held", async () => {
+    const countOf = async (definition: SegmentDefinition) => (await sql(t.db).raw<{ count: number }>(countQuery(definition, { workspaceId, now })))[0]!.count;
+    for (const { name, definition } of REFERENCE_DEFINITIONS) {
+      const alone = await Promise.all(definition.root.children.map((child) => countOf({ ...definition, root: { type: "group", op: "and", children: [child] } })));
+      for (const root of [definition.root, { ...definition.root, not: true }, { ...definition.root, op: "or" as const }]) {
+        const variant = { ...definition, root };
+        const expected = await countOf(variant);
+        // Each set held as its members, as everyone else, and alternately.
+        for (const held of [() => false, () => true, (i: number) => i % 2 === 0]) {
+          dropSets();
+          const mostlyMatch = definition.root.children.map((_, i) => held(i));
+          const counted = await countFromSets(t.db, { workspaceId, definition: variant, now, mostlyMatch, timeoutMs: 30_000, workMem: "16MB" });
+          const label = `${name} (${root.op}${root.not ? ", not" : ""}; held ${mostlyMatch.join(",")})`;
+          expect(counted.exact, label).toBe(expected);
+          expect(counted.conditions, label).toEqual(alone);
+          expect(counted.reused).toBe(0);
+        }
+      }
+    }
+  });
+
+  it("after an edit, an exact count of a big workspace queries only the changed condition and reuses the others' sets", async () => {
+    dropSets();
+    const definition = REFERENCE_DEFINITIONS[7]!.definition;
+    const options = { workspaceId, now, exactBelow: 0, sampleProfiles: 600 };
+    const countOf = async (d: SegmentDefinition) => (await sql(t.db).raw<{ count: number }>(countQuery(d, { workspaceId, now })))[0]!.count;
+    const first = await exactCount(t.db, { ...options, definition });
+    expect(first).toMatchObject({ exact: await countOf(definition), reused: 0 });
+    expect(first.conditions).toHaveLength(definition.root.children.length);
+    const edited = { ...definition, root: { ...definition.root, children: [...definition.root.children, { type: "bucket" as const, from: 0, to: 4_999 }] } };
+    const next = await exactCount(t.db, { ...options, definition: edited, now: new Date(now.getTime() + 5_000) });
+    expect(next.reused).toBe(definition.root.children.length);
+    expect(next.exact).toBe(await countOf(edited));
+    // A `now` more than a minute away moves relative windows: nothing is reused.
+    expect(anySetHeld({ workspaceId, definition, now: new Date(now.getTime() + SET_TTL_MS + 1), mostlyMatch: definition.root.children.map(() => false) })).toBe(false);
+  });
+
+  it("a set being counted is shared, and cancelled in Postgres only when no count has waited for it for a moment", async () => {
+    dropSets();
+    const definition = REFERENCE_DEFINITIONS[0]!.definition;
+    const plan = { workspaceId, definition, now, mostlyMatch: [false, false], timeoutMs: 30_000, workMem: "16MB" };
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    const counting = async () => {
+      await blocker.query("SELECT pg_stat_clear_snapshot()");
+      const { rows } = await blocker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT array_send%'");
+      return rows[0].n as number;
+    };
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
+      const [a, b] = [new AbortController(), new AbortController()];
+      const first = countFromSets(t.db, { ...plan, signal: a.signal });
+      const second = countFromSets(t.db, { ...plan, signal: b.signal });
+      await vi.waitFor(async () => expect(await counting()).toBe(2)); // one query per condition, not two
+      a.abort();
+      await expect(first).rejects.toBeInstanceOf(PreviewCancelled);
+      await new Promise((r) => setTimeout(r, CANCEL_GRACE_MS + 200));
+      expect(await counting()).toBe(2); // the second still needs them
+      b.abort();
+      await expect(second).rejects.toBeInstanceOf(PreviewCancelled);
+      // Nobody waits: within the grace a new count picks the same queries up again…
+      await new Promise((r) => setTimeout(r, CANCEL_GRACE_MS / 2));
+      const third = new AbortController();
+      const picked = countFromSets(t.db, { ...plan, signal: third.signal });
+      await new Promise((r) => setTimeout(r, CANCEL_GRACE_MS));
+      expect(await counting()).toBe(2);
+      // …and once nobody has asked for them for the grace, they are cancelled in Postgres.
+      third.abort();
+      await expect(picked).rejects.toBeInstanceOf(PreviewCancelled);
+      await vi.waitFor(async () => expect(await counting()).toBe(0), { timeout: CANCEL_GRACE_MS + 3_000 });
+      await blocker.query("ROLLBACK");
+      expect(anySetHeld(plan)).toBe(false); // nothing half-counted was kept
+      expect((await countFromSets(t.db, plan)).reused).toBe(0);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
   });
 
   it("shares one load between concurrent estimates and reloads a stale sample in the background", async () => {
