@@ -150,12 +150,15 @@ function useElapsed(running: boolean): number {
   return seconds;
 }
 
-/** 20 matching people, refreshable; each links to the profile page. */
-export function SampleMembers({ definition }: { definition: SegmentDefinition | null }) {
+/**
+ * 20 matching people, refreshable; each links to the profile page. Asked for once the
+ * estimate of the same definition is in (`after`), so the two never compete for the server.
+ */
+export function SampleMembers({ definition, after }: { definition: SegmentDefinition | null; after: boolean }) {
   const trpc = useTRPC();
   const members = useQuery({
     ...trpc.segments.members.queryOptions({ definition: definition!, limit: 20 }),
-    enabled: definition !== null,
+    enabled: definition !== null && after,
     placeholderData: keepPreviousData,
     staleTime: 60_000,
   });

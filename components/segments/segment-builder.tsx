@@ -149,10 +149,13 @@ function Builder({
   const counts = useMemo(() => {
     const e = preview.estimate.data;
     if (!e || preview.estimate.isPlaceholderData) return undefined;
-    return e.conditions.map((c) =>
-      c.exact !== undefined ? { text: fmt(c.exact), title: "People who match this condition alone" } : { text: `≈ ${fmt(c.estimate)}`, title: "People who match this condition alone (estimated)" },
-    );
-  }, [preview.estimate.data, preview.estimate.isPlaceholderData]);
+    // Exact per condition: from the estimate (small workspaces) or, once there, the exact count (big ones).
+    const exact = preview.needsExact && !preview.exact.isFetching ? preview.exact.data?.conditions : undefined;
+    return e.conditions.map((c, i) => {
+      const known = c.exact ?? exact?.[i];
+      return known !== undefined ? { text: fmt(known), title: "People who match this condition alone" } : { text: `≈ ${fmt(c.estimate)}`, title: "People who match this condition alone (estimated)" };
+    });
+  }, [preview.estimate.data, preview.estimate.isPlaceholderData, preview.needsExact, preview.exact.isFetching, preview.exact.data]);
 
   const ctx: EditorContext = {
     update: (path, node, group) => setDefinition((d) => updateAt(d, path, () => node), group),
@@ -252,7 +255,7 @@ function Builder({
         </Card>
         <div className="flex flex-col gap-4 lg:sticky lg:top-6">
           <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} />
-          <SampleMembers definition={previewDefinition} />
+          <SampleMembers definition={previewDefinition} after={!preview.estimate.isFetching} />
           <TestProfile definition={previewDefinition} segmentName={(id) => segments.find((s) => s.id === id)?.name ?? id} />
           {segmentId && <SizeHistory segmentId={segmentId} />}
           {dependents.length > 0 && (
