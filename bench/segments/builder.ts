@@ -22,7 +22,8 @@ import { chromium } from "@playwright/test";
 import { createDb } from "../../server/db/client";
 import { freePort } from "../../server/db/embedded";
 import type { Prisma } from "../../server/generated/prisma/client";
-import { REFERENCE_DEFINITIONS } from "./reference";
+import { refreshSegment } from "../../server/segments/membership";
+import { REFERENCE_DEFINITIONS, REFERENCED } from "./reference";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const { values } = parseArgs({ options: { workspace: { type: "string", default: "ws_bench" } } });
@@ -74,6 +75,16 @@ try {
     await page.getByLabel("Password").fill(USER.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`${base}/`);
+  }
+
+  // Definitions 11 and 12 refer to saved segments: saved and materialised first (as bench/segments/run.ts does).
+  for (const [id, { name, definition }] of Object.entries(REFERENCED)) {
+    await db.segment.upsert({
+      where: { id },
+      create: { id, workspaceId, name, definition: definition as unknown as Prisma.InputJsonValue },
+      update: { definition: definition as unknown as Prisma.InputJsonValue },
+    });
+    await refreshSegment(db, { workspaceId, segmentId: id, now: new Date() });
   }
 
   const ids: string[] = [];
