@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { definitionKey } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
-import { useTRPC } from "../trpc/client";
+import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
 
@@ -27,14 +27,14 @@ export interface PreviewState {
 export function usePreview(definition: SegmentDefinition | null, previewKey: string) {
   const trpc = useTRPC();
   const estimate = useQuery({
-    ...trpc.segments.estimate.queryOptions({ definition: definition!, key: previewKey }),
+    ...trpc.segments.estimate.queryOptions({ definition: definition!, key: previewKey }, ABORTABLE),
     enabled: definition !== null,
     placeholderData: keepPreviousData,
     staleTime: 15_000,
   });
   const needsExact = definition !== null && estimate.data !== undefined && !estimate.isPlaceholderData && estimate.data.exact === undefined;
   const exact = useQuery({
-    ...trpc.segments.exact.queryOptions({ definition: definition!, key: previewKey }),
+    ...trpc.segments.exact.queryOptions({ definition: definition!, key: previewKey }, ABORTABLE),
     enabled: needsExact,
     staleTime: 15_000,
     retry: false,
@@ -111,6 +111,7 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
                 <Button
                   variant="ghost"
                   size="sm"
+                  aria-label="Cancel the exact count"
                   onClick={() => {
                     setCancelled(shownJson);
                     void queryClient.cancelQueries({ queryKey: trpc.segments.exact.queryKey() });
@@ -157,7 +158,7 @@ function useElapsed(running: boolean): number {
 export function SampleMembers({ definition, after }: { definition: SegmentDefinition | null; after: boolean }) {
   const trpc = useTRPC();
   const members = useQuery({
-    ...trpc.segments.members.queryOptions({ definition: definition!, limit: 20 }),
+    ...trpc.segments.members.queryOptions({ definition: definition!, limit: 20 }, ABORTABLE),
     enabled: definition !== null && after,
     placeholderData: keepPreviousData,
     staleTime: 60_000,

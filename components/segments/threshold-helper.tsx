@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { checkDraft } from "@/lib/segments/editing";
 import type { EventCondition, SegmentDefinition } from "@/lib/segments/schema";
-import { useTRPC } from "../trpc/client";
+import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Spinner } from "../ui/button";
 import { cn } from "../ui/cn";
 import { useDebounced } from "../ui/use-debounced";
@@ -27,7 +27,7 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
   }, [node]);
   const key = useDebounced(probe ? JSON.stringify(probe) : null, 300);
   const histogram = useQuery({
-    ...trpc.segments.histogram.queryOptions({ definition: key ? JSON.parse(key) : null, max: MAX }),
+    ...trpc.segments.histogram.queryOptions({ definition: key ? JSON.parse(key) : null, max: MAX }, ABORTABLE),
     enabled: key !== null,
     placeholderData: keepPreviousData,
     staleTime: 60_000,

@@ -9,6 +9,13 @@ import type { AppRouter } from "@/server/api/root";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
+/**
+ * For queries whose work the server can stop (previews): their requests are aborted when
+ * React Query cancels them (the preview's Cancel, or an older draft nobody waits for), and
+ * the server then cancels their queries in Postgres. tRPC sends no abort signal unless asked.
+ */
+export const ABORTABLE = { trpc: { abortOnUnmount: true } };
+
 function makeQueryClient() {
   return new QueryClient({
     defaultOptions: {
