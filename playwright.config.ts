@@ -47,6 +47,9 @@ export default defineConfig({
       APP_URL: baseURL,
       BETTER_AUTH_SECRET: process.env.E2E_AUTH_SECRET ?? "e2e-secret-e2e-secret-e2e-secret-0000",
       SIGN_IN_RATE_LIMIT: "20",
+      // Previews of the e2e workspace (a few dozen people) go the way of a big workspace: an
+      // in-memory estimate first, then an exact count from per-condition sets.
+      PREVIEW_EXACT_BELOW: "0",
       NEXT_TELEMETRY_DISABLED: "1",
     },
   },

@@ -5,9 +5,9 @@ import { expect, type Page } from "@playwright/test";
 export const SCREENSHOTS = path.join(import.meta.dirname, ".artifacts", "screenshots");
 mkdirSync(SCREENSHOTS, { recursive: true });
 
-/** Full-page screenshot for people to look at (e2e/.artifacts/screenshots). */
-export async function snap(page: Page, name: string) {
-  await page.waitForLoadState("networkidle");
+/** Full-page screenshot for people to look at (e2e/.artifacts/screenshots); `busy`: a request is meant to be pending. */
+export async function snap(page: Page, name: string, options: { busy?: boolean } = {}) {
+  if (!options.busy) await page.waitForLoadState("networkidle");
   // From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });

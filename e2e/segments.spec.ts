@@ -1,4 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import pg from "pg";
 import { ADMIN, createKey, signIn, snap } from "./helpers";
 
 /**
@@ -301,4 +302,41 @@ test("a viewer opens and previews the segment but cannot save it", async ({ brow
   });
   expect(res.status()).toBe(403);
   await viewer.context().close();
+});
+
+test("a slow exact count shows its time and can be cancelled, which stops its query in Postgres", async ({ request }) => {
+  await page.goto(segmentUrl);
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+  const db = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await db.connect();
+  const counting = async () => {
+    await db.query("SELECT pg_stat_clear_snapshot()");
+    const { rows } = await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT array_send%'");
+    return rows[0].n as number;
+  };
+  try {
+    // Every count over the profiles waits behind this lock: the exact count is slow.
+    await db.query("BEGIN");
+    await db.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
+    await page.getByTestId("condition").nth(1).getByLabel("Times", { exact: true }).fill("4");
+    await expect(page.getByTestId("estimate")).toContainText("estimated");
+    await expect(page.getByTestId("exact-progress")).toContainText(/Counting exactly… [1-9] s/);
+    expect(await counting()).toBeGreaterThan(0);
+    await snap(page, "segment-exact-progress", { busy: true });
+    await page.getByRole("button", { name: "Cancel the exact count" }).click();
+    await expect(page.getByText("Exact count cancelled.")).toBeVisible();
+    await expect(page.getByTestId("exact-progress")).toHaveCount(0);
+    await expect.poll(counting, { timeout: 10_000 }).toBe(0);
+  } finally {
+    await db.query("ROLLBACK").catch(() => {});
+    await db.end();
+  }
+  // Asked again, it counts: the engine's number for purchase ≥ 4.
+  await page.getByRole("button", { name: "Count exactly" }).click();
+  const edited = structuredClone(definition);
+  (edited.root.children[1] as { count: { value: number } }).count.value = 4;
+  const engine = await request.post("/api/v1/segments/count", { headers: { authorization: `Bearer ${secretKey}` }, data: { definition: edited } });
+  await expect(page.getByTestId("exact-count")).toHaveText(((await engine.json()) as { exact: number }).exact.toLocaleString("en"));
+  await page.keyboard.press("Control+z");
+  await expect(page.getByTestId("dirty")).toHaveCount(0);
 });

@@ -19,6 +19,12 @@ const ZEnv = z.object({
   SIGN_IN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Messages per second per write key (token bucket, burst of one second). */
   INGEST_RATE_LIMIT: z.coerce.number().int().positive().default(20_000),
+  /**
+   * Workspaces up to this many profiles are previewed with exact counts in SQL; bigger ones
+   * with the in-memory sample, then per-condition sets (server/segments/preview.ts). The e2e
+   * run sets 0, so its small workspace goes the way of a big one.
+   */
+  PREVIEW_EXACT_BELOW: z.coerce.number().int().min(0).default(20_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 

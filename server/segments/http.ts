@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { db } from "../db";
+import { env } from "../env";
 import { requireSecretKey } from "../api/secret-key";
 import { findProfileById } from "../profiles/service";
 import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
@@ -36,7 +37,7 @@ export async function handleSegmentCount(req: Request): Promise<Response> {
   }
   const started = performance.now();
   const now = new Date();
-  const input = { workspaceId: auth.workspaceId, definition: result.definition, now, signal: req.signal };
+  const input = { workspaceId: auth.workspaceId, definition: result.definition, now, signal: req.signal, exactBelow: env().PREVIEW_EXACT_BELOW };
   const estimate = await estimateCount(db(), input);
   let exact = estimate.exact;
   if (exact === undefined) {

@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { env } from "../../env";
 import { marketerProcedure, router, viewerProcedure } from "../trpc";
 import { ZValidDefinition, type EventCondition } from "../../../lib/segments/schema";
 import {
@@ -84,7 +85,7 @@ export const segmentsRouter = router({
       if (input.definition.root.children.length !== 1 || condition?.type !== "event") {
         throw new TRPCError({ code: "BAD_REQUEST", message: "The histogram needs a definition with exactly one event condition." });
       }
-      return eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, condition: condition as EventCondition, now: new Date(), max: input.max, signal }).catch(cancelled);
+      return eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, condition: condition as EventCondition, now: new Date(), max: input.max, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled);
     }),
   /** Pairwise overlap of 2–8 saved segments (materialised membership), and who is in none. */
   overlap: viewerProcedure
@@ -118,17 +119,17 @@ export const segmentsRouter = router({
     .query(async ({ ctx, input, signal }) => {
       // A new estimate means the definition changed: the exact count still running for the old one is obsolete.
       if (input.key) await cancelPreview(`${input.key}:exact`, input.definition);
-      return estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:estimate`, signal }).catch(cancelled);
+      return estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:estimate`, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled);
     }),
   exact: viewerProcedure
     .input(z.object({ definition: ZValidDefinition, key: ZPreviewKey }))
     .query(({ ctx, input, signal }) =>
-      exactCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:exact`, signal }).catch(cancelled),
+      exactCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:exact`, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled),
     ),
   members: viewerProcedure
     .input(z.object({ definition: ZValidDefinition, cursor: z.string().max(64).nullish(), limit: z.number().int().min(1).max(100).default(20) }))
     .query(({ ctx, input, signal }) =>
-      segmentMembers(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), after: input.cursor ?? undefined, limit: input.limit, signal }).catch(
+      segmentMembers(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), after: input.cursor ?? undefined, limit: input.limit, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(
         cancelled,
       ),
     ),
