@@ -26,50 +26,88 @@ export const SET_TTL_MS = 60_000;
 export const CANCEL_GRACE_MS = 2_000;
 /** Profile numbers held across all sets (4 bytes each): older sets are dropped beyond this. */
 const MAX_HELD = 40_000_000;
+/**
+ * Set queries running at once in this process: each holds a connection of the app's pool
+ * (shared with everything else), and a definition may have dozens of conditions.
+ */
+const MAX_RUNNING = 3;
+/** One time limit for every set query, whoever asked first; each count has its own deadline. */
+const SET_QUERY_TIMEOUT_MS = 120_000;
 
-interface Entry<T> {
+interface Entry {
   nowMs: number;
   at: number;
-  promise: Promise<T>;
-  value?: T;
-  /** Counts waiting on it while it is being counted; at 0 the query is cancelled. */
+  promise: Promise<SeqSet>;
+  value?: SeqSet;
+  /** Counts waiting on it while it is being counted; none for `CANCEL_GRACE_MS`, and it is cancelled. */
   waiters: number;
+  grace?: ReturnType<typeof setTimeout>;
   controller: AbortController;
-  held: number;
 }
 
 // Per process, not per module instance (Next.js may load this module once per bundle).
-const globalForSets = globalThis as unknown as { junctionExactSets?: Map<string, Entry<SeqSet | number>> };
-const entries = (globalForSets.junctionExactSets ??= new Map());
+interface State {
+  entries: Map<string, Entry>;
+  /** Set queries running, and those waiting for their turn. */
+  running: number;
+  queue: (() => void)[];
+}
+const globalForSets = globalThis as unknown as { junctionExactSets?: State };
+const state: State = (globalForSets.junctionExactSets ??= { entries: new Map<string, Entry>(), running: 0, queue: [] });
+const entries = state.entries;
 
-function fresh(entry: Entry<unknown>, nowMs: number): boolean {
+function fresh(entry: Entry, nowMs: number): boolean {
   return Date.now() - entry.at <= SET_TTL_MS && Math.abs(nowMs - entry.nowMs) <= SET_TTL_MS;
 }
 
+/** Drops expired sets, then the oldest ones while more than `MAX_HELD` numbers are held. */
 function evict() {
   let held = 0;
   for (const [key, entry] of entries) {
-    if (Date.now() - entry.at > SET_TTL_MS && entry.value !== undefined) entries.delete(key);
-    else held += entry.held;
+    if (entry.value === undefined) continue;
+    if (Date.now() - entry.at > SET_TTL_MS) entries.delete(key);
+    else held += entry.value.seqs.length;
   }
-  // Oldest first (a Map keeps insertion order).
   for (const [key, entry] of entries) {
     if (held <= MAX_HELD) break;
     if (entry.value === undefined) continue;
-    entries.delete(key);
-    held -= entry.held;
+    entries.delete(key); // oldest first: a Map keeps insertion order
+    held -= entry.value.seqs.length;
   }
 }
 
-/** The cached value under `key`, or `compute`'s — shared with every other caller meanwhile. */
-async function shared<T extends SeqSet | number>(
-  key: string,
-  nowMs: number,
-  signal: AbortSignal | undefined,
-  compute: (signal: AbortSignal) => Promise<T>,
-): Promise<{ value: T; reused: boolean }> {
+/** Runs `fn` once fewer than `MAX_RUNNING` set queries run (or not at all, if `signal` aborts meanwhile). */
+async function limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  if (state.running < MAX_RUNNING) state.running++;
+  else {
+    // Wait for a running one to hand its place over.
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal.removeEventListener("abort", stop);
+        resolve();
+      };
+      const stop = () => {
+        state.queue.splice(state.queue.indexOf(go), 1);
+        reject(new PreviewCancelled());
+      };
+      signal.addEventListener("abort", stop, { once: true });
+      state.queue.push(go);
+    });
+  }
+  try {
+    if (signal.aborted) throw new PreviewCancelled();
+    return await fn();
+  } finally {
+    const next = state.queue.shift();
+    if (next) next();
+    else state.running--;
+  }
+}
+
+/** The set under `key`, held or being counted, or `compute`'s — shared with every other caller meanwhile. */
+async function shared(key: string, nowMs: number, signal: AbortSignal | undefined, compute: (signal: AbortSignal) => Promise<SeqSet>): Promise<{ value: SeqSet; reused: boolean }> {
   if (signal?.aborted) throw new PreviewCancelled();
-  let entry = entries.get(key) as Entry<T> | undefined;
+  let entry = entries.get(key);
   if (entry && !fresh(entry, nowMs)) {
     // Too old (one still being counted for an older `now` goes on for those waiting on it).
     entries.delete(key);
@@ -79,12 +117,12 @@ async function shared<T extends SeqSet | number>(
   const reused = entry !== undefined;
   if (!entry) {
     const controller = new AbortController();
-    const created: Entry<T> = { nowMs, at: Date.now(), waiters: 0, controller, held: 0, promise: compute(controller.signal) };
+    const created: Entry = { nowMs, at: Date.now(), waiters: 0, controller, promise: limited(controller.signal, () => compute(controller.signal)) };
     created.promise.then(
       (value) => {
-        created.value = value; // as of when its query started (`at`)
-        created.held = typeof value === "number" ? 0 : value.seqs.length;
+        created.value = value; // as of when it was asked for (`at`)
         evict();
+        setTimeout(evict, SET_TTL_MS + 1_000).unref(); // expired sets go even if nothing else is counted
       },
       () => {
         if (entries.get(key) === created) entries.delete(key);
@@ -95,8 +133,9 @@ async function shared<T extends SeqSet | number>(
   }
   const waiting = entry;
   waiting.waiters++;
+  clearTimeout(waiting.grace);
   try {
-    return await new Promise<{ value: T; reused: boolean }>((resolve, reject) => {
+    return await new Promise<{ value: SeqSet; reused: boolean }>((resolve, reject) => {
       const onAbort = () => reject(new PreviewCancelled());
       signal?.addEventListener("abort", onAbort, { once: true });
       waiting.promise.then(
@@ -116,11 +155,12 @@ async function shared<T extends SeqSet | number>(
       // Nobody waits for it any more. The builder's next exact count (after the edit that
       // cancelled this one) usually needs most of the same sets and asks a moment later:
       // stop counting only if nobody has asked again by then.
-      setTimeout(() => {
+      waiting.grace = setTimeout(() => {
         if (waiting.waiters > 0 || waiting.value !== undefined) return;
         if (entries.get(key) === waiting) entries.delete(key);
         waiting.controller.abort();
-      }, CANCEL_GRACE_MS).unref();
+      }, CANCEL_GRACE_MS);
+      waiting.grace.unref();
     }
   }
 }
@@ -154,29 +194,49 @@ export async function countFromSets(
   db: Db,
   input: { workspaceId: string; definition: SegmentDefinition; now: Date; mostlyMatch: boolean[]; signal?: AbortSignal; timeoutMs: number; workMem: string },
 ): Promise<SetCount> {
-  const { workspaceId, now, signal } = input;
+  const { workspaceId, now } = input;
   const nowMs = now.getTime();
   const children = input.definition.root.children;
-  const options = { timeoutMs: input.timeoutMs, workMem: input.workMem };
-  const sets = children.map((child, i) => {
-    const negate = input.mostlyMatch[i] ?? false;
-    return shared<SeqSet>(setKey(workspaceId, child, negate), nowMs, signal, async (own) => {
-      const [row] = await runPreviewQuery<{ seqs: Buffer }>(db, matchingSeqsQuery(single(child), { workspaceId, now, negate }), { ...options, signal: own });
-      return { seqs: parseInt4ArraySend(row!.seqs), negated: negate };
+  // This count's own deadline; the sets it waits for go on for other counts (or stop once nobody waits).
+  const controller = new AbortController();
+  let late = false;
+  const deadline = setTimeout(() => ((late = true), controller.abort()), input.timeoutMs);
+  const onAbort = () => controller.abort();
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  if (input.signal?.aborted) controller.abort();
+  const signal = controller.signal;
+  const options = { timeoutMs: SET_QUERY_TIMEOUT_MS, workMem: input.workMem };
+  try {
+    const sets = children.map((child, i) => {
+      const negate = input.mostlyMatch[i] ?? false;
+      return shared(setKey(workspaceId, child, negate), nowMs, signal, async (own) => {
+        const [row] = await runPreviewQuery<{ seqs: Buffer }>(db, matchingSeqsQuery(single(child), { workspaceId, now, negate }), { ...options, signal: own });
+        return { seqs: parseInt4ArraySend(row!.seqs), negated: negate };
+      });
     });
-  });
-  const total = shared<number>(`${workspaceId}\0total`, nowMs, signal, async (own) => {
-    const [row] = await runPreviewQuery<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, { ...options, signal: own });
-    return row!.total;
-  });
-  const [held, people] = await Promise.all([Promise.all(sets), total]);
-  const root = input.definition.root;
-  const combined = (root.op === "and" ? and : or)(held.map((h) => h.value));
-  return {
-    exact: size(root.not ? not(combined) : combined, people.value),
-    conditions: held.map((h) => size(h.value, people.value)),
-    reused: held.filter((h) => h.reused).length,
-  };
+    // Everyone in the workspace now: sets held as who does not match count from it. Counted
+    // fresh each time (a set may be up to a minute old: people created since then count as
+    // not in its list, and no count goes below 0 or above everyone).
+    const total = runPreviewQuery<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, { timeoutMs: input.timeoutMs, signal }).then(
+      ([row]) => row!.total,
+    );
+    const [held, people] = await Promise.all([Promise.all(sets), total]);
+    const root = input.definition.root;
+    const combined = (root.op === "and" ? and : or)(held.map((h) => h.value));
+    const clamp = (n: number) => Math.max(0, Math.min(people, n));
+    return {
+      exact: clamp(size(root.not ? not(combined) : combined, people)),
+      conditions: held.map((h) => clamp(size(h.value, people))),
+      reused: held.filter((h) => h.reused).length,
+    };
+  } catch (error) {
+    if (late && !input.signal?.aborted) throw new Error("The count took too long and was stopped.");
+    throw error;
+  } finally {
+    clearTimeout(deadline);
+    input.signal?.removeEventListener("abort", onAbort);
+    controller.abort(); // sets this count no longer waits for (one failed, or it was cancelled) stop once nobody else does
+  }
 }
 
 /** Forgets held sets: all of them, a workspace's, or one condition's (tests and the bench). */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { withConnection, type Db } from "../db/client";
 import type { SegmentDefinition } from "../../lib/segments/schema";
@@ -25,8 +26,15 @@ export interface RunningPreview {
 const globalForPreview = globalThis as unknown as { junctionPreviews?: Map<string, RunningPreview> };
 const running = (globalForPreview.junctionPreviews ??= new Map());
 
-async function cancelBackend(db: Db, pid: number) {
-  await withConnection(db, (c) => c.query("SELECT pg_cancel_backend($1)", [pid])).catch(() => {});
+/**
+ * Cancels the statement tagged `tag` if backend `pid` is still running it: the connection
+ * may have gone back to the pool and be running someone else's query by the time the
+ * cancel gets a connection of its own.
+ */
+async function cancelBackend(db: Db, pid: number, tag: string) {
+  await withConnection(db, (c) =>
+    c.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE $2", [pid, `%/* preview ${tag} */`]),
+  ).catch(() => {});
 }
 
 /** Cancels the preview running under `key` if it is for another definition than `definition` (the marketer changed it). */
@@ -64,21 +72,29 @@ export async function runPreviewQuery<T extends pg.QueryResultRow>(
 ): Promise<T[]> {
   if (options.signal?.aborted) throw new PreviewCancelled();
   return withConnection(db, async (client) => {
+    // Waiting for a connection may have taken a while: maybe nobody wants the answer any more.
+    if (options.signal?.aborted) throw new PreviewCancelled();
     const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     const pid = rows[0]!.pid;
-    const registration = options.key
-      ? await registerPreview(options.key, { definition: options.definition && JSON.stringify(options.definition), cancel: () => cancelBackend(db, pid) })
-      : null;
-    const onAbort = () => void cancelBackend(db, pid);
+    const tag = randomUUID();
+    let cancelled = false;
+    const cancel = () => {
+      cancelled = true; // in case the statement has not started yet
+      return cancelBackend(db, pid, tag);
+    };
+    const registration = options.key ? await registerPreview(options.key, { definition: options.definition && JSON.stringify(options.definition), cancel }) : null;
+    const onAbort = () => void cancel();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      if (options.signal?.aborted) throw new PreviewCancelled();
       await client.query("BEGIN READ ONLY");
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
       // JIT compilation costs ~35 ms per query: worth it for exact counts over everyone
       // (8.0 s vs 10.5 s for bench definition 5), not for a sample that should take milliseconds.
       if (options.jit === false) await client.query("SET LOCAL jit = off");
       if (options.workMem) await client.query(`SET LOCAL work_mem = '${options.workMem}'`);
-      const result = await client.query<T>(query.sql, query.params);
+      if (cancelled) throw new PreviewCancelled();
+      const result = await client.query<T>(`${query.sql}\n/* preview ${tag} */`, query.params);
       await client.query("COMMIT");
       return result.rows;
     } catch (error) {

@@ -203,6 +203,7 @@ export async function exactCount(
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   input.signal?.addEventListener("abort", onAbort, { once: true });
+  if (input.signal?.aborted) onAbort(); // while the sample was read
   const registration = input.key ? await registerPreview(input.key, { definition: JSON.stringify(input.definition), cancel: onAbort }) : null;
   try {
     const counted = await countFromSets(db, { ...input, mostlyMatch, signal: controller.signal, timeoutMs, workMem: EXACT_WORK_MEM });

@@ -237,6 +237,53 @@ describe("the estimate's in-memory sample", () => {
     }
   });
 
+  it("runs at most three set queries at once, however many conditions a definition has", async () => {
+    dropSets();
+    const buckets = Array.from({ length: 7 }, (_, i) => ({ type: "bucket" as const, from: i * 100, to: i * 100 + 99 }));
+    const definition = { schemaVersion: 1 as const, root: { type: "group" as const, op: "or" as const, children: buckets } };
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    const counting = async () => {
+      await blocker.query("SELECT pg_stat_clear_snapshot()");
+      const { rows } = await blocker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT array_send%'");
+      return rows[0].n as number;
+    };
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
+      const counted = countFromSets(t.db, { workspaceId, definition, now, mostlyMatch: buckets.map(() => false), timeoutMs: 30_000, workMem: "16MB" });
+      await vi.waitFor(async () => expect(await counting()).toBe(3));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await counting()).toBe(3);
+      await blocker.query("ROLLBACK");
+      const countOf = (await sql(t.db).raw<{ count: number }>(countQuery(definition, { workspaceId, now })))[0]!.count;
+      expect((await counted).exact).toBe(countOf);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
+  });
+
+  it("a count over its own time limit says so, while the sets it waited for go on for others", async () => {
+    dropSets();
+    const definition = REFERENCE_DEFINITIONS[0]!.definition;
+    const plan = { workspaceId, definition, now, mostlyMatch: [false, false], workMem: "16MB" };
+    const blocker = new pg.Client({ connectionString: t.url });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
+      const patient = countFromSets(t.db, { ...plan, timeoutMs: 30_000 });
+      await expect(countFromSets(t.db, { ...plan, timeoutMs: 300 })).rejects.toThrow(/took too long/);
+      await blocker.query("ROLLBACK");
+      expect((await patient).reused).toBe(0);
+      expect((await countFromSets(t.db, { ...plan, timeoutMs: 30_000 })).reused).toBe(2);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      await blocker.end();
+    }
+  });
+
   it("shares one load between concurrent estimates and reloads a stale sample in the background", async () => {
     const [a, b] = await Promise.all([sampleOf(t.db, workspaceId, { total: 2_000, profiles: 200 }), sampleOf(t.db, workspaceId, { total: 2_000, profiles: 200 })]);
     expect(a).toBe(b);
