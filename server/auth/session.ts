@@ -3,7 +3,7 @@ import { cache } from "react";
 import { headers } from "next/headers";
 import { db } from "../db";
 import { auth } from "./auth";
-import { cachedViewer, rememberViewer } from "./viewer-cache";
+import { cachedViewer, rememberViewer, viewerGeneration } from "./viewer-cache";
 import type { Role } from "../../lib/auth/roles";
 
 export interface Viewer {
@@ -17,8 +17,9 @@ export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | n
   const cookies = requestHeaders.get("cookie");
   const cached = cookies ? cachedViewer(cookies) : undefined;
   if (cached) return cached;
+  const generation = viewerGeneration();
   const viewer = await lookUpViewer(requestHeaders);
-  if (viewer && cookies) rememberViewer(cookies, viewer);
+  if (viewer && cookies) rememberViewer(cookies, viewer, generation);
   return viewer;
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
 import { changeRole, removeMember, updateWorkspace } from "../workspaces/service";
-import { cachedViewer, forgetViewers, rememberViewer, VIEWER_TTL_MS } from "./viewer-cache";
+import { cachedViewer, forgetViewers, rememberViewer, VIEWER_TTL_MS, viewerGeneration } from "./viewer-cache";
 
 describe("remembered viewers", () => {
   const t = useTestDatabase();
@@ -14,10 +14,18 @@ describe("remembered viewers", () => {
   it("are remembered for a few seconds only", () => {
     vi.useFakeTimers();
     const viewer = viewerFor({ id: "u", name: "U", email: "u@example.com" }, { id: "w", name: "W" }, "viewer");
-    rememberViewer("session=a", viewer);
+    rememberViewer("session=a", viewer, viewerGeneration());
     expect(cachedViewer("session=a")).toBe(viewer);
     expect(cachedViewer("session=b")).toBeUndefined();
     vi.advanceTimersByTime(VIEWER_TTL_MS + 1);
+    expect(cachedViewer("session=a")).toBeUndefined();
+  });
+
+  it("a lookup that started before they were forgotten is not remembered", () => {
+    const viewer = viewerFor({ id: "u", name: "U", email: "u@example.com" }, { id: "w", name: "W" }, "admin");
+    const generation = viewerGeneration(); // the lookup starts…
+    forgetViewers(); // …someone signs out or changes a role meanwhile…
+    rememberViewer("session=a", viewer, generation); // …and what it read is not kept
     expect(cachedViewer("session=a")).toBeUndefined();
   });
 
@@ -31,7 +39,7 @@ describe("remembered viewers", () => {
       () => updateWorkspace(t.db, { workspaceId: workspace.id, actor, name: "Renamed", defaultTimezone: "UTC" }),
     ];
     for (const change of changes) {
-      rememberViewer("session=m", viewerFor(marketer!, workspace, "marketer"));
+      rememberViewer("session=m", viewerFor(marketer!, workspace, "marketer"), viewerGeneration());
       await change();
       expect(cachedViewer("session=m")).toBeUndefined();
     }

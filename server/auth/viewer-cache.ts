@@ -12,8 +12,14 @@ export const VIEWER_TTL_MS = 5_000;
 const MAX_VIEWERS = 1_000;
 
 // Per process, not per module instance (Next.js may load this module once per bundle).
-const globalForViewers = globalThis as unknown as { junctionViewers?: Map<string, { viewer: Viewer; until: number }> };
-const viewers = (globalForViewers.junctionViewers ??= new Map());
+const globalForViewers = globalThis as unknown as { junctionViewers?: { byCookies: Map<string, { viewer: Viewer; until: number }>; generation: number } };
+const state = (globalForViewers.junctionViewers ??= { byCookies: new Map(), generation: 0 });
+const viewers = state.byCookies;
+
+/** Changes whenever viewers are forgotten: a lookup that started before must not be remembered. */
+export function viewerGeneration(): number {
+  return state.generation;
+}
 
 export function cachedViewer(cookies: string): Viewer | undefined {
   const hit = viewers.get(cookies);
@@ -23,11 +29,14 @@ export function cachedViewer(cookies: string): Viewer | undefined {
   return undefined;
 }
 
-export function rememberViewer(cookies: string, viewer: Viewer) {
+/** Remembers `viewer`, looked up from `cookies` when `viewerGeneration()` was `generation`. */
+export function rememberViewer(cookies: string, viewer: Viewer, generation: number) {
+  if (generation !== state.generation) return; // forgotten meanwhile: what was read may be stale
   if (viewers.size >= MAX_VIEWERS) viewers.clear();
   viewers.set(cookies, { viewer, until: Date.now() + VIEWER_TTL_MS });
 }
 
 export function forgetViewers() {
+  state.generation++;
   viewers.clear();
 }
