@@ -104,11 +104,13 @@ function eventNames(definition: SegmentDefinition): Set<string> {
   return names;
 }
 
-/** Whether one person matches a definition now, with the trace of every node ("why"). */
-export async function explainProfile(db: Db, input: { workspaceId: string; profileId: string; definition: SegmentDefinition; now: Date }) {
-  const person = (await loadPeople(db, input.workspaceId, { ids: [input.profileId] }, eventNames(input.definition))).get(input.profileId);
+/** Whether one person matches each of `definitions` now, with the trace of every node ("why"), in order; null if no such person. */
+export async function explainProfile(db: Db, input: { workspaceId: string; profileId: string; definitions: SegmentDefinition[]; now: Date }) {
+  // One read of the person (with the events any of the definitions looks at) for all of them.
+  const names = new Set(input.definitions.flatMap((d) => [...eventNames(d)]));
+  const person = (await loadPeople(db, input.workspaceId, { ids: [input.profileId] }, names)).get(input.profileId);
   if (!person) return null;
-  return evaluate(input.definition, person, input.now);
+  return input.definitions.map((definition) => evaluate(definition, person, input.now));
 }
 
 /**

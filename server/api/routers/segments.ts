@@ -97,17 +97,15 @@ export const segmentsRouter = router({
 
   /** "Test a profile": whether one person matches a (draft) definition now, with the trace of every node. */
   explain: viewerProcedure.input(z.object({ profileId: ZId, definition: ZValidDefinition })).query(async ({ ctx, input }) => {
-    const result = await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definition: input.definition, now: new Date() });
+    const [result] = (await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definitions: [input.definition], now: new Date() })) ?? [];
     if (!result) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist." });
     return result;
   }),
   /** A person's current segments (the profile page's Segments tab), each with why they match now. */
   forProfile: viewerProcedure.input(z.object({ profileId: ZId })).query(async ({ ctx, input }) => {
     const segments = await profileSegments(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId });
-    const now = new Date();
-    return Promise.all(
-      segments.map(async (s) => ({ ...s, explanation: await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definition: s.definition, now }) })),
-    );
+    const explanations = await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definitions: segments.map((s) => s.definition), now: new Date() });
+    return segments.map((s, i) => ({ ...s, explanation: explanations?.[i] ?? null }));
   }),
 
   /** Trait keys with types and common values, for the builder's autocomplete. */
