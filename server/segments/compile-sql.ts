@@ -131,6 +131,11 @@ export function matchingQuery(definition: SegmentDefinition, options: CompileOpt
   return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
 }
 
+/** How many profiles the workspace has: one row `{ total }`. */
+export function profileCountQuery(workspaceId: string): SqlQuery {
+  return { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] };
+}
+
 /**
  * The `seq` of every matching profile (or, with `negate`, of every profile in the workspace
  * that does not match), as one sorted binary int4 array (`array_send`): the sets that exact

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { and, not, or, parseInt4ArraySend, size, type SeqSet } from "../../lib/segments/sets";
 import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";
-import { matchingSeqsQuery } from "./compile-sql";
+import { matchingSeqsQuery, profileCountQuery } from "./compile-sql";
 import { PreviewCancelled, runPreviewQuery } from "./preview-query";
 
 /**
@@ -197,14 +197,11 @@ export async function countFromSets(
   const { workspaceId, now } = input;
   const nowMs = now.getTime();
   const children = input.definition.root.children;
-  // This count's own deadline; the sets it waits for go on for other counts (or stop once nobody waits).
-  const controller = new AbortController();
-  let late = false;
-  const deadline = setTimeout(() => ((late = true), controller.abort()), input.timeoutMs);
-  const onAbort = () => controller.abort();
-  input.signal?.addEventListener("abort", onAbort, { once: true });
-  if (input.signal?.aborted) controller.abort();
-  const signal = controller.signal;
+  // This count stops waiting at its own deadline, when its caller goes away, or when it is
+  // done (answered, or one set failed); the sets go on for other counts, or stop once nobody waits.
+  const done = new AbortController();
+  const deadline = AbortSignal.timeout(input.timeoutMs);
+  const signal = AbortSignal.any([done.signal, deadline, ...(input.signal ? [input.signal] : [])]);
   const options = { timeoutMs: SET_QUERY_TIMEOUT_MS, workMem: input.workMem };
   try {
     const sets = children.map((child, i) => {
@@ -217,9 +214,7 @@ export async function countFromSets(
     // Everyone in the workspace now: sets held as who does not match count from it. Counted
     // fresh each time (a set may be up to a minute old: people created since then count as
     // not in its list, and no count goes below 0 or above everyone).
-    const total = runPreviewQuery<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, { timeoutMs: input.timeoutMs, signal }).then(
-      ([row]) => row!.total,
-    );
+    const total = runPreviewQuery<{ total: number }>(db, profileCountQuery(workspaceId), { timeoutMs: input.timeoutMs, signal }).then(([row]) => row!.total);
     const [held, people] = await Promise.all([Promise.all(sets), total]);
     const root = input.definition.root;
     const combined = (root.op === "and" ? and : or)(held.map((h) => h.value));
@@ -230,12 +225,10 @@ export async function countFromSets(
       reused: held.filter((h) => h.reused).length,
     };
   } catch (error) {
-    if (late && !input.signal?.aborted) throw new Error("The count took too long and was stopped.");
+    if (deadline.aborted && !input.signal?.aborted) throw new Error("The count took too long and was stopped.");
     throw error;
   } finally {
-    clearTimeout(deadline);
-    input.signal?.removeEventListener("abort", onAbort);
-    controller.abort(); // sets this count no longer waits for (one failed, or it was cancelled) stop once nobody else does
+    done.abort();
   }
 }
 

@@ -3,7 +3,7 @@ import { countFromSets } from "./exact-sets";
 import { PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
 import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
 import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
-import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
+import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery, profileCountQuery } from "./compile-sql";
 import { countSample, sampleOf, type ProfileSample } from "./sample";
 import { interval } from "../../lib/segments/interval";
 
@@ -36,7 +36,7 @@ export interface Estimate {
   ms: number;
 }
 
-/** Below this many profiles a preview counts everyone: exact is as fast as a sample. */
+/** Up to this many profiles a preview counts everyone (exact is as fast as a sample there). The app passes `PREVIEW_EXACT_BELOW` (server/env.ts, the same default); this is the default of scripts and tests. */
 export const EXACT_BELOW = 20_000;
 /** Memory per hash or sort of an exact count (a statement setting, not a server one). */
 const EXACT_WORK_MEM = "64MB";
@@ -52,7 +52,7 @@ const globalForPopulations = globalThis as unknown as { junctionPopulations?: Ma
 const populations = (globalForPopulations.junctionPopulations ??= new Map());
 async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<number> {
   const count = async () => {
-    const [row] = await run<{ total: number }>(db, { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] }, options);
+    const [row] = await run<{ total: number }>(db, profileCountQuery(workspaceId), options);
     populations.set(workspaceId, { until: Date.now() + POPULATION_TTL_MS, total: row!.total });
     return row!.total;
   };
@@ -200,16 +200,13 @@ export async function exactCount(
   const seen = countSample(sample, input.definition, input.now, Number.POSITIVE_INFINITY);
   const mostlyMatch = seen.conditions.map((matched) => matched * 2 > seen.sample);
   // Cancelled like a query: by the caller going away, or by a newer preview under the same key.
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  input.signal?.addEventListener("abort", onAbort, { once: true });
-  if (input.signal?.aborted) onAbort(); // while the sample was read
-  const registration = input.key ? await registerPreview(input.key, { definition: JSON.stringify(input.definition), cancel: onAbort }) : null;
+  const superseded = new AbortController();
+  const registration = input.key ? await registerPreview(input.key, { definition: JSON.stringify(input.definition), cancel: () => superseded.abort() }) : null;
+  const signal = input.signal ? AbortSignal.any([input.signal, superseded.signal]) : superseded.signal;
   try {
-    const counted = await countFromSets(db, { ...input, mostlyMatch, signal: controller.signal, timeoutMs, workMem: EXACT_WORK_MEM });
+    const counted = await countFromSets(db, { ...input, mostlyMatch, signal, timeoutMs, workMem: EXACT_WORK_MEM });
     return { ...counted, ms: ms() };
   } finally {
-    input.signal?.removeEventListener("abort", onAbort);
     registration?.done();
   }
 }
