@@ -38,3 +38,10 @@ export function greeting(hour: number): string {
   if (hour < 18) return "Good afternoon";
   return "Good evening";
 }
+
+const counts = new Intl.NumberFormat("en-GB");
+
+/** 12345 → "12,345". */
+export function formatCount(n: number): string {
+  return counts.format(n);
+}

@@ -1,13 +1,10 @@
 /** Pure helpers for the Events explorer: chart scales and number/date labels. */
-import { formatDate, relativeTime } from "@/lib/format";
+import { formatCount, formatDate, relativeTime } from "@/lib/format";
 
-const counts = new Intl.NumberFormat("en-GB");
+export { formatCount };
+
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
-/** 12345 → "12,345". */
-export function formatCount(n: number): string {
-  return counts.format(n);
-}
 
 /** 12345 → "12.3K", for axis ticks. */
 export function formatCompact(n: number): string {

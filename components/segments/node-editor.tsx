@@ -5,6 +5,7 @@ import { ArrowDown, ArrowUp, BarChart3, CalendarClock, Dices, GripVertical, Laye
 import { Fragment, useId, useMemo, useState, type ReactNode } from "react";
 import {
   changeOperator,
+  defaultOperator,
   newCondition,
   newGroup,
   operandOf,
@@ -236,7 +237,7 @@ function Comparison({
         className="w-28"
         value={value.valueType}
         options={VALUE_TYPES.map((t) => ({ value: t, label: VALUE_TYPE_LABELS[t] }))}
-        onChange={(valueType) => onChange({ valueType, operator: changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op) }, "valueType")}
+        onChange={(valueType) => onChange({ valueType, operator: defaultOperator(valueType) }, "valueType")}
       />
       <SelectInput
         label={`${label} operator`}
@@ -281,7 +282,7 @@ function TraitEditor({ node, path, ctx }: { node: Extract<Condition, { type: "tr
           const known = keys.data?.find((k) => k.key === v);
           const type = known?.types[0];
           const valueType: ValueType | undefined = type === "string" || type === "number" || type === "boolean" ? type : type === "array" ? "list" : undefined;
-          const next = valueType && valueType !== node.valueType ? { valueType, operator: changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op) } : {};
+          const next = valueType && valueType !== node.valueType ? { valueType, operator: defaultOperator(valueType) } : {};
           ctx.update(path, { ...node, ...next, field } as SegmentNode, `${node.id}:field`);
         }}
       />
@@ -399,7 +400,7 @@ function EventEditor({ node, path, ctx }: { node: EventCondition; path: NodePath
                 const known = properties.data?.properties.find((p) => p.key === path);
                 const type = known?.types[0]?.type;
                 const valueType: ValueType | undefined = type === "string" || type === "number" || type === "boolean" ? type : undefined;
-                setFilter(i, (valueType && valueType !== filter.valueType ? { path, valueType, operator: changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op) } : { ...filter, path }) as PropertyFilter, "path");
+                setFilter(i, (valueType && valueType !== filter.valueType ? { path, valueType, operator: defaultOperator(valueType) } : { ...filter, path }) as PropertyFilter, "path");
               }}
             />
             <datalist id={valuesId}>

@@ -10,8 +10,8 @@ import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { cn } from "../ui/cn";
 import { PageHeader } from "../ui/page-header";
+import { formatCount } from "@/lib/format";
 
-const fmt = (n: number) => n.toLocaleString("en");
 const pct = (part: number, whole: number) => (whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part / whole < 0.1 ? 1 : 0)} %`);
 const MAX_PICKED = 8;
 
@@ -53,7 +53,7 @@ export function OverlapView() {
                       onChange={() => toggle(s.id)}
                     />
                     <span className="min-w-0 flex-1 truncate">{s.name}</span>
-                    <span className="text-xs text-slate-400 tabular-nums">{fmt(s.size)}</span>
+                    <span className="text-xs text-slate-400 tabular-nums">{formatCount(s.size)}</span>
                   </label>
                 </li>
               ))}
@@ -74,7 +74,7 @@ export function OverlapView() {
                     <span className="font-semibold">Not mutually exclusive.</span>{" "}
                     {overlapping
                       .slice(0, 3)
-                      .map(({ i, j, n }) => `${fmt(n)} people are in both “${data.segments[i]!.name}” and “${data.segments[j]!.name}”`)
+                      .map(({ i, j, n }) => `${formatCount(n)} people are in both “${data.segments[i]!.name}” and “${data.segments[j]!.name}”`)
                       .join("; ")}
                     {overlapping.length > 3 ? `; and ${overlapping.length - 3} more pairs overlap` : ""}. People in several segments can get several journeys&apos; messages.
                   </span>
@@ -115,7 +115,7 @@ export function OverlapView() {
                                 type="button"
                                 data-testid={`overlap-${i}-${j}`}
                                 disabled={n === 0}
-                                aria-label={diagonal ? `${row.name}: ${fmt(n)} members` : `In ${row.name} and ${col.name}: ${fmt(n)} people, ${pct(n, row.size)} of ${row.name}`}
+                                aria-label={diagonal ? `${row.name}: ${formatCount(n)} members` : `In ${row.name} and ${col.name}: ${formatCount(n)} people, ${pct(n, row.size)} of ${row.name}`}
                                 onClick={() => setCell({ a: row.id, b: col.id })}
                                 className={cn(
                                   "w-full rounded-md px-3 py-1.5 text-right tabular-nums disabled:cursor-default",
@@ -123,7 +123,7 @@ export function OverlapView() {
                                   active && "ring-2 ring-brand-500",
                                 )}
                               >
-                                <span className="block">{fmt(n)}</span>
+                                <span className="block">{formatCount(n)}</span>
                                 {!diagonal && <span className="block text-[11px] opacity-70">{pct(n, row.size)}</span>}
                               </button>
                             </td>
@@ -134,7 +134,7 @@ export function OverlapView() {
                   </tbody>
                 </table>
                 <p className="border-t border-slate-100 px-4 py-2.5 text-sm text-slate-600" data-testid="overlap-none">
-                  In none of them: <span className="font-semibold text-slate-900">{fmt(data.none)}</span> of {fmt(data.total)} profiles ({pct(data.none, data.total)}). Percentages are of the row&apos;s segment.
+                  In none of them: <span className="font-semibold text-slate-900">{formatCount(data.none)}</span> of {formatCount(data.total)} profiles ({pct(data.none, data.total)}). Percentages are of the row&apos;s segment.
                   {" "}Membership as of{" "}
                   {data.segments.every((s) => s.refreshedAt) ? relativeTime(new Date(Math.min(...data.segments.map((s) => new Date(s.refreshedAt!).getTime())))) : "the next refresh"}.
                 </p>

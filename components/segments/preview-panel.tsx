@@ -9,13 +9,9 @@ import type { SegmentDefinition } from "@/lib/segments/schema";
 import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
+import { formatCount } from "@/lib/format";
 
-const fmt = (n: number) => n.toLocaleString("en");
 const pct = (part: number, total: number) => (total === 0 ? "0 %" : `${((100 * part) / total).toFixed(part / total < 0.01 ? 2 : 1)} %`);
-
-export interface PreviewState {
-  estimate?: { estimate: number; low: number; high: number; exact?: number; total: number; conditions: { estimate: number; exact?: number }[] };
-}
 
 /**
  * The builder's live preview: the estimate as soon as it is there (with its interval and
@@ -77,22 +73,22 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
           <div className={stale ? "opacity-50 transition-opacity" : "transition-opacity"}>
             {exactValue !== undefined ? (
               <p className="mt-1 text-3xl font-semibold tracking-tight text-slate-900 tabular-nums" data-testid="exact-count">
-                {fmt(exactValue)}
+                {formatCount(exactValue)}
               </p>
             ) : (
               <p className="mt-1 flex items-baseline gap-2" data-testid="estimate">
-                <span className="text-3xl font-semibold tracking-tight text-slate-700 tabular-nums">≈ {fmt(e.estimate)}</span>
+                <span className="text-3xl font-semibold tracking-tight text-slate-700 tabular-nums">≈ {formatCount(e.estimate)}</span>
                 <span className="text-xs font-medium text-amber-700">estimated</span>
               </p>
             )}
             <p className="mt-1 text-sm text-slate-500">
               {exactValue !== undefined ? (
                 <>
-                  <span className="font-medium text-emerald-700">exact</span> · {pct(exactValue, e.total)} of {fmt(e.total)} profiles
+                  <span className="font-medium text-emerald-700">exact</span> · {pct(exactValue, e.total)} of {formatCount(e.total)} profiles
                 </>
               ) : (
                 <>
-                  95 % between {fmt(e.low)} and {fmt(e.high)} · {pct(e.estimate, e.total)} of {fmt(e.total)} profiles
+                  95 % between {formatCount(e.low)} and {formatCount(e.high)} · {pct(e.estimate, e.total)} of {formatCount(e.total)} profiles
                 </>
               )}
             </p>

@@ -18,6 +18,8 @@ import { GroupEditor, useSegmentChoices, type EditorContext } from "./node-edito
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
 import { TestProfile } from "./test-profile";
+import { hasRole } from "@/lib/auth/roles";
+import { formatCount } from "@/lib/format";
 
 interface Draft {
   name: string;
@@ -25,7 +27,6 @@ interface Draft {
   definition: SegmentDefinition;
 }
 
-const fmt = (n: number) => n.toLocaleString("en");
 /** Edits settle this long before a preview is asked for. */
 const PREVIEW_DEBOUNCE_MS = 250;
 
@@ -59,7 +60,7 @@ export function SegmentBuilder({ segmentId, starter }: { segmentId?: string; sta
   if (!initial || !workspace.data) {
     return <div className="h-96 animate-pulse rounded-xl bg-slate-100" aria-label="Loading the segment" />;
   }
-  const canEdit = workspace.data.role === "admin" || workspace.data.role === "marketer";
+  const canEdit = hasRole(workspace.data.role, "marketer");
   return <Builder key={segmentId ?? "new"} segmentId={segmentId} initial={initial} canEdit={canEdit} size={saved.data?.size} dependents={saved.data?.dependents ?? []} />;
 }
 
@@ -153,7 +154,7 @@ function Builder({
     const exact = preview.needsExact && !preview.exact.isFetching ? preview.exact.data?.conditions : undefined;
     return e.conditions.map((c, i) => {
       const known = c.exact ?? exact?.[i];
-      return known !== undefined ? { text: fmt(known), title: "People who match this condition alone" } : { text: `≈ ${fmt(c.estimate)}`, title: "People who match this condition alone (estimated)" };
+      return known !== undefined ? { text: formatCount(known), title: "People who match this condition alone" } : { text: `≈ ${formatCount(c.estimate)}`, title: "People who match this condition alone (estimated)" };
     });
   }, [preview.estimate.data, preview.estimate.isPlaceholderData, preview.needsExact, preview.exact.isFetching, preview.exact.data]);
 
@@ -225,7 +226,7 @@ function Builder({
               <span className="size-2 rounded-full bg-amber-500" aria-hidden="true" /> Unsaved changes
             </span>
           ) : segmentId ? (
-            <span className="mr-1 text-sm text-slate-500">{size !== undefined ? `${fmt(size)} members · saved` : "Saved"}</span>
+            <span className="mr-1 text-sm text-slate-500">{size !== undefined ? `${formatCount(size)} members · saved` : "Saved"}</span>
           ) : null}
           <Button variant="ghost" size="sm" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={history.past.length === 0} onClick={() => setHistory(undo)}>
             <Undo2 className="size-4" aria-hidden="true" />

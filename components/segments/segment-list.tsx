@@ -14,11 +14,12 @@ import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { useDebounced } from "../ui/use-debounced";
+import { hasRole } from "@/lib/auth/roles";
+import { formatCount } from "@/lib/format";
 
-const fmt = (n: number) => n.toLocaleString("en");
 
 /** A 30-day size trend as a small line (no axes): the list's at-a-glance history. */
-export function Sparkline({ points, label }: { points: number[]; label: string }) {
+function Sparkline({ points, label }: { points: number[]; label: string }) {
   if (points.length < 2) return <span className="text-xs text-slate-400">—</span>;
   const w = 96;
   const h = 24;
@@ -45,7 +46,7 @@ export function SegmentList() {
   );
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const workspace = useQuery(trpc.workspace.current.queryOptions());
-  const canEdit = workspace.data?.role === "admin" || workspace.data?.role === "marketer";
+  const canEdit = workspace.data !== undefined && hasRole(workspace.data.role, "marketer");
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.segments.list.queryKey() });
   const setArchivedMutation = useMutation(trpc.segments.setArchived.mutationOptions({ onSuccess: refresh }));
   const duplicate = useMutation(trpc.segments.create.mutationOptions());
@@ -132,7 +133,7 @@ export function SegmentList() {
                     </Link>
                     {s.description && <p className="truncate text-xs text-slate-500">{s.description}</p>}
                   </td>
-                  <td className="px-5 py-2.5 text-right font-medium text-slate-900 tabular-nums">{s.refreshedAt ? fmt(s.size) : <span className="text-slate-400">counting…</span>}</td>
+                  <td className="px-5 py-2.5 text-right font-medium text-slate-900 tabular-nums">{s.refreshedAt ? formatCount(s.size) : <span className="text-slate-400">counting…</span>}</td>
                   <td className="px-5 py-2.5">
                     <Sparkline points={s.history.map((h) => h.size)} label={`Size of ${s.name} over the last 30 days`} />
                   </td>

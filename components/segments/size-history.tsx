@@ -4,8 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { formatDate } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Card } from "../ui/card";
+import { formatCount } from "@/lib/format";
 
-const fmt = (n: number) => n.toLocaleString("en");
 
 /** Daily size over the last 30 days with entries (up) and exits (down), from the engine's history. */
 export function SizeHistory({ segmentId }: { segmentId: string }) {
@@ -23,7 +23,7 @@ export function SizeHistory({ segmentId }: { segmentId: string }) {
     <Card>
       <div className="flex items-baseline justify-between border-b border-slate-100 px-5 py-3">
         <h2 className="text-sm font-semibold text-slate-900">Size, last 30 days</h2>
-        {last && <span className="text-xs text-slate-500">+{fmt(last.entered)} / −{fmt(last.exited)} today</span>}
+        {last && <span className="text-xs text-slate-500">+{formatCount(last.entered)} / −{formatCount(last.exited)} today</span>}
       </div>
       <div className="px-5 py-3">
         {history.isPending ? (
@@ -32,12 +32,12 @@ export function SizeHistory({ segmentId }: { segmentId: string }) {
           <p className="text-sm text-slate-500">The history starts with the first refresh.</p>
         ) : (
           <figure data-testid="size-history">
-            <svg viewBox={`0 0 ${w} ${h + 28}`} className="w-full" role="img" aria-label={`Size from ${fmt(days[0]!.size)} to ${fmt(last!.size)} over ${days.length} days`}>
+            <svg viewBox={`0 0 ${w} ${h + 28}`} className="w-full" role="img" aria-label={`Size from ${formatCount(days[0]!.size)} to ${formatCount(last!.size)} over ${days.length} days`}>
               <path d={line} fill="none" stroke="currentColor" strokeWidth="2" className="text-brand-500" strokeLinejoin="round" />
               {days.length === 1 && <circle cx={x(0)} cy={h - 4 - (days[0]!.size / maxSize) * (h - 8)} r="3" className="fill-brand-500" />}
               {days.map((d, i) => (
                 <g key={String(d.day)}>
-                  <title>{`${formatDate(new Date(d.day))}: ${fmt(d.size)} members, +${fmt(d.entered)} entered, −${fmt(d.exited)} exited`}</title>
+                  <title>{`${formatDate(new Date(d.day))}: ${formatCount(d.size)} members, +${formatCount(d.entered)} entered, −${formatCount(d.exited)} exited`}</title>
                   <rect x={x(i) - 2} y={h + 14 - (d.entered / maxFlow) * 12} width="4" height={(d.entered / maxFlow) * 12} className="fill-emerald-400" />
                   <rect x={x(i) - 2} y={h + 14} width="4" height={(d.exited / maxFlow) * 12} className="fill-red-300" />
                 </g>

@@ -8,9 +8,9 @@ import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Spinner } from "../ui/button";
 import { cn } from "../ui/cn";
 import { useDebounced } from "../ui/use-debounced";
+import { formatCount } from "@/lib/format";
 
 const MAX = 10;
-const fmt = (n: number) => n.toLocaleString("en");
 
 /**
  * How many people performed the event 0, 1, 2, … 10+ times in the condition's window
@@ -65,8 +65,8 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
                   key={k}
                   type="button"
                   role="listitem"
-                  title={`${label} time${k === 1 ? "" : "s"}: ${fmt(n)} people — click to cut here`}
-                  aria-label={`${label} times: ${fmt(n)} people${selected ? ", in the segment" : ""}`}
+                  title={`${label} time${k === 1 ? "" : "s"}: ${formatCount(n)} people — click to cut here`}
+                  aria-label={`${label} times: ${formatCount(n)} people${selected ? ", in the segment" : ""}`}
                   data-k={k}
                   data-count={n}
                   data-selected={selected || undefined}
@@ -94,7 +94,7 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
             ))}
           </div>
           <p className="mt-1.5 text-xs text-slate-600">
-            Cut at <span className="font-medium">{op === "gte" ? `≥ ${value}` : op === "lte" ? `≤ ${value}` : `= ${value}`}</span>: {fmt(matched)} of {fmt(data.total)} people
+            Cut at <span className="font-medium">{op === "gte" ? `≥ ${value}` : op === "lte" ? `≤ ${value}` : `= ${value}`}</span>: {formatCount(matched)} of {formatCount(data.total)} people
             {data.estimated ? " (estimated)" : ""}.
           </p>
         </>

@@ -212,6 +212,11 @@ export function changeOperator(previous: AnyOperator | undefined, valueType: Val
   }
 }
 
+/** A new value type's first operator, empty: what a condition starts with after its type changes. */
+export function defaultOperator(valueType: ValueType): AnyOperator {
+  return changeOperator(undefined, valueType, OPERATORS[valueType][0]!.op);
+}
+
 // ---------------------------------------------------------------------------------------
 // Checking a draft.
 
