@@ -778,6 +778,6 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
 /** The list of other segments, for "member of a segment" conditions. */
 export function useSegmentChoices() {
   const trpc = useTRPC();
-  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100 }));
+  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
   return useMemo(() => list.data?.items.map((s) => ({ id: s.id, name: s.name })) ?? [], [list.data]);
 }

@@ -18,7 +18,7 @@ const MAX_PICKED = 8;
 /** Pick 2–8 saved segments: pairwise overlaps (count and %), who is in none, and the people in any cell. */
 export function OverlapView() {
   const trpc = useTRPC();
-  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100 }));
+  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
   const [picked, setPicked] = useState<string[]>([]);
   const [cell, setCell] = useState<{ a: string; b: string } | null>(null);
   const overlap = useQuery({ ...trpc.segments.overlap.queryOptions({ ids: picked }), enabled: picked.length >= 2, placeholderData: keepPreviousData });

@@ -122,10 +122,19 @@ export async function setSegmentArchived(db: Db, input: { workspaceId: string; a
   });
 }
 
+/** For each segment id, the segments among `segments` whose definitions refer to it. */
+function referrers(segments: { id: string; name: string; definition: unknown }[]): Map<string, { id: string; name: string }[]> {
+  const byTarget = new Map<string, { id: string; name: string }[]>();
+  for (const { id, name, definition } of segments) {
+    for (const ref of referencedSegments(parseStoredDefinition(definition))) byTarget.set(ref, [...(byTarget.get(ref) ?? []), { id, name }]);
+  }
+  return byTarget;
+}
+
 /** Segments whose definitions refer to this one. */
 export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: string): Promise<{ id: string; name: string }[]> {
   const all = await db.segment.findMany({ where: { workspaceId, id: { not: segmentId } }, select: { id: true, name: true, definition: true } });
-  return all.filter((s) => referencedSegments(parseStoredDefinition(s.definition)).includes(segmentId)).map(({ id, name }) => ({ id, name }));
+  return referrers(all).get(segmentId) ?? [];
 }
 
 export async function deleteSegment(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string }) {
@@ -158,7 +167,15 @@ export async function getSegment(db: DbTx, workspaceId: string, segmentId: strin
 
 export async function listSegments(
   db: DbTx,
-  input: { workspaceId: string; search?: string; archived?: boolean; cursor?: string | null; limit: number },
+  input: {
+    workspaceId: string;
+    search?: string;
+    archived?: boolean;
+    cursor?: string | null;
+    limit: number;
+    /** With each segment's 30-day history and who uses it (the segments page); pickers need neither. */
+    stats?: boolean;
+  },
 ) {
   const rows = await db.segment.findMany({
     where: {
@@ -183,24 +200,24 @@ export async function listSegments(
   const page = rows.slice(0, input.limit);
   // The list's sparklines (daily size, 30 days) and "used by" (segments that refer to each).
   const since = new Date(Date.now() - 30 * 86_400_000);
-  const [history, all] = await Promise.all([
-    db.segmentSizeHistory.findMany({
-      where: { segmentId: { in: page.map((r) => r.id) }, day: { gte: since } },
-      orderBy: { day: "asc" },
-      select: { segmentId: true, day: true, size: true },
-    }),
-    db.segment.findMany({ where: { workspaceId: input.workspaceId, archivedAt: null }, select: { id: true, name: true, definition: true } }),
-  ]);
-  const usedBy = new Map<string, { id: string; name: string }[]>();
-  for (const other of all) {
-    for (const ref of referencedSegments(parseStoredDefinition(other.definition))) {
-      usedBy.set(ref, [...(usedBy.get(ref) ?? []), { id: other.id, name: other.name }]);
-    }
-  }
+  const [history, all] =
+    input.stats === false
+      ? [[], []]
+      : await Promise.all([
+          db.segmentSizeHistory.findMany({
+            where: { segmentId: { in: page.map((r) => r.id) }, day: { gte: since } },
+            orderBy: { day: "asc" },
+            select: { segmentId: true, day: true, size: true },
+          }),
+          db.segment.findMany({ where: { workspaceId: input.workspaceId, archivedAt: null }, select: { id: true, name: true, definition: true } }),
+        ]);
+  const usedBy = referrers(all);
+  const historyOf = new Map<string, { day: Date; size: number }[]>();
+  for (const h of history) historyOf.set(h.segmentId, [...(historyOf.get(h.segmentId) ?? []), { day: h.day, size: h.size }]);
   return {
     items: page.map((r) => ({
       ...r,
-      history: history.filter((h) => h.segmentId === r.id).map((h) => ({ day: h.day, size: h.size })),
+      history: historyOf.get(r.id) ?? [],
       usedBy: usedBy.get(r.id) ?? [],
     })),
     nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,

@@ -40,6 +40,8 @@ export const segmentsRouter = router({
         archived: z.boolean().default(false),
         cursor: z.string().max(64).nullish(),
         limit: z.number().int().min(1).max(100).default(50),
+        /** Each segment's 30-day history and who uses it (the segments page); pickers pass false. */
+        stats: z.boolean().default(true),
       }),
     )
     .query(({ ctx, input }) => listSegments(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
