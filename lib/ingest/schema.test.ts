@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES, eventTime, parseMessage } from "./schema";
+import { MAX_MESSAGE_BYTES, eventTime, eventTimeProblem, parseMessage } from "./schema";
 
 describe("parseMessage", () => {
   it("accepts the spec's fields and coerces numeric ids", () => {
@@ -24,10 +24,14 @@ describe("parseMessage", () => {
     [{ userId: "u" }, "type: must be one of"],
     [{ type: "alias", userId: "u" }, "previousId: "],
     [{ type: "group", userId: "u" }, "groupId: "],
-    [{ type: "track", userId: "u", event: "e", timestamp: "yesterday" }, "timestamp: must be an ISO-8601 date"],
-    [{ type: "track", userId: "u", event: "e", timestamp: "9999-01-01T00:00:00Z" }, "timestamp: must be an ISO-8601 date"],
-    [{ type: "track", userId: "u", event: "e", properties: { a: "x\u0000y" } }, "properties: must not contain NUL"],
+    [{ type: "track", userId: "u", event: "e", timestamp: "yesterday" }, "timestamp: must be an ISO 8601 date"],
+    [{ type: "track", userId: "u", event: "e", timestamp: "9999-01-01T00:00:00Z" }, "timestamp: must be an ISO 8601 date"],
+    [{ type: "track", userId: "u", event: "e", properties: { a: "x\u0000y" } }, "properties.a: must not contain NUL"],
     [{ type: "identify", userId: "u", traits: [1, 2] }, "traits: "],
+    [{ type: "track", userId: "u\ud800", event: "e" }, "userId: must not contain NUL characters or broken Unicode"],
+    [{ type: "track", userId: "u", event: "e", context: { "k\u0000": 1 } }, "context: keys must not contain NUL"],
+    [{ type: "track", userId: "u", event: "e", timestamp: "March 7" }, "timestamp: must be an ISO 8601 date"],
+    [{ type: "track", userId: "u", event: "e", timestamp: 1700000000 }, "timestamp: "],
     ["just a string", "message must be a JSON object"],
   ])("rejects %j naming the field", (raw, message) => {
     const result = parseMessage(raw);
@@ -71,6 +75,31 @@ describe("eventTime", () => {
   });
   it("uses the timestamp as is without sentAt, and receivedAt without a timestamp", () => {
     expect(eventTime({ timestamp: new Date("2026-01-01T00:00:00Z") }, receivedAt).toISOString()).toBe("2026-01-01T00:00:00.000Z");
-    expect(eventTime({}, receivedAt)).toBe(receivedAt);
+    expect(eventTime({}, receivedAt)).toEqual(receivedAt);
+  });
+  it("an event that happened after it was sent happened when received (a clock glitch, not the future)", () => {
+    const at = eventTime({ timestamp: new Date("2026-11-24T13:00:00Z"), sentAt: new Date("2026-11-24T12:00:00Z") }, receivedAt);
+    expect(at).toEqual(receivedAt);
+  });
+  it("stays within [1970, a day after received] whatever the client says", () => {
+    expect(eventTime({ timestamp: new Date("2190-01-01T00:00:00Z") }, receivedAt).toISOString()).toBe("2026-11-25T12:00:00.000Z");
+    expect(eventTime({ timestamp: new Date("1990-01-01T00:00:00Z"), sentAt: new Date("2190-01-01T00:00:00Z") }, receivedAt).toISOString()).toBe("1970-01-01T00:00:00.000Z");
+  });
+});
+
+describe("eventTimeProblem", () => {
+  const receivedAt = new Date("2026-11-24T12:00:00.000Z");
+  it.each([
+    [{ timestamp: new Date("2026-11-25T11:59:59Z") }, null],
+    [{ timestamp: new Date("2026-11-25T12:00:01Z") }, "timestamp: is more than a day ahead of the server's clock"],
+    [{ timestamp: new Date("1990-01-01T00:00:00Z"), sentAt: new Date("2190-01-01T00:00:00Z") }, "timestamp: lies before 1970 once corrected for the client's clock (sentAt)"],
+    [{ timestamp: new Date("2190-01-01T00:00:00Z"), sentAt: new Date("2190-01-01T00:00:05Z") }, null],
+  ])("%j → %s", (message, problem) => {
+    expect(eventTimeProblem(message, receivedAt)).toBe(problem);
+  });
+  it("parseMessage applies it when given receivedAt", () => {
+    const raw = { type: "track", userId: "u", event: "e", timestamp: "2199-01-01T00:00:00Z" };
+    expect(parseMessage(raw).ok).toBe(true);
+    expect(parseMessage(raw, { receivedAt })).toEqual({ ok: false, error: "timestamp: is more than a day ahead of the server's clock" });
   });
 });

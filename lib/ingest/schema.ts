@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { describeProblem, findUnstorable } from "../storable";
+import { parseDate } from "../time";
 
 /**
  * Messages of the Segment HTTP Tracking API spec (identify, track, page, screen, group,
@@ -10,19 +12,11 @@ export const MAX_BATCH_BYTES = 500 * 1024;
 export const MESSAGE_TYPES = ["identify", "track", "page", "screen", "group", "alias"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
+/** How deep a message may nest (the message itself is level 0; `properties.a.b` is 3). */
+export const MAX_DEPTH = 64;
+/** How far ahead of the server's clock an event may claim to be (clients' clocks run fast). */
+export const MAX_AHEAD_MS = 86_400_000;
 const MIN_TIME = Date.UTC(1970, 0, 1);
-const MAX_TIME = Date.UTC(2200, 0, 1);
-
-/** Postgres JSON cannot hold U+0000; reject it with the field's path instead of failing later. */
-function hasNul(value: unknown, depth = 0): boolean {
-  if (depth > 64) return true;
-  if (typeof value === "string") return value.includes("\u0000");
-  if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
-  if (value && typeof value === "object") {
-    return Object.entries(value).some(([k, v]) => k.includes("\u0000") || hasNul(v, depth + 1));
-  }
-  return false;
-}
 
 const ZId = z
   .union([z.string(), z.number().finite()])
@@ -36,13 +30,14 @@ const ZRequiredId = z
   .transform((v) => String(v).trim())
   .pipe(z.string().min(1, { message: "is required" }).max(256, { message: "must be at most 256 characters" }));
 
+/** ISO 8601 only (`2026-11-24T10:00:00.000Z`, `…+01:00`, `2026-11-24`; no offset means UTC), as everywhere in Junction. */
 const ZTimestamp = z
-  .string()
+  .string({ message: "must be an ISO 8601 date like 2026-11-24T10:00:00Z" })
   .max(64)
   .transform((value, ctx) => {
-    const time = Date.parse(value);
-    if (Number.isNaN(time) || time < MIN_TIME || time > MAX_TIME) {
-      ctx.addIssue({ code: "custom", message: "must be an ISO-8601 date between 1970 and 2200" });
+    const time = parseDate(value.trim());
+    if (time === null) {
+      ctx.addIssue({ code: "custom", message: "must be an ISO 8601 date like 2026-11-24T10:00:00Z, between 1970 and 2200" });
       return z.NEVER;
     }
     return new Date(time);
@@ -52,7 +47,6 @@ const ZTimestamp = z
 
 const ZObject = z
   .record(z.string(), z.unknown())
-  .refine((v) => !hasNul(v), { message: "must not contain NUL characters or nest deeper than 64 levels" })
   .nullish()
   .transform((v) => v ?? {});
 
@@ -112,44 +106,69 @@ export function byteLength(text: string): number {
 /**
  * Validate one message (of a batch, or the body of a single-type endpoint).
  * `type` forces the type of single-type endpoints; batch-level sentAt/context are defaults.
+ * With `receivedAt`, the event time must also make sense on the server's clock (eventTimeProblem).
  */
 export function parseMessage(
   raw: unknown,
-  options: { type?: MessageType; defaults?: { sentAt?: unknown; context?: unknown } } = {},
+  options: { type?: MessageType; defaults?: { sentAt?: unknown; context?: unknown }; receivedAt?: Date } = {},
 ): { ok: true; message: Message } | { ok: false; error: string } {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, error: "message must be a JSON object" };
   }
   const record = raw as Record<string, unknown>;
-  const json = JSON.stringify(record);
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: encode only when it could be too big.
-  if (json.length * 3 > MAX_MESSAGE_BYTES && byteLength(json) > MAX_MESSAGE_BYTES) {
-    return { ok: false, error: `message is larger than ${MAX_MESSAGE_BYTES / 1024} KB` };
-  }
-  const type = options.type ?? record.type;
-  if (typeof type !== "string" || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
-    return { ok: false, error: `type: must be one of ${MESSAGE_TYPES.join(", ")}` };
-  }
   const defaults = options.defaults ?? {};
   const context =
     defaults.context && typeof defaults.context === "object" && !Array.isArray(defaults.context)
       ? { ...(defaults.context as object), ...((record.context as object | undefined) ?? {}) }
       : record.context;
-  const parsed = ZMessage.safeParse({ ...record, type, sentAt: record.sentAt ?? defaults.sentAt, context });
+  const candidate = { ...record, type: options.type ?? record.type, sentAt: record.sentAt ?? defaults.sentAt, context };
+  // Before anything else walks it: NUL, lone surrogates and deep nesting, anywhere.
+  const problem = findUnstorable(candidate, MAX_DEPTH);
+  if (problem) return { ok: false, error: describeProblem(problem) };
+  const json = JSON.stringify(record);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: encode only when it could be too big.
+  if (json.length * 3 > MAX_MESSAGE_BYTES && byteLength(json) > MAX_MESSAGE_BYTES) {
+    return { ok: false, error: `message is larger than ${MAX_MESSAGE_BYTES / 1024} KB` };
+  }
+  if (typeof candidate.type !== "string" || !(MESSAGE_TYPES as readonly string[]).includes(candidate.type)) {
+    return { ok: false, error: `type: must be one of ${MESSAGE_TYPES.join(", ")}` };
+  }
+  const parsed = ZMessage.safeParse(candidate);
   if (!parsed.success) return { ok: false, error: describeIssues(parsed.error) };
+  if (options.receivedAt) {
+    const timeProblem = eventTimeProblem(parsed.data, options.receivedAt);
+    if (timeProblem) return { ok: false, error: timeProblem };
+  }
   return { ok: true, message: parsed.data };
 }
 
+type Timed = { timestamp?: Date; originalTimestamp?: Date; sentAt?: Date };
+
 /**
- * When it happened: the client's timestamp corrected for the client's clock skew, as the
- * spec does — receivedAt − (sentAt − timestamp). Without a timestamp, when we received it.
+ * The client's timestamp corrected for the client's clock skew, as the spec does:
+ * receivedAt − (sentAt − timestamp). A negative age (it "happened" after it was sent) is a
+ * clock glitch, not a future event: it happened when we received it.
  */
-export function eventTime(
-  message: { timestamp?: Date; originalTimestamp?: Date; sentAt?: Date },
-  receivedAt: Date,
-): Date {
+function correctedTime(message: Timed, receivedAt: Date): number {
   const timestamp = message.timestamp ?? message.originalTimestamp;
-  if (!timestamp) return receivedAt;
-  if (!message.sentAt) return timestamp;
-  return new Date(receivedAt.getTime() - (message.sentAt.getTime() - timestamp.getTime()));
+  if (!timestamp) return receivedAt.getTime();
+  if (!message.sentAt) return timestamp.getTime();
+  return receivedAt.getTime() - Math.max(0, message.sentAt.getTime() - timestamp.getTime());
+}
+
+/** Why this message's time cannot be right (a per-message error), or null. */
+export function eventTimeProblem(message: Timed, receivedAt: Date): string | null {
+  const time = correctedTime(message, receivedAt);
+  if (time > receivedAt.getTime() + MAX_AHEAD_MS) return "timestamp: is more than a day ahead of the server's clock";
+  if (time < MIN_TIME) return "timestamp: lies before 1970 once corrected for the client's clock (sentAt)";
+  return null;
+}
+
+/**
+ * When it happened, on the server's clock: the corrected timestamp (see correctedTime), or
+ * when we received it. Always within the window eventTimeProblem accepts.
+ */
+export function eventTime(message: Timed, receivedAt: Date): Date {
+  const time = correctedTime(message, receivedAt);
+  return new Date(Math.min(Math.max(time, MIN_TIME), receivedAt.getTime() + MAX_AHEAD_MS));
 }

@@ -1,9 +1,9 @@
+import { parseDate } from "../time";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileConditionEvaluator, compileEvaluator, evaluate, evaluateCondition, type EvalEvent, type EvalInput, type EvalProfile, type Trace } from "./evaluate";
 import {
   BUILTIN_FIELDS,
-  parseDate,
   UNIT_MS,
   validate,
   type DateOperator,

@@ -1,6 +1,6 @@
+import { parseDate } from "../time";
 import {
   BUILTIN_FIELDS,
-  parseDate,
   UNIT_MS,
   type BuiltinField,
   type DateOperator,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { BUCKETS } from "../profiles/bucket";
+import { STORABLE, UNSTORABLE_MESSAGE } from "../storable";
+import { parseDate } from "../time";
 
 /**
  * The segment definition: one tree, read by both the in-memory evaluator
@@ -13,38 +15,6 @@ export const SEGMENT_SCHEMA_VERSION = 1;
 /** Limits that keep any definition cheap to evaluate and to compile. */
 export const LIMITS = { depth: 8, nodes: 200, listValues: 500, stringLength: 500, amount: 100_000, count: 1_000_000 } as const;
 
-const MIN_DATE = Date.UTC(1970, 0, 1);
-const MAX_DATE = Date.UTC(2200, 0, 1);
-
-// ---------------------------------------------------------------------------------------
-// Dates: one strict format, parsed the same way here and in Postgres (junction_parse_time).
-
-/** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`; no offset means UTC. */
-export const DATE_PATTERN =
-  /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$/;
-
-/** Milliseconds since the epoch for a date string in DATE_PATTERN, or null (also for impossible dates). */
-export function parseDate(value: string): number | null {
-  const m = DATE_PATTERN.exec(value);
-  if (!m) return null;
-  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
-  if (year < 1969 || year > 2200) return null; // cannot be in range (and Date.UTC maps 0–99 to 19xx)
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day > daysInMonth) return null;
-  let offsetMinutes = 0;
-  if (zone && zone !== "Z") {
-    const digits = zone.slice(1).replace(":", "");
-    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2, 4));
-    if (oh > 15 || om > 59) return null;
-    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
-  }
-  const ms = Number(`${frac}000`.slice(0, 3)); // truncated to milliseconds, like the database
-  const time = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
-  return time >= MIN_DATE && time < MAX_DATE ? time : null;
-}
-
 const ZDate = z.string().max(40).refine((v) => parseDate(v) !== null, {
   message: "must be a date like 2026-11-25 or 2026-11-25T10:00:00Z (between 1970 and 2200)",
 });
@@ -53,9 +23,7 @@ const ZDate = z.string().max(40).refine((v) => parseDate(v) !== null, {
 // Operators, a tagged union per value type: an operator that does not fit the type cannot
 // be written down.
 
-/** Text Postgres can hold: no NUL, no lone UTF-16 surrogates (both would make SQL and memory disagree). */
-const STORABLE = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
-const storable = { message: "must not contain NUL characters or broken Unicode" };
+const storable = { message: UNSTORABLE_MESSAGE };
 const ZString = z.string().max(LIMITS.stringLength).regex(STORABLE, storable);
 const ZNumber = z.number().finite();
 const ZAmount = z.number().int().min(1).max(LIMITS.amount);

@@ -147,8 +147,8 @@ describe("Segment-compatible ingestion API", () => {
         { type: "track", anonymousId: "b-anon", event: "add_to_cart", messageId: mid() },
         { type: "identify", anonymousId: "b-anon", userId: "b-user", traits: { plan: "plus" }, messageId: mid() },
         { type: "track", userId: "b-user", event: "purchase", messageId: mid() },
-        { type: "track", userId: "b-other", event: "app_open", messageId: mid() },
-        { type: "alias", previousId: "b-other", userId: "b-other-renamed", messageId: mid() },
+        { type: "track", anonymousId: "b-other", event: "app_open", messageId: mid() },
+        { type: "alias", previousId: "b-other", userId: "b-other-known", messageId: mid() },
       ],
     });
     expect(res.status).toBe(200);
@@ -156,7 +156,7 @@ describe("Segment-compatible ingestion API", () => {
     expect(profile).toMatchObject({ userId: "b-user", traits: { plan: "plus" } });
     expect((await findProfileById(t.db, workspaceId, "b-anon"))?.id).toBe(profile?.id);
     expect((await eventsOf("b-user")).map((e) => e.name ?? e.type)).toEqual(["Home", "add_to_cart", "identify", "purchase"]);
-    expect((await findProfileById(t.db, workspaceId, "b-other-renamed"))?.id).toBe((await findProfileById(t.db, workspaceId, "b-other"))?.id);
+    expect((await findProfileById(t.db, workspaceId, "b-other-known"))?.id).toBe((await findProfileById(t.db, workspaceId, "b-other"))?.id);
   });
 
   it("a batch repeating one messageId stores it once", async () => {

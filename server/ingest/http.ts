@@ -2,7 +2,10 @@ import "server-only";
 import { db } from "../db";
 import { env } from "../env";
 import { authenticateKey } from "../keys/service";
-import { ingestBatch } from "./service";
+import { ingestBatch, isRefused } from "./service";
+import { isDatabaseUnavailable } from "../db/errors";
+import { readText } from "../http/body";
+import { isStorableText } from "../../lib/storable";
 import { queueReevaluation } from "../segments/realtime";
 import { RateLimiter } from "../../lib/ingest/rate-limit";
 import {
@@ -52,19 +55,31 @@ export function writeKeyFrom(header: string | null): string | null {
   return user || null;
 }
 
-async function readBody(req: Request, limit: number): Promise<{ text: string } | { error: Response }> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > limit) return { error: badRequest(`payload is larger than ${limit / 1024} KB`) };
-  const buffer = await req.arrayBuffer();
-  if (buffer.byteLength > limit) return { error: badRequest(`payload is larger than ${limit / 1024} KB`) };
-  return { text: new TextDecoder().decode(buffer) };
-}
+const unauthorized = (error: string) => reply(401, { success: false, error }, { "www-authenticate": 'Basic realm="junction"' });
+const retryLater = () => reply(503, { success: false, error: "could not be stored, retry later" }, { "retry-after": "1" });
 
 export async function handleIngest(req: Request, endpoint: MessageType | "batch"): Promise<Response> {
+  try {
+    return await ingest(req, endpoint);
+  } catch (error) {
+    // Not the client's fault (the database is down, or a bug of ours): a Segment client
+    // retries after Retry-After, and messages stored meanwhile are deduplicated by messageId.
+    console.error(isDatabaseUnavailable(error) ? "ingest: database unavailable:" : "ingest failed:", error instanceof Error ? error.message : error);
+    return retryLater();
+  }
+}
+
+async function ingest(req: Request, endpoint: MessageType | "batch"): Promise<Response> {
   const receivedAt = new Date();
   const limit = endpoint === "batch" ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
-  const body = await readBody(req, limit);
-  if ("error" in body) return body.error;
+
+  // The key first, when the header carries it: nobody without one gets a byte read.
+  const headerKey = writeKeyFrom(req.headers.get("authorization"));
+  let auth = headerKey ? await authenticateKey(db(), headerKey, "write") : null;
+  if (headerKey && !auth) return unauthorized("invalid or revoked write key");
+
+  const body = await readText(req, limit);
+  if (!body.ok) return badRequest(body.reason === "too-large" ? `payload is larger than ${limit / 1024} KB` : "the request body was cut off");
 
   let payload: unknown;
   try {
@@ -77,10 +92,12 @@ export async function handleIngest(req: Request, endpoint: MessageType | "batch"
   }
   const record = payload as Record<string, unknown>;
 
-  const key = writeKeyFrom(req.headers.get("authorization")) ?? (typeof record.writeKey === "string" ? record.writeKey : null);
-  if (!key) return reply(401, { success: false, error: "missing write key (HTTP Basic username)" }, { "www-authenticate": 'Basic realm="junction"' });
-  const auth = await authenticateKey(db(), key, "write");
-  if (!auth) return reply(401, { success: false, error: "invalid or revoked write key" }, { "www-authenticate": 'Basic realm="junction"' });
+  if (!auth) {
+    const bodyKey = typeof record.writeKey === "string" ? record.writeKey : null;
+    if (!bodyKey) return unauthorized("missing write key (HTTP Basic username)");
+    auth = await authenticateKey(db(), bodyKey, "write");
+    if (!auth) return unauthorized("invalid or revoked write key");
+  }
 
   const raws: unknown[] = endpoint === "batch" ? (Array.isArray(record.batch) ? record.batch : []) : [record];
   if (endpoint === "batch" && !Array.isArray(record.batch)) return badRequest("batch: must be an array of messages");
@@ -93,35 +110,31 @@ export async function handleIngest(req: Request, endpoint: MessageType | "batch"
 
   const valid: { index: number; message: Message }[] = [];
   const errors: MessageError[] = [];
+  const refuse = (index: number, raw: unknown, error: string) => {
+    const messageId = raw && typeof raw === "object" ? (raw as { messageId?: unknown }).messageId : undefined;
+    errors.push({ index, ...(typeof messageId === "string" && isStorableText(messageId) ? { messageId } : {}), error });
+  };
   raws.forEach((raw, index) => {
     const parsed = parseMessage(raw, {
       type: endpoint === "batch" ? undefined : endpoint,
       defaults: endpoint === "batch" ? { sentAt: record.sentAt, context: record.context } : undefined,
+      receivedAt,
     });
-    const messageId = raw && typeof raw === "object" && typeof (raw as { messageId?: unknown }).messageId === "string" ? (raw as { messageId: string }).messageId : undefined;
     if (parsed.ok) valid.push({ index, message: parsed.message });
-    else errors.push({ index, ...(messageId ? { messageId } : {}), error: parsed.error });
+    else refuse(index, raw, parsed.error);
   });
-  if (valid.length === 0) {
-    return badRequest(endpoint === "batch" ? "no valid messages in batch" : errors[0]!.error, endpoint === "batch" ? { errors } : {});
-  }
 
-  try {
-    await ingestBatch(db(), { workspaceId: auth.workspaceId, items: valid.map(({ message }) => ({ message, receivedAt })) });
+  if (valid.length > 0) {
+    const outcomes = await ingestBatch(db(), { workspaceId: auth.workspaceId, items: valid.map(({ message }) => ({ message, receivedAt })) });
+    outcomes.forEach((outcome, i) => {
+      if (isRefused(outcome)) refuse(valid[i]!.index, raws[valid[i]!.index], outcome.refused);
+    });
+    const stored = valid.filter((_, i) => outcomes[i] === "stored").map(({ message }) => message);
     // Saved segments follow within a fraction of a second (not on the request's time).
-    void queueReevaluation(db(), auth.workspaceId, valid.map(({ message }) => message)).catch((e) => console.error("segment re-evaluation failed:", e));
-  } catch (error) {
-    console.error("ingest failed:", error);
-    for (const { index, message } of valid) {
-      errors.push({ index, ...(message.messageId ? { messageId: message.messageId } : {}), error: "could not be stored, retry later" });
-    }
+    if (stored.length > 0) void queueReevaluation(db(), auth.workspaceId, stored).catch((e) => console.error("segment re-evaluation failed:", e));
   }
-  // Storing failed (not the client's fault): ask for a retry of the whole request.
-  // Messages already stored are deduplicated by messageId when it comes back.
-  if (errors.some((e) => e.error === "could not be stored, retry later")) {
-    return reply(503, { success: false, error: "could not be stored, retry later" }, { "retry-after": "1" });
+  if (errors.length === raws.length) {
+    return badRequest(endpoint === "batch" ? "no valid messages in batch" : errors[0]!.error, endpoint === "batch" ? { errors } : {});
   }
   return reply(200, errors.length ? { success: true, errors: errors.sort((a, b) => a.index - b.index) } : { success: true });
 }
-
-

@@ -3,6 +3,7 @@ import { sql as poolSql, sqlTransaction, type Db, type Sql } from "../db/client"
 import { eventTime, type Message } from "../../lib/ingest/schema";
 import { mergeTraits, profileFields, type ProfileFields, type Traits } from "../../lib/ingest/profile";
 import { bucketOf } from "../../lib/profiles/bucket";
+import { isInputFault } from "../db/errors";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:
@@ -11,8 +12,17 @@ import { bucketOf } from "../../lib/profiles/bucket";
  * transaction, serialised per identity so concurrent requests never create two profiles.
  */
 
-export type IngestOutcome = "stored" | "duplicate" | "suppressed";
+/** Not stored, for a reason that is the message's own: the client gets it as a per-message error. */
+export interface Refused {
+  refused: string;
+}
+export type IngestOutcome = "stored" | "duplicate" | "suppressed" | Refused;
 type Kind = "user_id" | "anonymous_id";
+
+export const isRefused = (value: unknown): value is Refused => typeof value === "object" && value !== null && "refused" in value;
+
+/** The database refused the value itself (isInputFault): the message's fault, never retried. */
+const UNSTORABLE: Refused = { refused: "contains a value the database cannot store" };
 
 interface ProfileRow extends ProfileFields {
   id: string;
@@ -22,6 +32,8 @@ interface ProfileRow extends ProfileFields {
 }
 
 class DuplicateMessage extends Error {}
+/** A message id of the batch was stored by a concurrent request meanwhile: do the batch again. */
+class ConcurrentDuplicate extends Error {}
 
 /** Suppression records keep only a hash of the deleted person's ids. */
 export function suppressionHash(id: string): string {
@@ -70,15 +82,16 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
   return { id, userId, traits: {}, email: null, phone: null, timezone: null, locale: null, country: null, firstSeenAt: at, lastSeenAt: at };
 }
 
-/** Moves everything of `from` into `into` (events, identities, traits under the known ones) and deletes `from`. */
+/**
+ * Moves everything of the anonymous `from` into `into` and deletes `from`: events,
+ * identities, every trait (`into`'s win on conflict), built-ins `into` lacks, the earliest
+ * first-seen and the latest last-seen. Only ever called with `from` anonymous (no user id):
+ * two known people are never merged (see resolveProfile).
+ */
 async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow): Promise<ProfileRow> {
-  await tx.execute`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await tx.execute`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await tx.execute`DELETE FROM profiles WHERE id = ${from.id}`;
-  const traits = mergeTraits(from.traits as Traits, into.traits as Traits);
-  return {
+  const merged: ProfileRow = {
     ...into,
-    traits,
+    traits: mergeTraits(from.traits as Traits, into.traits as Traits),
     email: into.email ?? from.email,
     phone: into.phone ?? from.phone,
     timezone: into.timezone ?? from.timezone,
@@ -87,15 +100,38 @@ async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow): Promi
     firstSeenAt: from.firstSeenAt < into.firstSeenAt ? from.firstSeenAt : into.firstSeenAt,
     lastSeenAt: from.lastSeenAt > into.lastSeenAt ? from.lastSeenAt : into.lastSeenAt,
   };
+  await tx.execute`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`DELETE FROM profiles WHERE id = ${from.id}`;
+  await tx.execute`
+    UPDATE profiles
+       SET traits = ${JSON.stringify(merged.traits)}::jsonb, email = ${merged.email}, phone = ${merged.phone},
+           timezone = ${merged.timezone}, locale = ${merged.locale}, country = ${merged.country},
+           first_seen_at = ${merged.firstSeenAt}, last_seen_at = ${merged.lastSeenAt}, updated_at = now()
+     WHERE id = ${into.id}`;
+  return merged;
 }
 
-async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at: Date): Promise<ProfileRow> {
+const NEVER_MERGE_KNOWN: Refused = {
+  refused:
+    "previousId: belongs to a known person (a profile with a userId); Junction never merges two known people or gives one a new userId. Send messages about them with their own userId.",
+};
+
+/**
+ * The profile a message is about, after the identity work it implies (create, attach an
+ * id, merge anonymous activity into a known person), or why the message is refused.
+ * `at` is when it happened on the server's clock (never later than received).
+ */
+async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at: Date): Promise<ProfileRow | Refused> {
   if (message.type === "alias") {
     const { userId, previousId } = message;
     const known = await findByIdentity(tx, workspaceId, "user_id", userId);
     const previous =
       (await findByIdentity(tx, workspaceId, "user_id", previousId)) ??
       (await findByIdentity(tx, workspaceId, "anonymous_id", previousId));
+    // A write key is public (it ships in web pages): merging or renaming known people with
+    // it would let anyone take over someone's profile. Only anonymous activity moves.
+    if (previous && previous.userId !== null && previous.id !== known?.id) return NEVER_MERGE_KNOWN;
     if (known && previous && known.id !== previous.id) return mergeProfiles(tx, previous, known);
     if (known) {
       if (!previous) await addIdentity(tx, workspaceId, known.id, "anonymous_id", previousId);
@@ -136,14 +172,17 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
   return created;
 }
 
-/** What one message does to a profile: identify merges traits; built-ins and seen times follow. */
-function applyMessage(profile: ProfileRow, message: Message, at: Date): ProfileRow {
+/**
+ * What one message does to a profile: identify merges traits; built-ins and seen times
+ * follow. Seen times are `seenAt`: when it happened, but never later than we received it.
+ */
+function applyMessage(profile: ProfileRow, message: Message, seenAt: Date): ProfileRow {
   const traits = message.type === "identify" ? mergeTraits(profile.traits as Traits, message.traits) : (profile.traits as Traits);
   return {
     ...profile,
     ...profileFields(traits, message.context, profile),
-    firstSeenAt: at < profile.firstSeenAt ? at : profile.firstSeenAt,
-    lastSeenAt: at > profile.lastSeenAt ? at : profile.lastSeenAt,
+    firstSeenAt: seenAt < profile.firstSeenAt ? seenAt : profile.firstSeenAt,
+    lastSeenAt: seenAt > profile.lastSeenAt ? seenAt : profile.lastSeenAt,
   };
 }
 
@@ -163,6 +202,12 @@ function eventColumns(message: Message): { name: string | null; properties: Reco
   }
 }
 
+function pendingOf(index: number, message: Message, messageId: string, receivedAt: Date): Pending {
+  const at = eventTime(message, receivedAt);
+  return { index, message: { ...message, messageId }, messageId, at, seenAt: at > receivedAt ? receivedAt : at, receivedAt };
+}
+
+/** One message, one transaction (CSV import, and each message when a batch cannot be stored whole). */
 export async function ingestMessage(
   db: Db,
   input: { workspaceId: string; message: Message; receivedAt: Date },
@@ -171,27 +216,29 @@ export async function ingestMessage(
   const messageId = message.messageId ?? `junction-${randomUUID()}`;
   const ids = idsOf(message);
 
-  const { suppressed } = await lookup(poolSql(db), workspaceId, [], ids.map(suppressionHash));
-  if (suppressed.size > 0) return "suppressed";
-
-  const pending = { index: 0, message: { ...message, messageId }, messageId, at: eventTime(message, receivedAt), receivedAt };
   try {
-    await sqlTransaction(
+    const { suppressed } = await lookup(poolSql(db), workspaceId, [], ids.map(suppressionHash));
+    if (suppressed.size > 0) return "suppressed";
+
+    const pending = pendingOf(0, message, messageId, receivedAt);
+    return await sqlTransaction(
       db,
       async (tx) => {
-        const profile = await resolveProfile(tx, workspaceId, message, pending.at);
-        const rows = [{ ...pending, profile, ...eventColumns(message) }];
+        const profile = await resolveProfile(tx, workspaceId, pending.message, pending.seenAt);
+        if (isRefused(profile)) return profile;
+        const rows = [{ ...pending, profile, ...eventColumns(pending.message) }];
         const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), 1);
-        // Stored before (a retry): undo everything this copy did.
+        // Stored before (a retry): undo everything this copy did, a new profile included.
         if (inserted.size === 0) throw new DuplicateMessage();
+        return "stored" as const;
       },
       { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
     );
   } catch (error) {
     if (error instanceof DuplicateMessage) return "duplicate";
+    if (isInputFault(error)) return UNSTORABLE;
     throw error;
   }
-  return "stored";
 }
 
 // ---------------------------------------------------------------------------------------
@@ -205,9 +252,12 @@ export interface Incoming {
 
 interface Pending {
   index: number;
-  message: Message;
+  message: Message & { messageId: string };
   messageId: string;
+  /** When it happened, on the server's clock (eventTime). */
   at: Date;
+  /** `at`, but never later than received: what the profile's seen times follow. */
+  seenAt: Date;
   receivedAt: Date;
 }
 
@@ -223,11 +273,14 @@ function identityKeysOf(message: Message): string[] {
   ];
 }
 
-/** One round trip: the profiles these identity keys resolve to and which of these id hashes are suppressed. */
-async function lookup(tx: Sql, workspaceId: string, keys: string[], hashes: string[] = []) {
+/**
+ * One round trip: the profiles these identity keys resolve to, which of these id hashes are
+ * suppressed, and which of these message ids are stored already.
+ */
+async function lookup(tx: Sql, workspaceId: string, keys: string[], hashes: string[] = [], messageIds: string[] = []) {
   const kinds = keys.map((k) => k.slice(0, k.indexOf(":")));
   const values = keys.map((k) => k.slice(k.indexOf(":") + 1));
-  const rows = await tx.query<ProfileRow & { src: "p" | "s"; key: string }>`
+  const rows = await tx.query<ProfileRow & { src: "p" | "s" | "m"; key: string }>`
     SELECT 'p' AS src, i.kind::text || ':' || i.value AS key,
            p.id, p.user_id AS "userId", p.traits, p.email, p.phone, p.timezone, p.locale, p.country,
            p.first_seen_at AS "firstSeenAt", p.last_seen_at AS "lastSeenAt"
@@ -240,14 +293,22 @@ async function lookup(tx: Sql, workspaceId: string, keys: string[], hashes: stri
       JOIN profiles p ON p.id = i.profile_id
     UNION ALL
     SELECT 's', id_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-      FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${hashes}::text[])`;
+      FROM suppressions WHERE workspace_id = ${workspaceId} AND id_hash = ANY(${hashes}::text[])
+    UNION ALL
+    SELECT 'm', e.message_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM unnest(${messageIds}::text[]) AS q(message_id)
+      -- A probe of the unique (workspace_id, message_id) index per id.
+      CROSS JOIN LATERAL (
+        SELECT e.message_id FROM events e WHERE e.workspace_id = ${workspaceId} AND e.message_id = q.message_id LIMIT 1) e`;
   const profiles = new Map<string, ProfileRow>();
   const suppressed = new Set<string>();
+  const stored = new Set<string>();
   for (const { src, key, ...profile } of rows) {
     if (src === "p") profiles.set(key, profile);
-    else suppressed.add(key);
+    else if (src === "s") suppressed.add(key);
+    else stored.add(key);
   }
-  return { profiles, suppressed };
+  return { profiles, suppressed, stored };
 }
 
 /** Needs identity work (create, attach, merge) before its event can be stored. */
@@ -268,7 +329,7 @@ interface EventRow extends Pending {
 /** Each profile after its events, applied in message order. */
 function profileStates(rows: EventRow[]): ProfileRow[] {
   const states = new Map<string, ProfileRow>();
-  for (const r of rows) states.set(r.profile.id, applyMessage(states.get(r.profile.id) ?? r.profile, r.message, r.at));
+  for (const r of rows) states.set(r.profile.id, applyMessage(states.get(r.profile.id) ?? r.profile, r.message, r.seenAt));
   return [...states.values()];
 }
 
@@ -319,12 +380,16 @@ async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states
   return new Set(inserted.map((r) => r.message_id));
 }
 
+/** A batch's transaction is done again this many times when concurrent requests stored some of its message ids meanwhile. */
+const CONCURRENT_ATTEMPTS = 3;
+
 /**
  * Stores a batch of validated messages. Outcome per message, in order. Identity work runs
  * first, in message order (so the identity graph is what one-by-one processing gives);
  * then traits, seen times and events are applied in message order and written in bulk.
- * If the bulk transaction fails, each message is retried on its own, so one bad message
- * never takes the others down.
+ * If the bulk transaction fails, each message is stored on its own, so one message the
+ * database refuses never takes the others down (it is Refused; a database that is down
+ * still throws).
  */
 export async function ingestBatch(
   db: Db,
@@ -332,93 +397,104 @@ export async function ingestBatch(
 ): Promise<IngestOutcome[]> {
   const { workspaceId } = input;
   const messages = input.items.map((item) => item.message);
-  const outcomes: IngestOutcome[] = new Array(messages.length);
   const ids = messages.map((m) => m.messageId ?? `junction-${randomUUID()}`);
 
   const hashOf = new Map(messages.flatMap(idsOf).map((id) => [id, suppressionHash(id)]));
+  const repeated = new Set<number>();
   const candidates: Pending[] = [];
   const seen = new Set<string>();
   messages.forEach((message, i) => {
     const messageId = ids[i]!;
-    if (seen.has(messageId)) outcomes[i] = "duplicate";
+    if (seen.has(messageId)) repeated.add(i);
     else {
       seen.add(messageId);
-      const { receivedAt } = input.items[i]!;
-      candidates.push({ index: i, message: { ...message, messageId }, messageId, at: eventTime(message, receivedAt), receivedAt });
+      candidates.push(pendingOf(i, message, messageId, input.items[i]!.receivedAt));
     }
   });
+  const keys = [...new Set(candidates.flatMap((p) => identityKeysOf(p.message)))].sort();
 
-  try {
-    const pending: Pending[] = [];
-    const keys = [...new Set(candidates.flatMap((p) => identityKeysOf(p.message)))].sort();
-    const stored = await sqlTransaction(db, async (tx) => {
-      // Serialised on every identity of the batch (the locks come with BEGIN); read, in one
-      // round trip, their profiles and suppressions. A retry of a message needs the same
-      // locks, so it waits for us and then finds its message id taken.
-      const found = await lookup(tx, workspaceId, keys, [...new Set(hashOf.values())]);
-      let resolved = found.profiles;
-      messages.forEach((message, i) => {
-        if (outcomes[i]) return;
-        outcomes[i] = idsOf(message).some((id) => found.suppressed.has(hashOf.get(id)!)) ? "suppressed" : "stored";
+  for (let attempt = 1; attempt <= CONCURRENT_ATTEMPTS; attempt++) {
+    try {
+      return await sqlTransaction(db, (tx) => storeBatch(tx, { workspaceId, messages, candidates, repeated, keys, hashOf }), {
+        advisoryLocks: identityLocks(workspaceId, keys),
       });
-      pending.push(...candidates.filter((p) => outcomes[p.index] === "stored"));
-      if (pending.length === 0) return new Set<string>();
-
-      // 1. Identity work. Messages about people never seen before (and not touching anyone
-      //    an earlier message of this batch touches) get their profiles created in bulk;
-      //    the rest (attach, merge, alias) go one by one, in message order.
-      const claimed = new Set<string>();
-      const fresh: Pending[] = [];
-      const oneByOne: Pending[] = [];
-      for (const p of pending) {
-        const messageKeys = identityKeysOf(p.message);
-        const untouched = p.message.type !== "alias" && messageKeys.every((k) => !resolved.has(k) && !claimed.has(k));
-        messageKeys.forEach((k) => claimed.add(k));
-        if (untouched) fresh.push(p);
-        else if (needsResolution(p.message, resolved)) oneByOne.push(p);
-      }
-      if (fresh.length > 0) {
-        const created = fresh.map((p) => ({ id: randomUUID(), userId: p.message.userId ?? null, at: p.at.toISOString(), keys: identityKeysOf(p.message) }));
-        await tx.execute`
-          INSERT INTO profiles (id, workspace_id, user_id, bucket, first_seen_at, last_seen_at, updated_at)
-          SELECT u.id, ${workspaceId}::text, u.user_id, u.bucket, u.at::timestamptz, u.at::timestamptz, now()
-            FROM unnest(${created.map((c) => c.id)}::text[], ${created.map((c) => c.userId)}::text[],
-                        ${created.map((c) => bucketOf(c.id))}::int[], ${created.map((c) => c.at)}::text[]) AS u(id, user_id, bucket, at)`;
-        const identities = created.flatMap((c) => c.keys.map((k) => ({ profileId: c.id, kind: k.slice(0, k.indexOf(":")), value: k.slice(k.indexOf(":") + 1) })));
-        await tx.execute`
-          INSERT INTO profile_identities (workspace_id, kind, value, profile_id)
-          SELECT ${workspaceId}::text, u.kind::identity_kind, u.value, u.profile_id
-            FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[],
-                        ${identities.map((i) => i.profileId)}::text[]) AS u(kind, value, profile_id)`;
-      }
-      for (const p of oneByOne) await resolveProfile(tx, workspaceId, p.message, p.at);
-      if (fresh.length > 0 || oneByOne.length > 0) resolved = (await lookup(tx, workspaceId, keys)).profiles;
-
-      // 2. The event rows, and traits, built-ins and seen times in message order, in memory.
-      const rows: EventRow[] = pending.map((p) => {
-        const found = resolved.get(primaryKeyOf(p.message.type === "alias" ? { ...p.message, anonymousId: undefined } : p.message));
-        if (!found) throw new Error(`no profile for message ${p.messageId}`);
-        return { ...p, profile: found, ...eventColumns(p.message) };
-      });
-
-      // 3. Write: the events, and the profiles if every event was new (one statement).
-      const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), rows.length);
-      if (inserted.size < rows.length) {
-        // A message id was stored meanwhile by a request that did not share our locks: it
-        // must not count twice, so the profiles get only what was inserted.
-        await writeBatch(tx, workspaceId, [], profileStates(rows.filter((r) => inserted.has(r.messageId))), 0);
-      }
-      return inserted;
-    }, { advisoryLocks: identityLocks(workspaceId, keys) });
-    // Stored by a concurrent request in the meantime (it did not hold our locks): a duplicate.
-    for (const p of pending) if (!stored.has(p.messageId)) outcomes[p.index] = "duplicate";
-    return outcomes;
-  } catch (error) {
-    console.warn("bulk ingest failed, storing messages one by one:", error instanceof Error ? error.message : error);
-    for (const [i, message] of messages.entries()) {
-      if (outcomes[i] !== undefined && outcomes[i] !== "stored") continue;
-      outcomes[i] = await ingestMessage(db, { workspaceId, message: { ...message, messageId: ids[i] }, receivedAt: input.items[i]!.receivedAt });
+    } catch (error) {
+      if (error instanceof ConcurrentDuplicate && attempt < CONCURRENT_ATTEMPTS) continue;
+      console.warn("bulk ingest failed, storing messages one by one:", error instanceof Error ? error.message : error);
+      break;
     }
-    return outcomes;
   }
+  const outcomes: IngestOutcome[] = [];
+  for (const [i, message] of messages.entries()) {
+    outcomes.push(repeated.has(i) ? "duplicate" : await ingestMessage(db, { workspaceId, message: { ...message, messageId: ids[i] }, receivedAt: input.items[i]!.receivedAt }));
+  }
+  return outcomes;
+}
+
+/** ingestBatch's transaction: serialised on every identity of the batch (the locks come with BEGIN). */
+async function storeBatch(
+  tx: Sql,
+  input: { workspaceId: string; messages: Message[]; candidates: Pending[]; repeated: Set<number>; keys: string[]; hashOf: Map<string, string> },
+): Promise<IngestOutcome[]> {
+  const { workspaceId, messages, candidates, keys, hashOf } = input;
+  const outcomes: IngestOutcome[] = messages.map((_, i) => (input.repeated.has(i) ? "duplicate" : "stored"));
+  // In one round trip: their profiles, suppressions and message ids stored before. A retry
+  // of a message needs the same locks, so it waits for us and then finds its id taken.
+  const found = await lookup(tx, workspaceId, keys, [...new Set(hashOf.values())], candidates.map((p) => p.messageId));
+  let resolved = found.profiles;
+  for (const p of candidates) {
+    if (found.stored.has(p.messageId)) outcomes[p.index] = "duplicate";
+    else if (idsOf(p.message).some((id) => found.suppressed.has(hashOf.get(id)!))) outcomes[p.index] = "suppressed";
+  }
+  let pending = candidates.filter((p) => outcomes[p.index] === "stored");
+  if (pending.length === 0) return outcomes;
+
+  // 1. Identity work. Messages about people never seen before (and not touching anyone
+  //    an earlier message of this batch touches) get their profiles created in bulk;
+  //    the rest (attach, merge, alias) go one by one, in message order.
+  const claimed = new Set<string>();
+  const fresh: Pending[] = [];
+  const oneByOne: Pending[] = [];
+  for (const p of pending) {
+    const messageKeys = identityKeysOf(p.message);
+    const untouched = p.message.type !== "alias" && messageKeys.every((k) => !resolved.has(k) && !claimed.has(k));
+    messageKeys.forEach((k) => claimed.add(k));
+    if (untouched) fresh.push(p);
+    else if (needsResolution(p.message, resolved)) oneByOne.push(p);
+  }
+  if (fresh.length > 0) {
+    const created = fresh.map((p) => ({ id: randomUUID(), userId: p.message.userId ?? null, at: p.seenAt.toISOString(), keys: identityKeysOf(p.message) }));
+    await tx.execute`
+      INSERT INTO profiles (id, workspace_id, user_id, bucket, first_seen_at, last_seen_at, updated_at)
+      SELECT u.id, ${workspaceId}::text, u.user_id, u.bucket, u.at::timestamptz, u.at::timestamptz, now()
+        FROM unnest(${created.map((c) => c.id)}::text[], ${created.map((c) => c.userId)}::text[],
+                    ${created.map((c) => bucketOf(c.id))}::int[], ${created.map((c) => c.at)}::text[]) AS u(id, user_id, bucket, at)`;
+    const identities = created.flatMap((c) => c.keys.map((k) => ({ profileId: c.id, kind: k.slice(0, k.indexOf(":")), value: k.slice(k.indexOf(":") + 1) })));
+    await tx.execute`
+      INSERT INTO profile_identities (workspace_id, kind, value, profile_id)
+      SELECT ${workspaceId}::text, u.kind::identity_kind, u.value, u.profile_id
+        FROM unnest(${identities.map((i) => i.kind)}::text[], ${identities.map((i) => i.value)}::text[],
+                    ${identities.map((i) => i.profileId)}::text[]) AS u(kind, value, profile_id)`;
+  }
+  for (const p of oneByOne) {
+    const outcome = await resolveProfile(tx, workspaceId, p.message, p.seenAt);
+    if (isRefused(outcome)) outcomes[p.index] = outcome;
+  }
+  pending = pending.filter((p) => outcomes[p.index] === "stored");
+  if (fresh.length > 0 || oneByOne.length > 0) resolved = (await lookup(tx, workspaceId, keys)).profiles;
+
+  // 2. The event rows, and traits, built-ins and seen times in message order, in memory.
+  const rows: EventRow[] = pending.map((p) => {
+    const profile = resolved.get(primaryKeyOf(p.message.type === "alias" ? { ...p.message, anonymousId: undefined } : p.message));
+    if (!profile) throw new Error(`no profile for message ${p.messageId}`);
+    return { ...p, profile, ...eventColumns(p.message) };
+  });
+
+  // 3. Write: the events, and the profiles if every event was new (one statement). One
+  //    that is not new was stored meanwhile by a request that did not share our locks (the
+  //    same message id about other people): nothing of this attempt may stay, not even the
+  //    profiles it created, so the batch is done again and then finds it stored.
+  const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), rows.length);
+  if (inserted.size < rows.length) throw new ConcurrentDuplicate();
+  return outcomes;
 }

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { recordAudit, type Actor } from "../audit/service";
-import { ingestMessage } from "../ingest/service";
+import { ingestMessage, isRefused } from "../ingest/service";
 import type { ImportRow } from "../../lib/profiles/csv-import";
 
 /**
@@ -33,6 +33,7 @@ export async function importProfiles(
         },
       });
       if (outcome === "suppressed") failed.push({ line: row.line, error: "this person was deleted on request (GDPR) and is not imported again" });
+      else if (isRefused(outcome)) failed.push({ line: row.line, error: outcome.refused });
       else imported += 1;
     } catch (error) {
       console.error("CSV import row failed:", error);

@@ -1,6 +1,6 @@
+import { parseDate } from "../../lib/time";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  parseDate,
   validate,
   SEGMENT_SCHEMA_VERSION,
   type Group,

@@ -1,7 +1,7 @@
+import { parseDate } from "../../lib/time";
 import {
   UNIT_MS,
   formatPath,
-  parseDate,
   validate,
   type BucketCondition,
   type DateOperator,

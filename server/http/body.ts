@@ -1,0 +1,62 @@
+/**
+ * Request bodies read with a limit: whatever the client declares (or leaves out, with
+ * chunked encoding), reading stops at `limit` bytes and the rest is never buffered. Every
+ * route that reads a body goes through here, after it checked what it can check without
+ * the body (keys, session).
+ */
+
+export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };
+
+export async function readBody(req: Request, limit: number): Promise<BodyResult> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) {
+    await req.body?.cancel().catch(() => {});
+    return { ok: false, reason: "too-large" };
+  }
+  if (!req.body) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        return { ok: false, reason: "too-large" };
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return { ok: false, reason: "aborted" }; // the client went away mid-body
+  }
+  if (chunks.length === 1) return { ok: true, bytes: chunks[0]! };
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}
+
+/** The body as text (UTF-8; invalid bytes become U+FFFD, never lone surrogates). */
+export async function readText(req: Request, limit: number): Promise<{ ok: true; text: string } | { ok: false; reason: "too-large" | "aborted" }> {
+  const body = await readBody(req, limit);
+  return body.ok ? { ok: true, text: new TextDecoder().decode(body.bytes) } : body;
+}
+
+/**
+ * The same request with its body read (within `limit`), for handlers that read the body
+ * themselves (better-auth, tRPC): they get a buffered copy and can never read past it.
+ */
+export async function withBoundedBody(req: Request, limit: number): Promise<Request | { tooLarge: true } | { aborted: true }> {
+  if (req.method === "GET" || req.method === "HEAD") return req;
+  const body = await readBody(req, limit);
+  if (!body.ok) return body.reason === "too-large" ? { tooLarge: true } : { aborted: true };
+  const headers = new Headers(req.headers);
+  headers.delete("transfer-encoding");
+  headers.set("content-length", String(body.bytes.byteLength));
+  return new Request(req.url, { method: req.method, headers, body: body.bytes as BodyInit, signal: req.signal });
+}
