@@ -15,7 +15,7 @@ export function isStorableText(text: string): boolean {
 }
 
 export interface JsonProblem {
-  /** Where: keys and indexes from the top (`["properties", "title"]`); a bad key is reported at its object. */
+  /** Where: keys and indexes from the top (`["properties", "title"]`); a bad key is reported at its object, too deep nesting at its top-level field. */
   path: (string | number)[];
   message: string;
 }
@@ -47,7 +47,8 @@ export function findUnstorable(value: unknown, maxDepth: number): JsonProblem | 
       continue;
     }
     if (current === null || typeof current !== "object") continue;
-    if (frame.depth >= maxDepth) return { path: pathOf(frame), message: `must not nest deeper than ${maxDepth} levels` };
+    // Named by its top-level field: the full path of a nesting bomb is itself a bomb.
+    if (frame.depth >= maxDepth) return { path: pathOf(frame).slice(0, 1), message: `must not nest deeper than ${maxDepth} levels` };
     if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) stack.push({ value: current[i], depth: frame.depth + 1, parent: frame, key: i });
       continue;

@@ -5,8 +5,8 @@
  *   under .data/postgres (reused on the next start), migrate, seed the demo workspace once.
  * - DATABASE_URL set → use that server, migrate, never start an embedded one, never seed.
  *
- * Then runs Next.js (dev server, or the production server after a build) and stops
- * everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
+ * Then runs the web server (scripts/serve.ts: Next.js in development, or in production
+ * after a build) and stops everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
  * `prepare` does the database part only and stops (used by tests and deploy scripts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -143,7 +143,9 @@ async function main() {
   if (mode === "start" && !/--max-semi-space-size/.test(env.NODE_OPTIONS ?? "")) {
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --max-semi-space-size=32`.trim();
   }
-  const code = await run(next, [mode, "--port", port], env);
+  Object.assign(env, { NODE_ENV: mode === "start" ? "production" : "development" });
+  env.PORT = port;
+  const code = await run(process.execPath, ["--import", "tsx", path.join(root, "scripts", "serve.ts"), mode], env);
   await shutdown(code);
 }
 

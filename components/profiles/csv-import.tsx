@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { FileUp, X } from "lucide-react";
 import Papa from "papaparse";
 import { useRef, useState } from "react";
-import { IMPORT_CHUNK_ROWS, MAX_IMPORT_ROWS, guessMapping, toImportRow, type ColumnMapping, type ImportRow } from "@/lib/profiles/csv-import";
+import { chunkRows, MAX_IMPORT_ROWS, guessMapping, toImportRow, type ColumnMapping, type ImportRow } from "@/lib/profiles/csv-import";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
@@ -74,9 +74,8 @@ export function CsvImport({ onClose }: { onClose: () => void }) {
     let done = failed.length;
     let imported = 0;
     setPhase({ kind: "importing", done, total });
-    for (let start = 0; start < valid.length; start += IMPORT_CHUNK_ROWS) {
+    for (const chunk of chunkRows(valid)) {
       if (cancelled.current) break;
-      const chunk = valid.slice(start, start + IMPORT_CHUNK_ROWS);
       try {
         const result = await importRows.mutateAsync({ importId, fileName: parsed.fileName, rows: chunk });
         imported += result.imported;

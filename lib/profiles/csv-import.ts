@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { STORABLE, UNSTORABLE_MESSAGE } from "../storable";
 
 /**
  * CSV import of profiles: one row per person, an id column (the user id), an optional
@@ -7,6 +8,8 @@ import { z } from "zod";
  */
 
 export const IMPORT_CHUNK_ROWS = 250;
+/** A chunk also stays under this many bytes of JSON (the app's request limit is 2 MB). */
+export const IMPORT_CHUNK_BYTES = 1024 * 1024;
 export const MAX_IMPORT_ROWS = 100_000;
 
 const ID_COLUMNS = ["id", "user_id", "userid", "user id", "external_id"];
@@ -32,11 +35,16 @@ export function typedValue(raw: string): string | number | boolean | undefined {
   return value;
 }
 
+const storable = { message: `id, column names and values ${UNSTORABLE_MESSAGE}` };
+
 export const ZImportRow = z.object({
   line: z.number().int().positive(),
-  id: z.string().trim().min(1, { message: "id is required" }).max(256, { message: "id is longer than 256 characters" }),
+  id: z.string().trim().min(1, { message: "id is required" }).max(256, { message: "id is longer than 256 characters" }).regex(STORABLE, storable),
   email: z.email({ message: "email is not a valid address" }).max(320).optional(),
-  traits: z.record(z.string().max(100, { message: "column names must be at most 100 characters" }), z.union([z.string().max(2000), z.number(), z.boolean()])),
+  traits: z.record(
+    z.string().max(100, { message: "column names must be at most 100 characters" }).regex(STORABLE, storable),
+    z.union([z.string().max(2000).regex(STORABLE, storable), z.number(), z.boolean()]),
+  ),
 });
 export type ImportRow = z.infer<typeof ZImportRow>;
 
@@ -61,4 +69,23 @@ export function toImportRow(record: Record<string, string | undefined>, mapping:
   });
   if (!parsed.success) return { ok: false, line, error: parsed.error.issues.map((i) => i.message).join("; ") };
   return { ok: true, row: parsed.data };
+}
+
+/** Rows in chunks of at most `maxRows` rows and (roughly, as JSON) `maxBytes` bytes; a row bigger than that goes alone. */
+export function chunkRows<T>(rows: T[], maxRows = IMPORT_CHUNK_ROWS, maxBytes = IMPORT_CHUNK_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = JSON.stringify(row).length * 3; // a UTF-16 unit is at most 3 UTF-8 bytes
+    if (current.length > 0 && (current.length >= maxRows || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BUCKETS } from "../profiles/bucket";
-import { STORABLE, UNSTORABLE_MESSAGE } from "../storable";
+import { STORABLE, UNSTORABLE_MESSAGE, findUnstorable } from "../storable";
 import { parseDate } from "../time";
 
 /**
@@ -223,7 +223,26 @@ function comparisonErrors(c: { valueType: ValueType; operator: { op: string } },
   return [];
 }
 
+/** A definition's JSON may nest this deep (groups 8 deep need about 22 levels) and be this big. */
+export const MAX_DEFINITION_JSON_DEPTH = 32;
+export const MAX_DEFINITION_BYTES = 256 * 1024;
+
+/**
+ * Depth and size, refused before anything recursive (zod, the walkers) sees the input,
+ * with one short error: a definition nested 900 deep overflowed the stack, and 500 deep
+ * made zod describe every level of it (megabytes of errors for a small request).
+ */
+function shapeErrors(input: unknown): ValidationError[] {
+  const problem = findUnstorable(input, MAX_DEFINITION_JSON_DEPTH);
+  if (problem?.message.startsWith("must not nest")) return [{ path: [], message: `a definition must not nest deeper than ${MAX_DEFINITION_JSON_DEPTH} levels of JSON` }];
+  if (problem) return [{ path: problem.path, message: problem.message }];
+  if (JSON.stringify(input ?? null).length > MAX_DEFINITION_BYTES) return [{ path: [], message: `a definition must be at most ${MAX_DEFINITION_BYTES / 1024} KB` }];
+  return [];
+}
+
 export function validate(input: unknown): ValidationResult {
+  const shape = shapeErrors(input);
+  if (shape.length > 0) return { ok: false, errors: shape };
   const parsed = ZSegmentDefinition.safeParse(input);
   if (!parsed.success) {
     return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message })) };

@@ -36,6 +36,29 @@ describe("rejectUnsafeRequest", () => {
     expect(rejectUnsafeRequest(req)?.status).toBe(403);
   });
 
+  it.each([
+    ["another scheme", "https://localhost:3000", {}],
+    ["another port", "http://localhost:3001", {}],
+    ["the literal null origin", "null", {}],
+    ["a proxy-reported https site called over http", "http://app.example", { "x-forwarded-proto": "https", "x-forwarded-host": "app.example" }],
+  ])("refuses an Origin with %s", (_name, origin, extra) => {
+    const req = new Request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin, host: "localhost:3000", ...extra },
+      body: "{}",
+    });
+    expect(rejectUnsafeRequest(req)?.status).toBe(403);
+  });
+
+  it("accepts the origin a trusted proxy reports (scheme and host)", () => {
+    const req = new Request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://app.example", host: "10.0.0.5:3000", "x-forwarded-proto": "https", "x-forwarded-host": "app.example" },
+      body: "{}",
+    });
+    expect(rejectUnsafeRequest(req)).toBeNull();
+  });
+
   it("refuses other methods", () => {
     expect(rejectUnsafeRequest(new Request(url, { method: "PUT", body: "{}" }))?.status).toBe(405);
   });

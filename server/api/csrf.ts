@@ -1,8 +1,13 @@
 /**
- * CSRF guard for the tRPC endpoint: state changes only arrive as POST with a JSON body.
- * A browser cannot send `application/json` cross-site without a CORS preflight (which we
- * never grant), so forms and simple requests from other sites are refused. When the
- * browser sends an Origin, it must be ours.
+ * CSRF guard for cookie-authenticated state changes (tRPC mutations, the GDPR export):
+ * they only arrive as POST with a JSON body. A browser cannot send `application/json`
+ * cross-site without a CORS preflight (which we never grant), so forms and simple requests
+ * from other sites are refused. When the browser sends an Origin, it must be exactly ours —
+ * scheme, host and port: `http://app.example` is not `https://app.example`.
+ *
+ * "Ours" is the origin the request was addressed to: the scheme from X-Forwarded-Proto and
+ * the host from X-Forwarded-Host or Host. scripts/serve.ts only lets trusted proxies set the
+ * forwarded headers (server/http/forwarded.ts), so they can be believed here.
  */
 export function rejectUnsafeRequest(req: Request): Response | null {
   if (req.method === "GET" || req.method === "HEAD") return null;
@@ -12,21 +17,20 @@ export function rejectUnsafeRequest(req: Request): Response | null {
     return jsonError(415, "UNSUPPORTED_MEDIA_TYPE", "Mutations must be sent as application/json.");
   }
   const origin = req.headers.get("origin");
-  if (origin && origin !== "null") {
-    const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
-    let originHost: string | null = null;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      originHost = null;
-    }
-    if (!host || originHost !== host) {
-      return jsonError(403, "FORBIDDEN", "Cross-site request refused.");
-    }
-  } else if (origin === "null") {
-    return jsonError(403, "FORBIDDEN", "Cross-site request refused.");
-  }
+  if (origin !== null && origin !== ownOrigin(req)) return jsonError(403, "FORBIDDEN", "Cross-site request refused.");
   return null;
+}
+
+/** `https://app.example:8443`: the origin this request was sent to. */
+export function ownOrigin(req: Request): string | null {
+  const url = new URL(req.url);
+  const proto = req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(/:$/, "");
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || req.headers.get("host") || url.host;
+  try {
+    return new URL(`${proto}://${host}`).origin;
+  } catch {
+    return null;
+  }
 }
 
 function jsonError(status: number, code: string, message: string): Response {

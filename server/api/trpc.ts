@@ -6,6 +6,8 @@ import { resolveViewer, type Viewer } from "../auth/session";
 import { hasRole, type Role } from "../../lib/auth/roles";
 import type { Actor } from "../audit/service";
 import { DomainError } from "../workspaces/service";
+import { isDatabaseUnavailable, isInputFault } from "../db/errors";
+import { describeProblem, findUnstorable } from "../../lib/storable";
 
 export async function createContext(opts: { headers: Headers }) {
   return { db: db(), viewer: await resolveViewer(opts.headers), headers: opts.headers };
@@ -34,9 +36,26 @@ export function fieldErrorsOf(issues: IssueLike[]): Record<string, string[]> {
   return out;
 }
 
+/** What a client sees of a failure that is not its fault: never the database's words. */
+export const INTERNAL_MESSAGE = "Something went wrong on our side. Try again; if it keeps happening, tell your admin.";
+export const UNAVAILABLE_MESSAGE = "The database is unavailable right now. Try again in a moment.";
+
+/** Input problems found before any schema ran (InputIssues), shaped like zod's for the formatter. */
+class InputIssues extends Error {
+  constructor(readonly issues: IssueLike[]) {
+    super(issues.map((i) => i.message).join("; "));
+  }
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      // Logged in full by the endpoint (server/api/http.ts); the client gets no internals.
+      const data = { ...shape.data, fieldErrors: null };
+      delete data.stack;
+      return { ...shape, message: INTERNAL_MESSAGE, data };
+    }
     const issues = error.code === "BAD_REQUEST" ? validationIssues(error.cause) : null;
     if (!issues) return { ...shape, data: { ...shape.data, fieldErrors: null } };
     const fieldErrors = fieldErrorsOf(issues);
@@ -50,17 +69,37 @@ const t = initTRPC.context<Context>().create({
 export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;
 
-/** Service rule violations become 4xx with the service's message. */
+/**
+ * Service rule violations become 4xx with the service's message; a value the database
+ * refuses is the input's fault (400); a database that cannot be reached is a 503.
+ */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (result.error.code === "INTERNAL_SERVER_ERROR" && isInputFault(cause)) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: "A value in this request cannot be stored (out of range or malformed).", cause });
+  }
+  if (result.error.code === "INTERNAL_SERVER_ERROR" && isDatabaseUnavailable(cause)) {
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE, cause });
   }
   return result;
 });
 
-export const publicProcedure = t.procedure.use(domainErrors);
+/**
+ * Before any schema sees the input: NUL characters, broken Unicode (lone surrogates) and
+ * nesting deeper than 64 levels anywhere are a 400 naming the field. Postgres could not
+ * store them, and deep input would overflow recursive validation.
+ */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = findUnstorable(await getRawInput(), MAX_INPUT_DEPTH);
+  if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: describeProblem(problem), cause: new InputIssues([problem]) });
+  return next();
+});
+const MAX_INPUT_DEPTH = 64;
+
+export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in." });

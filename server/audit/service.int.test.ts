@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith } from "../test/fixtures";
-import { decodeCursor, listAudit, recordAudit } from "./service";
+import { decodeKeyset } from "../db/keyset";
+import { listAudit, recordAudit } from "./service";
 
 describe("audit log", () => {
   const t = useTestDatabase();
@@ -45,7 +46,7 @@ describe("audit log", () => {
       const page: Awaited<ReturnType<typeof listAudit>> = await listAudit(t.db, {
         workspaceId: workspace.id,
         targetType: "segment",
-        cursor,
+        cursor: cursor ? decodeKeyset(cursor, "text") : null,
         limit: 10,
       });
       seen.push(...page.entries.map((e) => e.targetId!));
@@ -72,7 +73,7 @@ describe("audit log", () => {
     expect(window.entries.map((e) => e.targetId).sort()).toEqual(["s6", "s7", "s8", "s9", "s10", "s11"].sort());
   });
 
-  it("treats a garbled cursor as no cursor", () => {
-    expect(decodeCursor("not-a-cursor")).toBeNull();
+  it("refuses a cursor that was not made here", () => {
+    expect(decodeKeyset("not-a-cursor", "text")).toBeNull();
   });
 });

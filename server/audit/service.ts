@@ -1,6 +1,7 @@
 import type { DbTx } from "../db/client";
 import type { Prisma } from "../generated/prisma/client";
 import { redactSecrets, type AuditDiff } from "../../lib/audit/redact";
+import { encodeKeyset, type Keyset } from "../db/keyset";
 
 /** Who did something: a signed-in user, an API key or the system itself. */
 export interface Actor {
@@ -45,25 +46,14 @@ export interface AuditQuery {
   targetType?: string;
   from?: Date;
   to?: Date;
-  /** Opaque cursor from the previous page. */
-  cursor?: string | null;
+  /** Where the previous page ended (its `nextCursor`, decoded: ZTextCursor). */
+  cursor?: Keyset | null;
   limit: number;
-}
-
-export function encodeCursor(entry: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${entry.createdAt.toISOString()}|${entry.id}`).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
-  const [iso, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const createdAt = new Date(iso ?? "");
-  if (!id || Number.isNaN(createdAt.getTime())) return null;
-  return { createdAt, id };
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listAudit(db: DbTx, q: AuditQuery) {
-  const after = q.cursor ? decodeCursor(q.cursor) : null;
+  const after = q.cursor ?? null;
   const rows = await db.auditLogEntry.findMany({
     where: {
       workspaceId: q.workspaceId,
@@ -74,8 +64,8 @@ export async function listAudit(db: DbTx, q: AuditQuery) {
       ...(after
         ? {
             OR: [
-              { createdAt: { lt: after.createdAt } },
-              { createdAt: after.createdAt, id: { lt: after.id } },
+              { createdAt: { lt: after.at } },
+              { createdAt: after.at, id: { lt: after.id } },
             ],
           }
         : {}),
@@ -87,7 +77,7 @@ export async function listAudit(db: DbTx, q: AuditQuery) {
   const last = page.at(-1);
   return {
     entries: page,
-    nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null,
+    nextCursor: rows.length > q.limit && last ? encodeKeyset(last.createdAt, last.id) : null,
   };
 }
 

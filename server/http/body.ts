@@ -5,6 +5,20 @@
  * the body (keys, session).
  */
 
+/** How much a route reads at most (the tracking API's limits are in lib/ingest/schema.ts). */
+export const BODY_LIMITS = {
+  /** tRPC from the app: the biggest inputs are a CSV chunk and a segment definition (256 KB). */
+  trpc: 2 * 1024 * 1024,
+  /** Sign-in, sign-up and the rest of better-auth: a few fields. */
+  auth: 64 * 1024,
+  /** The segments HTTP API: one definition. */
+  segmentsApi: 256 * 1024,
+} as const;
+
+export function payloadTooLarge(limit: number): Response {
+  return Response.json({ error: `The request body is larger than ${Math.round(limit / 1024)} KB.` }, { status: 413, headers: { "cache-control": "no-store" } });
+}
+
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };
 
 export async function readBody(req: Request, limit: number): Promise<BodyResult> {

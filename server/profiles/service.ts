@@ -1,5 +1,6 @@
 import type { Db, DbTx } from "../db/client";
 import type { Prisma } from "../generated/prisma/client";
+import { encodeKeyset, type Keyset } from "../db/keyset";
 
 export const PROFILE_SELECT = {
   id: true,
@@ -25,26 +26,10 @@ export async function findProfileById(db: DbTx, workspaceId: string, id: string)
   return db.profile.findUnique({ where: { id: identity.profileId }, select: PROFILE_SELECT });
 }
 
-export interface EventCursor {
-  timestamp: Date;
-  id: bigint;
-}
-
-export function encodeEventCursor(c: EventCursor): string {
-  return Buffer.from(`${c.timestamp.toISOString()}|${c.id}`).toString("base64url");
-}
-
-export function decodeEventCursor(raw: string): EventCursor | null {
-  const [iso, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
-  const timestamp = new Date(iso ?? "");
-  if (!id || !/^\d+$/.test(id) || Number.isNaN(timestamp.getTime())) return null;
-  return { timestamp, id: BigInt(id) };
-}
-
 /** A profile's events, newest first, keyset-paginated on (timestamp, id). */
 export async function listProfileEvents(
   db: Db,
-  input: { profileId: string; limit: number; before?: EventCursor | null; name?: string | null },
+  input: { profileId: string; limit: number; before?: Keyset<bigint> | null; name?: string | null },
 ) {
   const rows = await db.event.findMany({
     where: {
@@ -53,8 +38,8 @@ export async function listProfileEvents(
       ...(input.before
         ? {
             OR: [
-              { timestamp: { lt: input.before.timestamp } },
-              { timestamp: input.before.timestamp, id: { lt: input.before.id } },
+              { timestamp: { lt: input.before.at } },
+              { timestamp: input.before.at, id: { lt: input.before.id } },
             ],
           }
         : {}),
@@ -65,18 +50,7 @@ export async function listProfileEvents(
   });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { events: page, nextCursor: rows.length > input.limit && last ? encodeEventCursor(last) : null };
-}
-
-export function encodeProfileCursor(p: { lastSeenAt: Date; id: string }): string {
-  return Buffer.from(`${p.lastSeenAt.toISOString()}|${p.id}`).toString("base64url");
-}
-
-export function decodeProfileCursor(raw: string): { lastSeenAt: Date; id: string } | null {
-  const [iso, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
-  const lastSeenAt = new Date(iso ?? "");
-  if (!id || Number.isNaN(lastSeenAt.getTime())) return null;
-  return { lastSeenAt, id };
+  return { events: page, nextCursor: rows.length > input.limit && last ? encodeKeyset(last.timestamp, last.id) : null };
 }
 
 /**
@@ -85,9 +59,9 @@ export function decodeProfileCursor(raw: string): { lastSeenAt: Date; id: string
  */
 export async function searchProfiles(
   db: DbTx,
-  input: { workspaceId: string; search?: string; cursor?: string | null; limit: number },
+  input: { workspaceId: string; search?: string; cursor?: Keyset | null; limit: number },
 ) {
-  const after = input.cursor ? decodeProfileCursor(input.cursor) : null;
+  const after = input.cursor ?? null;
   const term = input.search?.trim();
   const escaped = term?.replace(/[\\%_]/g, (c) => `\\${c}`);
   const rows = await db.profile.findMany({
@@ -103,7 +77,7 @@ export async function searchProfiles(
           }
         : {}),
       ...(after
-        ? { OR: [{ lastSeenAt: { lt: after.lastSeenAt } }, { lastSeenAt: after.lastSeenAt, id: { lt: after.id } }] }
+        ? { OR: [{ lastSeenAt: { lt: after.at } }, { lastSeenAt: after.at, id: { lt: after.id } }] }
         : {}),
     },
     orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }],
@@ -121,7 +95,7 @@ export async function searchProfiles(
   });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { profiles: page, nextCursor: rows.length > input.limit && last ? encodeProfileCursor(last) : null };
+  return { profiles: page, nextCursor: rows.length > input.limit && last ? encodeKeyset(last.lastSeenAt, last.id) : null };
 }
 
 async function traitMatches(db: DbTx, workspaceId: string, escapedTerm: string): Promise<string[]> {

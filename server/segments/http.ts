@@ -3,6 +3,7 @@ import { z } from "zod";
 import { db } from "../db";
 import { env } from "../env";
 import { requireSecretKey } from "../api/secret-key";
+import { BODY_LIMITS, payloadTooLarge, readText } from "../http/body";
 import { findProfileById } from "../profiles/service";
 import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
 import { estimateCount, exactCount } from "./preview";
@@ -21,11 +22,11 @@ const EXACT_BUDGET_MS = 5_000;
 export async function handleSegmentCount(req: Request): Promise<Response> {
   const auth = await requireSecretKey(req);
   if (auth instanceof Response) return auth;
+  const text = await readText(req, BODY_LIMITS.segmentsApi);
+  if (!text.ok) return text.reason === "too-large" ? payloadTooLarge(BODY_LIMITS.segmentsApi) : json(400, { error: "the request body was cut off" });
   let body: unknown;
   try {
-    const text = await req.text();
-    if (text.length > 256 * 1024) return json(400, { error: "body is larger than 256 KB" });
-    body = JSON.parse(text);
+    body = JSON.parse(text.text);
   } catch {
     return json(400, { error: "invalid JSON" });
   }

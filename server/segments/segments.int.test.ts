@@ -10,6 +10,7 @@ import { ingestBatch } from "../ingest/service";
 import { insertApiKey } from "../keys/service";
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
+import { postTrpc } from "../test/trpc-http";
 import { refreshSegment, reevaluateProfiles } from "./membership";
 import { handleProfileSegments, handleSegmentCount, segmentDefinitionJsonSchema } from "./http";
 import { cancelPreview, estimateCount, exactCount, PreviewCancelled } from "./preview";
@@ -107,6 +108,25 @@ describe("saved segments, membership and the segment API", () => {
     await marketer.segments.delete({ id: b.id });
     await marketer.segments.delete({ id: a.id });
     expect(await t.db.auditLogEntry.count({ where: { action: "segment.deleted", targetId: { in: [a.id, b.id] } } })).toBe(2);
+  });
+
+  it("two segments updated at the same moment to refer to each other: one is refused, no cycle is stored", async () => {
+    const refersTo = (id: string): SegmentDefinition => ({ schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "segment", op: "in", segmentId: id }] } });
+    const marketer = viewerFor(ws.members.find((m) => m.role === "marketer")!.user, ws.workspace, "marketer");
+    for (let round = 0; round < 6; round++) {
+      const caller = callerAs("marketer");
+      const a = await caller.segments.create({ name: `Cycle A${round}`, definition: country("DE") });
+      const b = await caller.segments.create({ name: `Cycle B${round}`, definition: country("FR") });
+      const results = await Promise.all([
+        postTrpc(t.db, marketer, "segments.update", { id: a.id, name: `Cycle A${round}`, definition: refersTo(b.id) }),
+        postTrpc(t.db, marketer, "segments.update", { id: b.id, name: `Cycle B${round}`, definition: refersTo(a.id) }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+      // Both can still be deleted: the one that refers first, then the other.
+      const [stayed] = results[0]!.status === 200 ? [a, b] : [b, a];
+      await caller.segments.delete({ id: stayed!.id });
+      await caller.segments.delete({ id: (stayed === a ? b : a).id });
+    }
   });
 
   it("materialises membership: entries, exits as time passes, size history", async () => {

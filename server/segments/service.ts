@@ -3,6 +3,7 @@ import type { Prisma } from "../generated/prisma/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { auditDiff } from "../../lib/audit/redact";
 import { DomainError } from "../workspaces/service";
+import { lockWorkspace } from "../db/locks";
 import { referencedSegments, validate, walk, type SegmentDefinition } from "../../lib/segments/schema";
 
 /** Saved segments: create, change, archive, delete (refused while others use it), all audited. */
@@ -25,6 +26,9 @@ export function parseStoredDefinition(value: unknown): SegmentDefinition {
  * `segmentId` must never lead back to it.
  */
 async function checkReferences(tx: DbTx, workspaceId: string, segmentId: string | null, definition: SegmentDefinition) {
+  // Until this transaction ends, nobody else changes who refers to whom: two updates at
+  // once could each find no cycle and together store one.
+  await lockWorkspace(tx, workspaceId, "segment-references");
   const others = await tx.segment.findMany({ where: { workspaceId }, select: { id: true, definition: true } });
   const known = new Set(others.map((s) => s.id));
   walk(definition.root, (node, path) => {
@@ -139,6 +143,8 @@ export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: str
 
 export async function deleteSegment(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string }) {
   return db.$transaction(async (tx) => {
+    // Nobody starts referring to it between the check and the delete.
+    await lockWorkspace(tx, input.workspaceId, "segment-references");
     const segment = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
     if (!segment) throw new DomainError("NOT_FOUND", "This segment does not exist.");
     const dependents = await dependentsOf(tx, input.workspaceId, segment.id);

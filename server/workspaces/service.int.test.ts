@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { createWorkspaceWith, viewerFor } from "../test/fixtures";
+import { postTrpc } from "../test/trpc-http";
 import { listAudit } from "../audit/service";
 import { changeRole, findOpenInvitation, inviteMember, removeMember, revokeInvitation, updateWorkspace } from "./service";
 
@@ -65,6 +66,23 @@ describe("workspace and member services", () => {
       { from: "admin", to: "viewer" },
       { from: "marketer", to: "admin" },
     ]);
+  });
+
+  it("two admins demoting or removing each other at the same moment never leave the workspace without an admin", async () => {
+    for (let round = 0; round < 8; round++) {
+      const { workspace, admin, members } = await createWorkspaceWith(t.db, ["admin"]);
+      const other = members[0]!.user;
+      const [a, b] = [viewerFor(admin, workspace, "admin"), viewerFor(other, workspace, "admin")];
+      const [first, second] =
+        round % 2 === 0
+          ? await Promise.all([
+              postTrpc(t.db, a, "members.changeRole", { userId: other.id, role: "viewer" }),
+              postTrpc(t.db, b, "members.changeRole", { userId: admin.id, role: "viewer" }),
+            ])
+          : await Promise.all([postTrpc(t.db, a, "members.remove", { userId: other.id }), postTrpc(t.db, b, "members.remove", { userId: admin.id })]);
+      expect([first.status, second.status].sort()).toEqual([200, 409]);
+      expect(await t.db.membership.count({ where: { workspaceId: workspace.id, role: "admin" } })).toBe(1);
+    }
   });
 
   it("removes members but not yourself", async () => {

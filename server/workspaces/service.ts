@@ -4,6 +4,7 @@ import type { Role } from "../../lib/auth/roles";
 import { auditDiff } from "../../lib/audit/redact";
 import { recordAudit, type Actor } from "../audit/service";
 import { forgetViewers } from "../auth/viewer-cache";
+import { lockWorkspace } from "../db/locks";
 
 /** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
 export class DomainError extends Error {
@@ -187,6 +188,8 @@ export async function changeRole(
   input: { workspaceId: string; actor: Actor; userId: string; role: Role },
 ) {
   const result = await db.$transaction(async (tx) => {
+    // Two admins demoting or removing each other at once must not leave nobody in charge.
+    await lockWorkspace(tx, input.workspaceId, "members");
     const membership = await tx.membership.findUnique({
       where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
       include: { user: { select: { email: true } } },
@@ -212,6 +215,8 @@ export async function removeMember(
   input: { workspaceId: string; actor: Actor; userId: string },
 ) {
   const result = await db.$transaction(async (tx) => {
+    // Two admins demoting or removing each other at once must not leave nobody in charge.
+    await lockWorkspace(tx, input.workspaceId, "members");
     const membership = await tx.membership.findUnique({
       where: { workspaceId_userId: { workspaceId: input.workspaceId, userId: input.userId } },
       include: { user: { select: { email: true } } },

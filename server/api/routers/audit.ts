@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc";
 import { auditFacets, listAudit } from "../../audit/service";
+import { ZTextCursor } from "../../db/keyset";
 
 export const auditRouter = router({
   list: adminProcedure
@@ -10,7 +11,7 @@ export const auditRouter = router({
         actorId: z.string().max(100).optional(),
         from: z.date().optional(),
         to: z.date().optional(),
-        cursor: z.string().max(200).nullish(),
+        cursor: ZTextCursor.nullish(),
         limit: z.number().int().min(1).max(100).default(25),
       }),
     )

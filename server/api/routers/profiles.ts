@@ -4,14 +4,15 @@ import { adminProcedure, marketerProcedure, router, viewerProcedure } from "../t
 import { importProfiles } from "../../profiles/import";
 import { IMPORT_CHUNK_ROWS, ZImportRow } from "../../../lib/profiles/csv-import";
 import { deletePerson } from "../../profiles/gdpr";
-import { PROFILE_SELECT, decodeEventCursor, listProfileEvents, searchProfiles } from "../../profiles/service";
+import { PROFILE_SELECT, listProfileEvents, searchProfiles } from "../../profiles/service";
+import { ZBigintCursor, ZTextCursor } from "../../db/keyset";
 
 export const profilesRouter = router({
   list: viewerProcedure
     .input(
       z.object({
         search: z.string().trim().max(200).optional(),
-        cursor: z.string().max(200).nullish(),
+        cursor: ZTextCursor.nullish(),
         limit: z.number().int().min(1).max(100).default(25),
       }),
     )
@@ -27,7 +28,7 @@ export const profilesRouter = router({
       z.object({
         profileId: z.string().min(1).max(100),
         name: z.string().max(200).nullish(),
-        cursor: z.string().max(200).nullish(),
+        cursor: ZBigintCursor.nullish(),
         limit: z.number().int().min(1).max(100).default(30),
       }),
     )
@@ -38,7 +39,7 @@ export const profilesRouter = router({
         profileId: input.profileId,
         limit: input.limit,
         name: input.name,
-        before: input.cursor ? decodeEventCursor(input.cursor) : null,
+        before: input.cursor,
       });
       return { events: page.events.map((e) => ({ ...e, id: e.id.toString() })), nextCursor: page.nextCursor };
     }),

@@ -1,5 +1,4 @@
-import { toNextJsHandler } from "better-auth/next-js";
-import { auth } from "@/server/auth/auth";
+import { handleAuthRequest } from "@/server/auth/http";
 
-export const GET = (req: Request) => toNextJsHandler(auth()).GET(req);
-export const POST = (req: Request) => toNextJsHandler(auth()).POST(req);
+export const GET = (req: Request) => handleAuthRequest(req);
+export const POST = (req: Request) => handleAuthRequest(req);

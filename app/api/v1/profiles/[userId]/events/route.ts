@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { requireSecretKey } from "@/server/api/secret-key";
 import { db } from "@/server/db";
-import { decodeEventCursor, findProfileById, listProfileEvents } from "@/server/profiles/service";
+import { findProfileById, listProfileEvents } from "@/server/profiles/service";
+import { ZBigintCursor } from "@/server/db/keyset";
 
 const ZQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z.string().max(200).optional(),
+  before: ZBigintCursor.optional(),
   event: z.string().max(200).optional(),
 });
 
@@ -17,12 +18,10 @@ export async function GET(req: Request, { params }: { params: Promise<{ userId: 
     const issue = query.error.issues[0]!;
     return Response.json({ error: `${issue.path.join(".")}: ${issue.message}` }, { status: 400 });
   }
-  const before = query.data.before ? decodeEventCursor(query.data.before) : null;
-  if (query.data.before && !before) return Response.json({ error: "before: not a cursor from this API" }, { status: 400 });
   const { userId } = await params;
   const profile = await findProfileById(db(), auth.workspaceId, decodeURIComponent(userId));
   if (!profile) return Response.json({ error: "no profile with this id" }, { status: 404 });
-  const page = await listProfileEvents(db(), { profileId: profile.id, limit: query.data.limit, before, name: query.data.event });
+  const page = await listProfileEvents(db(), { profileId: profile.id, limit: query.data.limit, before: query.data.before, name: query.data.event });
   return Response.json(
     {
       events: page.events.map((e) => ({ ...e, id: e.id.toString() })),

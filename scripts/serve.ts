@@ -1,0 +1,62 @@
+/**
+ * The web server of `npm start` / `npm run dev` (scripts/run.ts starts it once the
+ * database is ready): Next.js behind a plain Node HTTP server of ours, so that what the
+ * network says about a request is settled before the app reads it. Forwarded headers are
+ * believed only from TRUSTED_PROXIES (server/http/forwarded.ts); everything downstream —
+ * Next.js, better-auth's sign-in rate limit and session addresses, the CSRF check — reads
+ * the rewritten headers. Every response gets the security headers (server/http/security-headers.ts).
+ *
+ *   node --import tsx scripts/serve.ts start|dev     (PORT, TRUSTED_PROXIES from the environment)
+ */
+import { createServer } from "node:http";
+import path from "node:path";
+import next from "next";
+import { normalizeForwarded, parseTrustedProxies, type TrustedProxies } from "../server/http/forwarded";
+import { STATIC_SECURITY_HEADERS, contentSecurityPolicy, newNonce } from "../server/http/security-headers";
+
+const dev = process.argv[2] === "dev";
+const root = path.resolve(import.meta.dirname, "..");
+const port = Number(process.env.PORT ?? 3000);
+
+let trusted: TrustedProxies;
+try {
+  trusted = parseTrustedProxies(process.env.TRUSTED_PROXIES);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
+
+const app = next({ dev, dir: root, port });
+const handle = app.getRequestHandler();
+
+await app.prepare();
+
+const server = createServer((req, res) => {
+  normalizeForwarded(req, trusted);
+  for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS)) res.setHeader(name, value);
+  if (!dev) {
+    // Next.js takes the nonce for its scripts from the request's policy (development needs eval: no policy there).
+    const policy = contentSecurityPolicy(newNonce());
+    req.headers["content-security-policy"] = policy;
+    res.setHeader("content-security-policy", policy);
+  }
+  void handle(req, res);
+});
+if (dev) server.on("upgrade", (req, socket, head) => void app.getUpgradeHandler()(req, socket, head));
+
+server.listen(port, () => {
+  console.log(`[junction] web server ready on port ${port}${process.env.TRUSTED_PROXIES ? ` (trusting forwarded headers from ${process.env.TRUSTED_PROXIES})` : ""}`);
+});
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  server.close();
+  server.closeIdleConnections();
+  // Requests in flight get a moment to finish; then everything goes.
+  setTimeout(() => server.closeAllConnections(), 3_000).unref();
+  await app.close().catch(() => {});
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void close());
