@@ -222,6 +222,31 @@ test("an admin changes a role and removes a member after confirming", async ({ b
   await signIn(removed, VIEWER);
   await expect(removed.getByRole("heading", { name: "No workspace access" })).toBeVisible();
   expect((await removed.request.get("/api/trpc/workspace.current")).status()).toBe(403);
+  await removed.context().close();
+});
+
+test("a removed member is invited again and accepts by signing in with their account", async ({ browser }) => {
+  const page = adminPage;
+  await page.goto("/settings/members");
+  await page.getByLabel("Email address").fill(VIEWER.email);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const link = await page.getByTestId("invite-link").inputValue();
+
+  const again = await newPage(browser);
+  await again.goto(link);
+  await expect(again.getByRole("heading", { name: `Join ${ADMIN.workspace}` })).toBeVisible();
+  await expect(again.getByText("You already have a Junction account")).toBeVisible();
+  await expect(again.getByLabel("Email")).toHaveValue(VIEWER.email);
+  await again.getByLabel("Password").fill("not-the-password");
+  await again.getByRole("button", { name: "Sign in and join" }).click();
+  await expect(again.getByRole("alert")).toHaveText("Wrong email or password.");
+  await snap(again, "invite-existing-account");
+  await again.getByLabel("Password").fill(VIEWER.password);
+  await again.getByRole("button", { name: "Sign in and join" }).click();
+  await again.waitForURL("/");
+  await expect(again.getByTestId("workspace-name")).toHaveText(ADMIN.workspace);
+  await again.context().close();
 });
 
 test("repeated failed sign-ins are rate-limited", async ({ request }) => {

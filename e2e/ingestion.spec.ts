@@ -143,12 +143,18 @@ test("a marketer cannot delete or export a person; an admin exports and deletes 
   await expect(marketer.getByRole("button", { name: "Delete person" })).toHaveCount(0);
   const refused = await marketer.request.post("/api/trpc/profiles.delete", { data: { json: { id: profile.id } } });
   expect(refused.status()).toBe(403);
-  expect((await marketer.request.get(`/api/profiles/${profile.id}/export`)).status()).toBe(403);
+  expect((await marketer.request.post(`/api/profiles/${profile.id}/export`, { data: {} })).status()).toBe(403);
+  // The export is a same-origin JSON POST: a link another site could make a browser follow does nothing.
+  expect((await page.request.get(`/api/profiles/${profile.id}/export`)).status()).toBe(405);
+  const fromElsewhere = await page.request.post(`/api/profiles/${profile.id}/export`, { data: {}, headers: { origin: "https://evil.example" } });
+  expect(fromElsewhere.status()).toBe(403);
+  const asForm = await page.request.post(`/api/profiles/${profile.id}/export`, { form: { x: "1" } });
+  expect(asForm.status()).toBe(415);
 
   // The admin exports, then deletes.
   await page.goto(`/profiles/${profile.id}`);
   const download = page.waitForEvent("download");
-  await page.getByRole("link", { name: "Export data" }).click();
+  await page.getByRole("button", { name: "Export data" }).click();
   const file = await (await download).path();
   const exported = JSON.parse(await import("node:fs/promises").then((fs) => fs.readFile(file, "utf8")));
   expect(exported.profile.userId).toBe("e2e-user");

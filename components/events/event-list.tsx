@@ -7,6 +7,7 @@ import { useState } from "react";
 import { relativeTime } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
+import { QueryError } from "../ui/query-error";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
@@ -52,7 +53,7 @@ export function EventList() {
     return (
       <>
         {header}
-        <EmptyState icon={Activity} title="Events could not be loaded" description={names.error.message} />
+        <QueryError error={names.error} what="events" onRetry={() => void names.refetch()} retrying={names.isRefetching} />
       </>
     );
   }

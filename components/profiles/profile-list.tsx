@@ -7,6 +7,7 @@ import { useState } from "react";
 import { relativeTime } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
+import { QueryError } from "../ui/query-error";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
@@ -54,7 +55,9 @@ export function ProfileList() {
           onChange={(e) => setSearch(e.target.value)}
         />
       </div>
-      {profiles.isSuccess && rows.length === 0 ? (
+      {profiles.isError ? (
+        <QueryError error={profiles.error} what="profiles" onRetry={() => void profiles.refetch()} retrying={profiles.isRefetching} />
+      ) : profiles.isSuccess && rows.length === 0 ? (
         term ? (
           <EmptyState icon={Search} title={`No profiles match “${term}”`} description="Try a user id, an email address or a trait value such as a city." />
         ) : (

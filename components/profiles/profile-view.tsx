@@ -269,6 +269,31 @@ function PrivacyActions({ id, label }: { id: string; label: string }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
+  const [exporting, setExporting] = useState(false);
+
+  // A POST from our own page (the server refuses it from anywhere else), saved as a file.
+  async function exportData() {
+    setExporting(true);
+    try {
+      const res = await fetch(`/api/profiles/${encodeURIComponent(id)}/export`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => null)) as { error?: string } | null;
+        throw new Error(body?.error ?? `The export failed (HTTP ${res.status}).`);
+      }
+      const url = URL.createObjectURL(await res.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "profile.json";
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      toast.success(`Exported everything about ${label}.`);
+    } catch (error) {
+      toast.error(error instanceof Error ? error.message : "The export failed.");
+    } finally {
+      setExporting(false);
+    }
+  }
+
   const remove = useMutation(
     trpc.profiles.delete.mutationOptions({
       onSuccess: async (result) => {
@@ -284,13 +309,9 @@ function PrivacyActions({ id, label }: { id: string; label: string }) {
   );
   return (
     <div className="flex gap-2">
-      <a
-        href={`/api/profiles/${encodeURIComponent(id)}/export`}
-        download
-        className="inline-flex h-9 items-center gap-2 rounded-md bg-white px-3.5 text-sm font-medium text-slate-800 shadow-sm ring-1 ring-slate-300 ring-inset hover:bg-slate-50"
-      >
-        <Download className="size-4" aria-hidden="true" /> Export data
-      </a>
+      <Button variant="secondary" loading={exporting} onClick={() => void exportData()}>
+        <Download className="size-4" aria-hidden="true" /> {exporting ? "Exporting…" : "Export data"}
+      </Button>
       <Button variant="danger" onClick={() => setConfirming(true)}>
         <Trash2 className="size-4" aria-hidden="true" /> Delete person
       </Button>

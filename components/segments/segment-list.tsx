@@ -9,6 +9,7 @@ import { relativeTime } from "@/lib/format";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
+import { QueryError } from "../ui/query-error";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
@@ -79,7 +80,9 @@ export function SegmentList() {
           <input type="checkbox" className="size-4 rounded border-slate-300" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> Show archived
         </label>
       </div>
-      {list.isSuccess && rows.length === 0 ? (
+      {list.isError ? (
+        <QueryError error={list.error} what="segments" onRetry={() => void list.refetch()} retrying={list.isRefetching} />
+      ) : list.isSuccess && rows.length === 0 ? (
         term || archived ? (
           <EmptyState icon={Search} title={archived ? "No archived segments" : `No segments match “${term}”`} description="Try another name." />
         ) : (

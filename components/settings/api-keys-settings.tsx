@@ -7,6 +7,7 @@ import { toast } from "sonner";
 import { formatDate, relativeTime } from "@/lib/format";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
+import { QueryError } from "../ui/query-error";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
@@ -118,7 +119,9 @@ export function ApiKeysSettings({ appUrl }: { appUrl: string }) {
         </CardBody>
       </Card>
 
-      {keys.data?.length === 0 ? (
+      {keys.isError ? (
+        <QueryError error={keys.error} what="API keys" onRetry={() => void keys.refetch()} retrying={keys.isRefetching} />
+      ) : keys.data?.length === 0 ? (
         <EmptyState icon={KeyRound} title="No API keys yet" description="Create a write key to start sending events, or a secret key to read profiles from your servers." />
       ) : (
         <Card>

@@ -6,6 +6,7 @@ import { Fragment, useState } from "react";
 import { formatDateTime, humanizeAction } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
+import { QueryError } from "../ui/query-error";
 import { Card } from "../ui/card";
 import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
@@ -89,7 +90,9 @@ export function AuditLog() {
         )}
       </div>
 
-      {entries.isSuccess && rows.length === 0 ? (
+      {entries.isError ? (
+        <QueryError error={entries.error} what="audit entries" onRetry={() => void entries.refetch()} retrying={entries.isRefetching} />
+      ) : entries.isSuccess && rows.length === 0 ? (
         <EmptyState
           icon={ScrollText}
           title={filtered ? "No entries match these filters" : "No audit entries yet"}

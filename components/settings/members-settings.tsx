@@ -8,6 +8,7 @@ import { ROLE_LABELS, ROLES, type Role } from "@/lib/auth/roles";
 import { formatDate, relativeTime } from "@/lib/format";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
+import { QueryError } from "../ui/query-error";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
@@ -65,7 +66,8 @@ export function MembersSettings({ currentUserId }: { currentUserId: string }) {
         {removing?.email} loses access to this workspace right away. You can invite them again later.
       </ConfirmDialog>
       <InviteCard onInvited={refresh} />
-      <Card>
+      {members.isError && <QueryError error={members.error} what="members" onRetry={() => void members.refetch()} retrying={members.isRefetching} />}
+      <Card className={members.isError ? "hidden" : undefined}>
         <CardHeader title="Members" description="Everyone with access to this workspace." />
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">

@@ -17,22 +17,27 @@ export async function handleTrpcRequest(
   const refused = rejectUnsafeRequest(req);
   if (refused) return refused;
   let request = req;
-  let context: Promise<Context> | undefined;
+  const context: Promise<Context> = makeContext();
   if (req.method === "POST") {
-    const resolved = await makeContext();
-    if (!resolved.viewer) return Response.json({ error: { message: "Please sign in.", code: "UNAUTHORIZED" } }, { status: 401 });
-    const bounded = await withBoundedBody(req, BODY_LIMITS.trpc);
-    if (!(bounded instanceof Request)) {
-      return "tooLarge" in bounded ? payloadTooLarge(BODY_LIMITS.trpc) : Response.json({ error: { message: "The request body was cut off.", code: "BAD_REQUEST" } }, { status: 400 });
+    const resolved = await context.catch(() => null);
+    if (!resolved?.viewer) {
+      // No session (or no database to ask): tRPC answers with its own error (UNAUTHORIZED,
+      // SERVICE_UNAVAILABLE) before any input is parsed, and the body is never read.
+      request = new Request(req.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    } else {
+      const bounded = await withBoundedBody(req, BODY_LIMITS.trpc);
+      if (!(bounded instanceof Request)) {
+        return "tooLarge" in bounded ? payloadTooLarge(BODY_LIMITS.trpc) : Response.json({ error: { message: "The request body was cut off.", code: "BAD_REQUEST" } }, { status: 400 });
+      }
+      request = bounded;
     }
-    request = bounded;
-    context = Promise.resolve(resolved);
   }
+  context.catch(() => {}); // awaited by tRPC below; not an unhandled rejection meanwhile
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req: request,
     router: appRouter,
-    createContext: () => context ?? makeContext(),
+    createContext: () => context,
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") {
         console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);

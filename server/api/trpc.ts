@@ -10,7 +10,12 @@ import { isDatabaseUnavailable, isInputFault } from "../db/errors";
 import { describeProblem, findUnstorable } from "../../lib/storable";
 
 export async function createContext(opts: { headers: Headers }) {
-  return { db: db(), viewer: await resolveViewer(opts.headers), headers: opts.headers };
+  try {
+    return { db: db(), viewer: await resolveViewer(opts.headers), headers: opts.headers };
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: UNAVAILABLE_MESSAGE, cause: error });
+    throw error;
+  }
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 
@@ -50,19 +55,17 @@ class InputIssues extends Error {
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
-    if (error.code === "INTERNAL_SERVER_ERROR") {
-      // Logged in full by the endpoint (server/api/http.ts); the client gets no internals.
-      const data = { ...shape.data, fieldErrors: null };
-      delete data.stack;
-      return { ...shape, message: INTERNAL_MESSAGE, data };
-    }
+    // No stack traces for clients, in any mode: failures are logged in full by the endpoint (server/api/http.ts).
+    const data = { ...shape.data, fieldErrors: null as Record<string, string[]> | null };
+    delete data.stack;
+    if (error.code === "INTERNAL_SERVER_ERROR") return { ...shape, message: INTERNAL_MESSAGE, data };
     const issues = error.code === "BAD_REQUEST" ? validationIssues(error.cause) : null;
-    if (!issues) return { ...shape, data: { ...shape.data, fieldErrors: null } };
+    if (!issues) return { ...shape, data };
     const fieldErrors = fieldErrorsOf(issues);
     const message = Object.entries(fieldErrors)
       .map(([field, messages]) => `${field || "input"}: ${messages.join(", ")}`)
       .join("; ");
-    return { ...shape, message, data: { ...shape.data, fieldErrors } };
+    return { ...shape, message, data: { ...data, fieldErrors } };
   },
 });
 

@@ -50,6 +50,10 @@ function createAuth() {
       },
     },
     advanced: {
+      // scripts/serve.ts sets X-Forwarded-For to the one client address it believes
+      // (TRUSTED_PROXIES, server/http/forwarded.ts): the sign-in limit and session addresses
+      // follow it, and no client can choose its own.
+      ipAddress: { ipAddressHeaders: ["x-forwarded-for"] },
       useSecureCookies: config.APP_URL.startsWith("https://"),
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
     },

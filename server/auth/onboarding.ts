@@ -1,7 +1,5 @@
 import type { Db } from "../db/client";
-import { recordAudit } from "../audit/service";
-import { auditDiff } from "../../lib/audit/redact";
-import { createWorkspace, DomainError, findOpenInvitation } from "../workspaces/service";
+import { createWorkspace, DomainError, findOpenInvitation, joinWorkspace } from "../workspaces/service";
 
 /** Headers the sign-up forms send along with better-auth's sign-up request. */
 export const INVITATION_HEADER = "x-junction-invitation";
@@ -48,17 +46,7 @@ export async function onUserCreated(
     if (input.invitationToken) {
       const invitation = await findOpenInvitation(tx, input.invitationToken);
       if (!invitation || invitation.email !== input.user.email.toLowerCase()) return;
-      await tx.membership.create({
-        data: { workspaceId: invitation.workspaceId, userId: input.user.id, role: invitation.role },
-      });
-      await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedAt: new Date() } });
-      await recordAudit(tx, {
-        workspaceId: invitation.workspaceId,
-        actor: { userId: input.user.id, label: input.user.email },
-        action: "member.joined",
-        target: { type: "user", id: input.user.id },
-        diff: auditDiff(undefined, { email: input.user.email, role: invitation.role }),
-      });
+      await joinWorkspace(tx, invitation, input.user);
       return;
     }
     if ((await tx.workspace.count()) > 0) return;

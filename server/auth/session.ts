@@ -25,7 +25,12 @@ export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | n
 
 async function lookUpViewer(requestHeaders: Headers): Promise<Viewer | null> {
   const session = await auth().api.getSession({ headers: requestHeaders });
-  if (!session) return null;
+  if (!session) {
+    // better-auth also answers "no session" when it could not reach the database: with a
+    // session cookie, ask the database once, so that an outage throws (a 503, not "sign in").
+    if (requestHeaders.get("cookie")?.includes("session_token")) await db().$queryRaw`SELECT 1`;
+    return null;
+  }
   const membership = await db().membership.findFirst({
     where: { userId: session.user.id },
     include: { workspace: { select: { name: true } } },

@@ -70,8 +70,9 @@ export async function searchProfiles(
       ...(escaped
         ? {
             OR: [
-              { identities: { some: { value: { startsWith: term } } } },
-              { email: { contains: term, mode: "insensitive" } },
+              // Prisma passes these into LIKE as they are: % and _ must be escaped to mean themselves.
+              { identities: { some: { value: { startsWith: escaped } } } },
+              { email: { contains: escaped, mode: "insensitive" } },
               { id: { in: await traitMatches(db, input.workspaceId, escaped) } },
             ],
           }

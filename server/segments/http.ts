@@ -4,22 +4,24 @@ import { db } from "../db";
 import { env } from "../env";
 import { requireSecretKey } from "../api/secret-key";
 import { BODY_LIMITS, payloadTooLarge, readText } from "../http/body";
-import { findProfileById } from "../profiles/service";
+import { profileFromPath } from "../profiles/http";
+import { apiHandler, json } from "../http/api";
 import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
 import { estimateCount, exactCount } from "./preview";
 import { profileSegments } from "./membership";
 
 /** The segment endpoints of the public API (secret key, Bearer). */
 
-function json(status: number, body: unknown) {
-  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
-}
 
 /** Exact counts that take longer than this are left out of the answer (the estimate stays). */
 const EXACT_BUDGET_MS = 5_000;
 
 /** POST /api/v1/segments/count `{ definition }` → `{ estimate, low, high, exact?, ms }`. */
-export async function handleSegmentCount(req: Request): Promise<Response> {
+export function handleSegmentCount(req: Request): Promise<Response> {
+  return apiHandler(() => segmentCount(req));
+}
+
+async function segmentCount(req: Request): Promise<Response> {
   const auth = await requireSecretKey(req);
   if (auth instanceof Response) return auth;
   const text = await readText(req, BODY_LIMITS.segmentsApi);
@@ -56,13 +58,15 @@ export async function handleSegmentCount(req: Request): Promise<Response> {
 }
 
 /** GET /api/v1/profiles/{userId}/segments → the person's current segments. */
-export async function handleProfileSegments(req: Request, userId: string): Promise<Response> {
-  const auth = await requireSecretKey(req);
-  if (auth instanceof Response) return auth;
-  const profile = await findProfileById(db(), auth.workspaceId, userId);
-  if (!profile) return json(404, { error: "no profile with this id" });
-  const segments = await profileSegments(db(), { workspaceId: auth.workspaceId, profileId: profile.id });
-  return json(200, { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) });
+export function handleProfileSegments(req: Request, userId: string): Promise<Response> {
+  return apiHandler(async () => {
+    const auth = await requireSecretKey(req);
+    if (auth instanceof Response) return auth;
+    const profile = await profileFromPath(auth.workspaceId, userId);
+    if (!profile) return json(404, { error: "no profile with this id" });
+    const segments = await profileSegments(db(), { workspaceId: auth.workspaceId, profileId: profile.id });
+    return json(200, { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) });
+  });
 }
 
 /** The definition format as JSON Schema (draft 2020-12), generated from the zod schema. */

@@ -3,7 +3,7 @@ import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
 import { postTrpc } from "../test/trpc-http";
 import { listAudit } from "../audit/service";
-import { changeRole, findOpenInvitation, inviteMember, removeMember, revokeInvitation, updateWorkspace } from "./service";
+import { acceptInvitation, changeRole, findOpenInvitation, inviteMember, removeMember, revokeInvitation, updateWorkspace } from "./service";
 
 describe("workspace and member services", () => {
   const t = useTestDatabase();
@@ -83,6 +83,26 @@ describe("workspace and member services", () => {
       expect([first.status, second.status].sort()).toEqual([200, 409]);
       expect(await t.db.membership.count({ where: { workspaceId: workspace.id, role: "admin" } })).toBe(1);
     }
+  });
+
+  it("a removed member accepts a new invitation with their existing account; wrong address, used links and other workspaces are refused", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["marketer"]);
+    const person = members[0]!.user;
+    await removeMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), userId: person.id });
+    const { token } = await inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: person.email.toUpperCase(), role: "viewer" });
+
+    const stranger = await createWorkspaceWith(t.db);
+    await expect(acceptInvitation(t.db, { user: stranger.admin, token })).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringMatching(/is for/) });
+    expect(await acceptInvitation(t.db, { user: person, token })).toMatchObject({ workspaceId: workspace.id });
+    expect(await t.db.membership.findFirst({ where: { workspaceId: workspace.id, userId: person.id } })).toMatchObject({ role: "viewer" });
+    await expect(acceptInvitation(t.db, { user: person, token })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const { entries } = await listAudit(t.db, { workspaceId: workspace.id, action: "member.joined", limit: 10 });
+    expect(entries.map((e) => e.actorId)).toEqual([person.id]);
+
+    // Someone who belongs to another workspace is told so, and nothing changes.
+    const other = await inviteMember(t.db, { workspaceId: stranger.workspace.id, actor: actorOf(stranger.admin), email: person.email, role: "viewer" });
+    await expect(acceptInvitation(t.db, { user: person, token: other.token })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/one workspace/) });
+    expect(await t.db.membership.count({ where: { userId: person.id } })).toBe(1);
   });
 
   it("removes members but not yourself", async () => {

@@ -174,6 +174,58 @@ export async function findOpenInvitation(db: DbTx, token: string, now = new Date
   });
 }
 
+/**
+ * `user` joins the workspace of an open `invitation` for their address, with its role,
+ * and the invitation is used up. For sign-up through the link (onboarding.ts) and for an
+ * existing account accepting it after signing in (acceptInvitation).
+ */
+export async function joinWorkspace(
+  tx: DbTx,
+  invitation: { id: string; workspaceId: string; role: Role },
+  user: { id: string; email: string },
+  now = new Date(),
+) {
+  await tx.membership.create({ data: { workspaceId: invitation.workspaceId, userId: user.id, role: invitation.role } });
+  await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedAt: now } });
+  await recordAudit(tx, {
+    workspaceId: invitation.workspaceId,
+    actor: { userId: user.id, label: user.email },
+    action: "member.joined",
+    target: { type: "user", id: user.id },
+    diff: auditDiff(undefined, { email: user.email, role: invitation.role }),
+  });
+}
+
+/**
+ * A signed-in person accepts an invitation for their own address — someone who already has
+ * an account (a member who was removed and is invited again). An account belongs to one
+ * workspace at a time.
+ */
+export async function acceptInvitation(db: Db, input: { user: { id: string; email: string }; token: string; now?: Date }) {
+  const now = input.now ?? new Date();
+  const result = await db.$transaction(async (tx) => {
+    const invitation = await findOpenInvitation(tx, input.token, now);
+    if (!invitation) throw new DomainError("NOT_FOUND", "This invitation link is invalid, expired or already used.");
+    await lockWorkspace(tx, invitation.workspaceId, "members");
+    if (invitation.email !== input.user.email.trim().toLowerCase()) {
+      throw new DomainError("FORBIDDEN", `This invitation is for ${invitation.email}, but you are signed in as ${input.user.email}.`);
+    }
+    const existing = await tx.membership.findFirst({ where: { userId: input.user.id }, include: { workspace: { select: { name: true } } } });
+    if (existing) {
+      throw new DomainError(
+        "CONFLICT",
+        existing.workspaceId === invitation.workspaceId
+          ? `You are already a member of ${existing.workspace.name}.`
+          : `You already belong to ${existing.workspace.name}; an account can be in one workspace.`,
+      );
+    }
+    await joinWorkspace(tx, invitation, input.user, now);
+    return { workspaceId: invitation.workspaceId, workspaceName: invitation.workspace.name };
+  });
+  forgetViewers(); // they are seen with their new membership
+  return result;
+}
+
 async function assertAnotherAdmin(tx: DbTx, workspaceId: string, userId: string) {
   const admins = await tx.membership.count({
     where: { workspaceId, role: "admin", userId: { not: userId } },

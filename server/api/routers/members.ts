@@ -2,8 +2,9 @@ import { z } from "zod";
 import { ZRole } from "../../../lib/auth/roles";
 import { ZInviteMember } from "../../../lib/workspaces/schema";
 import { env } from "../../env";
-import { adminProcedure, router, viewerProcedure } from "../trpc";
+import { adminProcedure, authedProcedure, router, viewerProcedure } from "../trpc";
 import {
+  acceptInvitation,
   changeRole,
   inviteMember,
   listMembers,
@@ -42,6 +43,10 @@ export const membersRouter = router({
     .mutation(({ ctx, input }) =>
       changeRole(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
     ),
+  /** An existing account accepts an invitation for its address (signed in, in no workspace yet). */
+  accept: authedProcedure
+    .input(z.object({ token: z.string().min(10).max(200) }))
+    .mutation(({ ctx, input }) => acceptInvitation(ctx.db, { user: ctx.viewer.user, token: input.token })),
   remove: adminProcedure
     .input(z.object({ userId: z.string().min(1) }))
     .mutation(({ ctx, input }) =>

@@ -1,6 +1,3 @@
 import { handleProfileSegments } from "@/server/segments/http";
 
-export async function GET(req: Request, { params }: { params: Promise<{ userId: string }> }) {
-  const { userId } = await params;
-  return handleProfileSegments(req, decodeURIComponent(userId));
-}
+export const GET = async (req: Request, { params }: { params: Promise<{ userId: string }> }) => handleProfileSegments(req, (await params).userId);
