@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { ADMIN, VIEWER, signIn, snap } from "./helpers";
+import pg from "pg";
+import { ADMIN, VIEWER, requestFrom, signIn, snap } from "./helpers";
 
 /**
  * One instance, from empty: the first sign-up becomes admin, invites a viewer, the viewer
@@ -240,7 +241,7 @@ test("a removed member is invited again and accepts by signing in with their acc
   await expect(again.getByLabel("Email")).toHaveValue(VIEWER.email);
   await again.getByLabel("Password").fill("not-the-password");
   await again.getByRole("button", { name: "Sign in and join" }).click();
-  await expect(again.getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(again.locator("form").getByRole("alert")).toHaveText("Wrong email or password.");
   await snap(again, "invite-existing-account");
   await again.getByLabel("Password").fill(VIEWER.password);
   await again.getByRole("button", { name: "Sign in and join" }).click();
@@ -249,22 +250,27 @@ test("a removed member is invited again and accepts by signing in with their acc
   await again.context().close();
 });
 
-test("repeated failed sign-ins are rate-limited", async ({ request }) => {
-  let last = 0;
-  for (let i = 0; i < 25 && last !== 429; i++) {
-    const res = await request.post("/api/auth/sign-in/email", {
-      headers: { "x-forwarded-for": "203.0.113.9" },
-      data: { email: ADMIN.email, password: `wrong-${i}` },
+test("repeated failed sign-ins are rate-limited per client address, and X-Forwarded-For cannot dodge the limit", async () => {
+  const attempt = (from: string, password: string, forwardedFor: string) =>
+    requestFrom(from, {
+      method: "POST",
+      path: "/api/auth/sign-in/email",
+      headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+      body: JSON.stringify({ email: ADMIN.email, password }),
     });
-    last = res.status();
-  }
+  // A new made-up address in every request: the server believes the connection, not the header.
+  let last = 0;
+  for (let i = 0; i < 25 && last !== 429; i++) last = (await attempt("127.0.0.2", `wrong-${i}`, `203.0.113.${i}`)).status;
   expect(last).toBe(429);
-  // The limit is per client address: someone else can still sign in.
-  const other = await request.post("/api/auth/sign-in/email", {
-    headers: { "x-forwarded-for": "198.51.100.7" },
-    data: { email: ADMIN.email, password: ADMIN.password },
-  });
-  expect(other.status()).toBe(200);
+  expect((await attempt("127.0.0.2", ADMIN.password, "198.51.100.7")).status).toBe(429);
+  // Someone else (another address) can still sign in; their session records their real address.
+  const other = await attempt("127.0.0.3", ADMIN.password, "198.51.100.7");
+  expect(other.status).toBe(200);
+  const db = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await db.connect();
+  const { rows } = await db.query<{ ip_address: string }>("SELECT ip_address FROM sessions ORDER BY created_at DESC LIMIT 1");
+  await db.end();
+  expect(rows[0]?.ip_address).toBe("127.0.0.3");
 });
 
 test("health reports the database", async ({ request }) => {

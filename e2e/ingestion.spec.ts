@@ -24,7 +24,8 @@ test("an admin creates a write key and a secret key, each shown once", async ({ 
   await snap(page, "settings-api-keys");
   secretKey = await createKey(page, "Backend", "secret");
   const table = page.getByTestId("keys-table");
-  await expect(table.getByRole("row")).toHaveCount(3);
+  // Other specs made keys of their own in this workspace: these two are listed, once each.
+  await expect(table.getByRole("row").filter({ hasText: /^Website|^Backend/ })).toHaveCount(2);
   // Only a prefix is listed, never the key.
   await expect(table).not.toContainText(writeKey);
 });

@@ -14,6 +14,8 @@ const DAY = 86_400_000;
 const SEG_VIEWER = { name: "Sam Segments", email: "sam@acme.test", password: "viewer-password-456" };
 
 let page: Page;
+/** Errors the builder's page logged (a CSP violation among them): none, checked at the end. */
+const consoleErrors: string[] = [];
 let writeKey: string;
 let secretKey: string;
 let segmentUrl: string;
@@ -37,6 +39,10 @@ async function newPage(browser: Browser) {
 
 test("shoppers in Germany and elsewhere send their events", async ({ browser, request }) => {
   page = await newPage(browser);
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
   await signIn(page, ADMIN);
   await page.goto("/settings/api-keys");
   writeKey = await createKey(page, "Segments e2e", "write");
@@ -339,4 +345,8 @@ test("a slow exact count shows its time and can be cancelled, which stops its qu
   await expect(page.getByTestId("exact-count")).toHaveText(((await engine.json()) as { exact: number }).exact.toLocaleString("en"));
   await page.keyboard.press("Control+z");
   await expect(page.getByTestId("dirty")).toHaveCount(0);
+});
+
+test("the builder ran under the Content-Security-Policy without console errors", () => {
+  expect(consoleErrors).toEqual([]);
 });

@@ -12,6 +12,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import next from "next";
 import { normalizeForwarded, parseTrustedProxies, type TrustedProxies } from "../server/http/forwarded";
+import { lingerAfterEarlyAnswer } from "../server/http/linger";
 import { STATIC_SECURITY_HEADERS, contentSecurityPolicy, newNonce } from "../server/http/security-headers";
 
 const dev = process.argv[2] === "dev";
@@ -25,6 +26,9 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
+
+/** How long the rest of a refused body is read and thrown away before the connection closes. */
+const UNREAD_BODY_GRACE_MS = 5_000;
 
 const app = next({ dev, dir: root, port });
 const handle = app.getRequestHandler();
@@ -40,6 +44,7 @@ const server = createServer((req, res) => {
     req.headers["content-security-policy"] = policy;
     res.setHeader("content-security-policy", policy);
   }
+  lingerAfterEarlyAnswer(req, res, UNREAD_BODY_GRACE_MS);
   void handle(req, res);
 });
 if (dev) server.on("upgrade", (req, socket, head) => void app.getUpgradeHandler()(req, socket, head));

@@ -24,7 +24,7 @@ export function QueryError({ error, what, onRetry, retrying }: { error: unknown;
       <h2 className="mt-4 text-base font-semibold text-slate-900">{down ? "Junction can’t reach its database" : `Couldn’t load ${what}`}</h2>
       <p className="mt-1.5 max-w-md text-sm text-slate-600">
         {down
-          ? `Your ${what} are safe; they can’t be shown until the database is back. Junction keeps trying, or try again yourself.`
+          ? `Your ${what} are safe; they can’t be shown until the database is back. Try again in a moment.`
           : error instanceof Error
             ? error.message
             : "Something went wrong."}
