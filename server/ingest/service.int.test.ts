@@ -60,4 +60,25 @@ describe("ingestBatch", () => {
       ["b", b.toISOString(), b.toISOString()],
     ]);
   });
+
+  it("a message the database refuses is refused on its own (no exception, no retry), and its batch-mates are stored", async () => {
+    const { workspace } = await createWorkspaceWith(t.db);
+    // Past validation somehow (validation refuses these before they get here): the database
+    // must still not turn the message's own fault into a failure of the whole batch.
+    const bad = { ...message({ type: "track", userId: "u-refused", event: "x", messageId: "refused-1" }), event: "nul\u0000inside" } as Message;
+    const outcomes = await ingestBatch(t.db, {
+      workspaceId: workspace.id,
+      items: [
+        { message: message({ type: "track", userId: "u-ok", event: "a", messageId: "ok-1" }), receivedAt: new Date() },
+        { message: bad, receivedAt: new Date() },
+        { message: message({ type: "identify", userId: "u-ok", traits: { plan: "pro" }, messageId: "ok-2" }), receivedAt: new Date() },
+      ],
+    });
+    expect(outcomes).toEqual(["stored", { refused: "contains a value the database cannot store" }, "stored"]);
+    expect(await t.db.event.count({ where: { workspaceId: workspace.id } })).toBe(2);
+    expect(await findProfileById(t.db, workspace.id, "u-refused")).toBeNull();
+    expect(await ingestMessage(t.db, { workspaceId: workspace.id, message: { ...bad, messageId: "refused-2" }, receivedAt: new Date() })).toEqual({
+      refused: "contains a value the database cannot store",
+    });
+  });
 });
