@@ -14,7 +14,11 @@ export function isStorableText(text: string): boolean {
   return !text.includes("\u0000") && text.isWellFormed();
 }
 
+/** How deep JSON from a client may nest (the value itself is level 0): messages, tRPC input. */
+export const MAX_JSON_DEPTH = 64;
+
 export interface JsonProblem {
+  kind: "unstorable" | "too-deep";
   /** Where: keys and indexes from the top (`["properties", "title"]`); a bad key is reported at its object, too deep nesting at its top-level field. */
   path: (string | number)[];
   message: string;
@@ -43,19 +47,19 @@ export function findUnstorable(value: unknown, maxDepth: number): JsonProblem | 
     const frame = stack.pop()!;
     const current = frame.value;
     if (typeof current === "string") {
-      if (!isStorableText(current)) return { path: pathOf(frame), message: UNSTORABLE_MESSAGE };
+      if (!isStorableText(current)) return { kind: "unstorable", path: pathOf(frame), message: UNSTORABLE_MESSAGE };
       continue;
     }
     if (current === null || typeof current !== "object") continue;
     // Named by its top-level field: the full path of a nesting bomb is itself a bomb.
-    if (frame.depth >= maxDepth) return { path: pathOf(frame).slice(0, 1), message: `must not nest deeper than ${maxDepth} levels` };
+    if (frame.depth >= maxDepth) return { kind: "too-deep", path: pathOf(frame).slice(0, 1), message: `must not nest deeper than ${maxDepth} levels` };
     if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) stack.push({ value: current[i], depth: frame.depth + 1, parent: frame, key: i });
       continue;
     }
     const keys = Object.keys(current);
     for (const key of keys) {
-      if (!isStorableText(key)) return { path: pathOf(frame), message: `keys ${UNSTORABLE_MESSAGE}` };
+      if (!isStorableText(key)) return { kind: "unstorable", path: pathOf(frame), message: `keys ${UNSTORABLE_MESSAGE}` };
     }
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
@@ -66,7 +70,7 @@ export function findUnstorable(value: unknown, maxDepth: number): JsonProblem | 
 }
 
 /** `properties.title: must not …` (or just the message at the top). */
-export function describeProblem(problem: JsonProblem, prefix: (string | number)[] = []): string {
+export function describeProblem(problem: Pick<JsonProblem, "path" | "message">, prefix: (string | number)[] = []): string {
   const path = [...prefix, ...problem.path].map(String).join(".");
   return path ? `${path}: ${problem.message}` : problem.message;
 }

@@ -57,10 +57,12 @@ let closing = false;
 async function close() {
   if (closing) return;
   closing = true;
-  server.close();
+  // No new connections; requests in flight get up to 3 s to finish, then everything goes.
+  const closed = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
-  // Requests in flight get a moment to finish; then everything goes.
-  setTimeout(() => server.closeAllConnections(), 3_000).unref();
+  const cap = setTimeout(() => server.closeAllConnections(), 3_000);
+  await closed;
+  clearTimeout(cap);
   await app.close().catch(() => {});
   process.exit(0);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeProblem, findUnstorable } from "../storable";
+import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "../storable";
 import { parseDate } from "../time";
 
 /**
@@ -12,8 +12,6 @@ export const MAX_BATCH_BYTES = 500 * 1024;
 export const MESSAGE_TYPES = ["identify", "track", "page", "screen", "group", "alias"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-/** How deep a message may nest (the message itself is level 0; `properties.a.b` is 3). */
-export const MAX_DEPTH = 64;
 /** How far ahead of the server's clock an event may claim to be (clients' clocks run fast). */
 export const MAX_AHEAD_MS = 86_400_000;
 const MIN_TIME = Date.UTC(1970, 0, 1);
@@ -123,7 +121,7 @@ export function parseMessage(
       : record.context;
   const candidate = { ...record, type: options.type ?? record.type, sentAt: record.sentAt ?? defaults.sentAt, context };
   // Before anything else walks it: NUL, lone surrogates and deep nesting, anywhere.
-  const problem = findUnstorable(candidate, MAX_DEPTH);
+  const problem = findUnstorable(candidate, MAX_JSON_DEPTH);
   if (problem) return { ok: false, error: describeProblem(problem) };
   const json = JSON.stringify(record);
   // A UTF-16 code unit is at most 3 UTF-8 bytes: encode only when it could be too big.

@@ -234,7 +234,7 @@ export const MAX_DEFINITION_BYTES = 256 * 1024;
  */
 function shapeErrors(input: unknown): ValidationError[] {
   const problem = findUnstorable(input, MAX_DEFINITION_JSON_DEPTH);
-  if (problem?.message.startsWith("must not nest")) return [{ path: [], message: `a definition must not nest deeper than ${MAX_DEFINITION_JSON_DEPTH} levels of JSON` }];
+  if (problem?.kind === "too-deep") return [{ path: [], message: `a definition must not nest deeper than ${MAX_DEFINITION_JSON_DEPTH} levels of JSON` }];
   if (problem) return [{ path: problem.path, message: problem.message }];
   if (JSON.stringify(input ?? null).length > MAX_DEFINITION_BYTES) return [{ path: [], message: `a definition must be at most ${MAX_DEFINITION_BYTES / 1024} KB` }];
   return [];

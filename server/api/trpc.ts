@@ -7,7 +7,7 @@ import { hasRole, type Role } from "../../lib/auth/roles";
 import type { Actor } from "../audit/service";
 import { DomainError } from "../workspaces/service";
 import { isDatabaseUnavailable, isInputFault } from "../db/errors";
-import { describeProblem, findUnstorable } from "../../lib/storable";
+import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "../../lib/storable";
 
 export async function createContext(opts: { headers: Headers }) {
   try {
@@ -96,11 +96,10 @@ const domainErrors = t.middleware(async ({ next }) => {
  * store them, and deep input would overflow recursive validation.
  */
 const storableInput = t.middleware(async ({ getRawInput, next }) => {
-  const problem = findUnstorable(await getRawInput(), MAX_INPUT_DEPTH);
+  const problem = findUnstorable(await getRawInput(), MAX_JSON_DEPTH);
   if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: describeProblem(problem), cause: new InputIssues([problem]) });
   return next();
 });
-const MAX_INPUT_DEPTH = 64;
 
 export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 

@@ -12,7 +12,8 @@ export interface Keyset<Id extends string | bigint = string> {
   id: Id;
 }
 
-const MIN_TIME = Date.UTC(1, 0, 1);
+/** 0001-01-01T00:00:00Z (Date.UTC would read year 1 as 1901) to 9999-12-31: what both JavaScript and Postgres hold. */
+const MIN_TIME = -62_135_596_800_000;
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const MAX_BIGINT = 2n ** 63n - 1n;
 

@@ -31,6 +31,10 @@ describe("resolveForwarded", () => {
     expect(resolveForwarded("fd00::5", { "x-forwarded-for": ["203.0.113.1", "10.0.0.3"] }, proxies).clientAddress).toBe("203.0.113.1");
   });
 
+  it("proto and host are what the nearest proxy set (the last value), not what the client prepended", () => {
+    expect(resolveForwarded("10.0.0.2", { "x-forwarded-proto": "http, https", "x-forwarded-host": "evil.example, app.example" }, proxies)).toMatchObject({ proto: "https", host: "app.example" });
+  });
+
   it("only http/https and plain host names are taken from a trusted proxy", () => {
     expect(resolveForwarded("10.0.0.2", { "x-forwarded-proto": "javascript", "x-forwarded-host": "a b" }, proxies)).toMatchObject({ proto: null, host: null });
   });

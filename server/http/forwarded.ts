@@ -6,7 +6,9 @@ import { BlockList, isIP } from "node:net";
  * CIDR ranges, comma-separated; empty by default: the socket address is the client).
  * scripts/serve.ts rewrites every request's forwarded headers with `normalizeForwarded`
  * before Next.js, better-auth (sign-in rate limit, session addresses) or the CSRF check
- * read them, so downstream code can trust them as they are.
+ * read them, so downstream code can trust them as they are. A trusted proxy must set
+ * `X-Forwarded-Proto` and `X-Forwarded-Host` itself (or remove them), as it must for any
+ * app behind it: what it passes through unchanged is what the client said.
  */
 
 export interface TrustedProxies {
@@ -86,8 +88,10 @@ export function resolveForwarded(
     if (!hop) break;
     client = hop;
   }
-  const proto = list(headers["x-forwarded-proto"])[0]?.toLowerCase();
-  const host = list(headers["x-forwarded-host"])[0];
+  // The value our nearest proxy set (the last one): a proxy that sets these headers
+  // overwrites or appends, so anything before it is what the client claimed.
+  const proto = list(headers["x-forwarded-proto"]).at(-1)?.toLowerCase();
+  const host = list(headers["x-forwarded-host"]).at(-1);
   return {
     clientAddress: client,
     proto: proto === "http" || proto === "https" ? proto : null,

@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lingerAfterEarlyAnswer } from "./linger";
 
@@ -74,5 +74,26 @@ describe("lingerAfterEarlyAnswer", () => {
     await upload(port, 512);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(open).toBeLessThanOrEqual(1); // the keep-alive connection of the request above may stay
+  });
+
+  it("a body that ends between the answer's head and its end leaves no connection open, even if the client never closes", async () => {
+    const slow = http.createServer((req, res) => {
+      lingerAfterEarlyAnswer(req, res, 60_000);
+      res.writeHead(200, { "content-type": "text/plain" }).flushHeaders(); // answered before the body is in
+      req.resume();
+      req.on("end", () => res.end("done"));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    const { port: slowPort } = slow.address() as AddressInfo;
+    const client = net.connect({ host: "127.0.0.1", port: slowPort, allowHalfOpen: true });
+    await new Promise((resolve) => client.once("connect", resolve));
+    client.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+    await new Promise((resolve) => client.once("data", resolve)); // the head arrived
+    client.write("67890"); // the body ends; the client never closes its side
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const open = await new Promise<number>((resolve) => slow.getConnections((_e, n) => resolve(n)));
+    client.destroy();
+    await new Promise((resolve) => slow.close(resolve));
+    expect(open).toBe(0);
   });
 });

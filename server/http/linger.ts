@@ -11,8 +11,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
  */
 export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse, graceMs: number): void {
   const writeHead = res.writeHead;
+  let armed = false;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     if (!req.complete && !res.headersSent) {
+      armed = true;
       res.setHeader("connection", "close");
       // Node would end and destroy the socket right after the answer; we close it below.
       req.socket.destroySoon = () => void req.socket.end();
@@ -21,8 +23,10 @@ export function lingerAfterEarlyAnswer(req: IncomingMessage, res: ServerResponse
   } as ServerResponse["writeHead"];
 
   res.once("finish", () => {
-    if (req.complete) return;
+    if (!armed) return;
     const socket = req.socket;
+    // The body ended between the answer's head and its end: nothing is left to read.
+    if (req.complete) return void socket.destroy();
     const timer = setTimeout(() => socket.destroy(), graceMs).unref();
     const done = () => {
       clearTimeout(timer);

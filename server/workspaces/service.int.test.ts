@@ -3,7 +3,7 @@ import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
 import { postTrpc } from "../test/trpc-http";
 import { listAudit } from "../audit/service";
-import { acceptInvitation, changeRole, findOpenInvitation, inviteMember, removeMember, revokeInvitation, updateWorkspace } from "./service";
+import { acceptInvitation, changeRole, findOpenInvitation, inviteMember, joinWorkspace, removeMember, revokeInvitation, updateWorkspace } from "./service";
 
 describe("workspace and member services", () => {
   const t = useTestDatabase();
@@ -103,6 +103,17 @@ describe("workspace and member services", () => {
     const other = await inviteMember(t.db, { workspaceId: stranger.workspace.id, actor: actorOf(stranger.admin), email: person.email, role: "viewer" });
     await expect(acceptInvitation(t.db, { user: person, token: other.token })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/one workspace/) });
     expect(await t.db.membership.count({ where: { userId: person.id } })).toBe(1);
+  });
+
+  it("an invitation revoked while someone accepts it is not used: the revoke wins, nothing is written", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["viewer"]);
+    const person = members[0]!.user;
+    await removeMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), userId: person.id });
+    const { invitation, token } = await inviteMember(t.db, { workspaceId: workspace.id, actor: actorOf(admin), email: person.email, role: "admin" });
+    const stale = (await findOpenInvitation(t.db, token))!; // read by the accepting request…
+    await revokeInvitation(t.db, { workspaceId: workspace.id, actor: actorOf(admin), invitationId: invitation.id }); // …revoked meanwhile
+    expect(await t.db.$transaction((tx) => joinWorkspace(tx, stale, person))).toBe(false);
+    expect(await t.db.membership.count({ where: { workspaceId: workspace.id, userId: person.id } })).toBe(0);
   });
 
   it("removes members but not yourself", async () => {

@@ -176,7 +176,7 @@ export async function findOpenInvitation(db: DbTx, token: string, now = new Date
 
 /**
  * `user` joins the workspace of an open `invitation` for their address, with its role,
- * and the invitation is used up. For sign-up through the link (onboarding.ts) and for an
+ * and the invitation is used up; false (and nothing written) when it is no longer open. For sign-up through the link (onboarding.ts) and for an
  * existing account accepting it after signing in (acceptInvitation).
  */
 export async function joinWorkspace(
@@ -184,9 +184,12 @@ export async function joinWorkspace(
   invitation: { id: string; workspaceId: string; role: Role },
   user: { id: string; email: string },
   now = new Date(),
-) {
+): Promise<boolean> {
+  // Used up only if still open: a revoke or a newer invitation committed meanwhile wins
+  // (the row lock orders the two; the loser sees the committed row and changes nothing).
+  const used = await tx.invitation.updateMany({ where: { id: invitation.id, acceptedAt: null, revokedAt: null }, data: { acceptedAt: now } });
+  if (used.count === 0) return false;
   await tx.membership.create({ data: { workspaceId: invitation.workspaceId, userId: user.id, role: invitation.role } });
-  await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedAt: now } });
   await recordAudit(tx, {
     workspaceId: invitation.workspaceId,
     actor: { userId: user.id, label: user.email },
@@ -194,6 +197,7 @@ export async function joinWorkspace(
     target: { type: "user", id: user.id },
     diff: auditDiff(undefined, { email: user.email, role: invitation.role }),
   });
+  return true;
 }
 
 /**
@@ -219,7 +223,9 @@ export async function acceptInvitation(db: Db, input: { user: { id: string; emai
           : `You already belong to ${existing.workspace.name}; an account can be in one workspace.`,
       );
     }
-    await joinWorkspace(tx, invitation, input.user, now);
+    if (!(await joinWorkspace(tx, invitation, input.user, now))) {
+      throw new DomainError("NOT_FOUND", "This invitation link is invalid, expired or already used.");
+    }
     return { workspaceId: invitation.workspaceId, workspaceName: invitation.workspace.name };
   });
   forgetViewers(); // they are seen with their new membership
