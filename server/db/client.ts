@@ -59,7 +59,8 @@ function statement(strings: TemplateStringsArray) {
   return found;
 }
 
-function pgSql(client: pg.ClientBase | pg.Pool): Sql {
+/** `Sql` over any node-postgres client or pool (the app's own pool: `sql(db)`, `sqlTransaction`). */
+export function pgSql(client: pg.ClientBase | pg.Pool): Sql {
   return {
     query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
       (await client.query({ ...statement(strings), values })).rows as T[],
@@ -69,7 +70,8 @@ function pgSql(client: pg.ClientBase | pg.Pool): Sql {
   };
 }
 
-function poolOf(db: Db): pg.Pool {
+/** The client's own `pg` pool (for connections held across calls, like an exported snapshot). */
+export function poolOf(db: Db): pg.Pool {
   const pool = (db as WithPool)[POOL];
   if (!pool) throw new Error("this Prisma client was not made by createDb");
   return pool;

@@ -2,6 +2,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { pgSql } from "../db/client";
+import { bumpDataVersion } from "../workspaces/data-version";
 import {
   demoTotals,
   generateDemoData,
@@ -274,6 +276,8 @@ export async function loadDemoData(
         onProgress({ phase: "indexes", done: i + 1, total: restore.length });
       }
     }
+    // The workspace's data version and profile count (server/workspaces/data-version.ts).
+    await bumpDataVersion(pgSql(client), options.workspaceId, { changes: totals.events + totals.profiles, profiles: totals.profiles });
     onProgress({ phase: "analyze", done: 0, total: tables.length });
     for (const [i, table] of tables.entries()) {
       await client.query(`ANALYZE ${table}`);

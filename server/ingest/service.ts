@@ -4,6 +4,7 @@ import { eventTime, type Message } from "../../lib/ingest/schema";
 import { mergeTraits, profileFields, type ProfileFields, type Traits } from "../../lib/ingest/profile";
 import { bucketOf } from "../../lib/profiles/bucket";
 import { isInputFault } from "../db/errors";
+import { randomShard } from "../workspaces/data-version";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:
@@ -29,6 +30,11 @@ interface ProfileRow extends ProfileFields {
   userId: string | null;
   firstSeenAt: Date;
   lastSeenAt: Date;
+}
+
+/** Profiles a transaction created (+1) and merged away (−1): its part of the workspace's profile count. */
+interface Tally {
+  profiles: number;
 }
 
 class DuplicateMessage extends Error {}
@@ -73,8 +79,9 @@ async function addIdentity(tx: Sql, workspaceId: string, profileId: string, kind
     ON CONFLICT (workspace_id, kind, value) DO UPDATE SET profile_id = EXCLUDED.profile_id`;
 }
 
-async function createProfile(tx: Sql, workspaceId: string, userId: string | null, at: Date): Promise<ProfileRow> {
+async function createProfile(tx: Sql, workspaceId: string, userId: string | null, at: Date, tally: Tally): Promise<ProfileRow> {
   const id = randomUUID();
+  tally.profiles += 1;
   await tx.execute`
     INSERT INTO profiles (id, workspace_id, user_id, bucket, first_seen_at, last_seen_at, updated_at)
     VALUES (${id}, ${workspaceId}, ${userId}, ${bucketOf(id)}, ${at}, ${at}, now())`;
@@ -88,7 +95,8 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
  * first-seen and the latest last-seen. Only ever called with `from` anonymous (no user id):
  * two known people are never merged (see resolveProfile).
  */
-async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow): Promise<ProfileRow> {
+async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
+  tally.profiles -= 1;
   const merged: ProfileRow = {
     ...into,
     traits: mergeTraits(from.traits as Traits, into.traits as Traits),
@@ -122,7 +130,7 @@ const NEVER_MERGE_KNOWN: Refused = {
  * id, merge anonymous activity into a known person), or why the message is refused.
  * `at` is when it happened on the server's clock (never later than received).
  */
-async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at: Date): Promise<ProfileRow | Refused> {
+async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at: Date, tally: Tally): Promise<ProfileRow | Refused> {
   if (message.type === "alias") {
     const { userId, previousId } = message;
     const known = await findByIdentity(tx, workspaceId, "user_id", userId);
@@ -132,7 +140,7 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
     // A write key is public (it ships in web pages): merging or renaming known people with
     // it would let anyone take over someone's profile. Only anonymous activity moves.
     if (previous && previous.userId !== null && previous.id !== known?.id) return NEVER_MERGE_KNOWN;
-    if (known && previous && known.id !== previous.id) return mergeProfiles(tx, previous, known);
+    if (known && previous && known.id !== previous.id) return mergeProfiles(tx, previous, known, tally);
     if (known) {
       if (!previous) await addIdentity(tx, workspaceId, known.id, "anonymous_id", previousId);
       return known;
@@ -142,7 +150,7 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
       await addIdentity(tx, workspaceId, previous.id, "user_id", userId);
       return { ...previous, userId };
     }
-    const created = await createProfile(tx, workspaceId, userId, at);
+    const created = await createProfile(tx, workspaceId, userId, at, tally);
     await addIdentity(tx, workspaceId, created.id, "anonymous_id", previousId);
     return created;
   }
@@ -151,13 +159,13 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
   const anonymous = anonymousId ? await findByIdentity(tx, workspaceId, "anonymous_id", anonymousId) : null;
   if (!userId) {
     if (anonymous) return anonymous;
-    const created = await createProfile(tx, workspaceId, null, at);
+    const created = await createProfile(tx, workspaceId, null, at, tally);
     await addIdentity(tx, workspaceId, created.id, "anonymous_id", anonymousId!);
     return created;
   }
   const known = await findByIdentity(tx, workspaceId, "user_id", userId);
   if (known) {
-    if (anonymous && anonymous.id !== known.id && anonymous.userId === null) return mergeProfiles(tx, anonymous, known);
+    if (anonymous && anonymous.id !== known.id && anonymous.userId === null) return mergeProfiles(tx, anonymous, known, tally);
     if (anonymousId && !anonymous) await addIdentity(tx, workspaceId, known.id, "anonymous_id", anonymousId);
     return known;
   }
@@ -167,7 +175,7 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
     await addIdentity(tx, workspaceId, anonymous.id, "user_id", userId);
     return { ...anonymous, userId };
   }
-  const created = await createProfile(tx, workspaceId, userId, at);
+  const created = await createProfile(tx, workspaceId, userId, at, tally);
   if (anonymousId && !anonymous) await addIdentity(tx, workspaceId, created.id, "anonymous_id", anonymousId);
   return created;
 }
@@ -224,10 +232,11 @@ export async function ingestMessage(
     return await sqlTransaction(
       db,
       async (tx) => {
-        const profile = await resolveProfile(tx, workspaceId, pending.message, pending.seenAt);
+        const tally: Tally = { profiles: 0 };
+        const profile = await resolveProfile(tx, workspaceId, pending.message, pending.seenAt, tally);
         if (isRefused(profile)) return profile;
         const rows = [{ ...pending, profile, ...eventColumns(pending.message) }];
-        const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), 1);
+        const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), tally);
         // Stored before (a retry): undo everything this copy did, a new profile included.
         if (inserted.size === 0) throw new DuplicateMessage();
         return "stored" as const;
@@ -335,11 +344,14 @@ function profileStates(rows: EventRow[]): ProfileRow[] {
 
 /**
  * Inserts the events (a message id stored before is skipped) and, when all of them were
- * inserted — as many as `expected` — updates the profiles, in one statement. Returns the
- * message ids inserted. The unique index arbitrates duplicates: no lookup whose plan could
- * go wrong on a table that grew since it was last analysed.
+ * inserted, updates the profiles and adds the change to the workspace's data version
+ * (server/workspaces/data-version.ts), in one statement. Returns the message ids inserted;
+ * fewer than `rows` means the caller's transaction must not commit (a duplicate). The
+ * unique index arbitrates duplicates: no lookup whose plan could go wrong on a table that
+ * grew since it was last analysed.
  */
-async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states: ProfileRow[], expected: number) {
+async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states: ProfileRow[], tally: Tally) {
+  const expected = rows.length;
   // The events travel as one JSON document: one JSON.stringify here, one parse in Postgres,
   // and properties and context arrive as jsonb without a second parse.
   const events = rows.map((r) => ({
@@ -375,6 +387,13 @@ async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states
                     ${s.map((x) => x.firstSeenAt.toISOString())}::timestamptz[], ${s.map((x) => x.lastSeenAt.toISOString())}::timestamptz[])
              AS u(id, traits, email, phone, timezone, locale, country, first_seen_at, last_seen_at)
        WHERE p.id = u.id AND (SELECT count(*) FROM inserted) = ${expected}::int
+      RETURNING 1),
+    versioned AS (
+      INSERT INTO workspace_data_versions (workspace_id, shard, changes, profiles)
+      SELECT ${workspaceId}::text, ${randomShard()}::int, ${expected}::bigint, ${tally.profiles}::bigint
+       WHERE (SELECT count(*) FROM inserted) = ${expected}::int AND ${expected}::int > 0
+      ON CONFLICT (workspace_id, shard) DO UPDATE
+        SET changes = workspace_data_versions.changes + EXCLUDED.changes, profiles = workspace_data_versions.profiles + EXCLUDED.profiles
       RETURNING 1)
     SELECT message_id FROM inserted`;
   return new Set(inserted.map((r) => r.message_id));
@@ -462,6 +481,7 @@ async function storeBatch(
     if (untouched) fresh.push(p);
     else if (needsResolution(p.message, resolved)) oneByOne.push(p);
   }
+  const tally: Tally = { profiles: fresh.length };
   if (fresh.length > 0) {
     const created = fresh.map((p) => ({ id: randomUUID(), userId: p.message.userId ?? null, at: p.seenAt.toISOString(), keys: identityKeysOf(p.message) }));
     await tx.execute`
@@ -477,7 +497,7 @@ async function storeBatch(
                     ${identities.map((i) => i.profileId)}::text[]) AS u(kind, value, profile_id)`;
   }
   for (const p of oneByOne) {
-    const outcome = await resolveProfile(tx, workspaceId, p.message, p.seenAt);
+    const outcome = await resolveProfile(tx, workspaceId, p.message, p.seenAt, tally);
     if (isRefused(outcome)) outcomes[p.index] = outcome;
   }
   pending = pending.filter((p) => outcomes[p.index] === "stored");
@@ -494,7 +514,7 @@ async function storeBatch(
   //    that is not new was stored meanwhile by a request that did not share our locks (the
   //    same message id about other people): nothing of this attempt may stay, not even the
   //    profiles it created, so the batch is done again and then finds it stored.
-  const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), rows.length);
+  const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), tally);
   if (inserted.size < rows.length) throw new ConcurrentDuplicate();
   return outcomes;
 }

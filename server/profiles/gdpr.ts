@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { suppressionHash } from "../ingest/service";
 import { DomainError } from "../workspaces/service";
+import { bumpDataVersionPrisma } from "../workspaces/data-version";
 
 /**
  * GDPR requests for one person. Deletion removes the profile, its identities and events
@@ -24,6 +25,7 @@ export async function deletePerson(db: Db, input: { workspaceId: string; actor: 
       });
     }
     await tx.profile.delete({ where: { id: profile.id } });
+    await bumpDataVersionPrisma(tx, input.workspaceId, { changes: 1 + profile._count.events, profiles: -1 });
     await recordAudit(tx, {
       workspaceId: input.workspaceId,
       actor: input.actor,

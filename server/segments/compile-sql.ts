@@ -16,6 +16,7 @@ import {
   type TraitCondition,
   type Window,
 } from "../../lib/segments/schema";
+import { dataVersionSql } from "../workspaces/data-version";
 
 /**
  * The segment definition compiled to Postgres: one boolean expression per node over the
@@ -131,22 +132,20 @@ export function matchingQuery(definition: SegmentDefinition, options: CompileOpt
   return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
 }
 
-/** How many profiles the workspace has: one row `{ total }`. */
-export function profileCountQuery(workspaceId: string): SqlQuery {
-  return { sql: "SELECT count(*)::int AS total FROM profiles WHERE workspace_id = $1", params: [workspaceId] };
-}
 
 /**
  * The `seq` of every matching profile (or, with `negate`, of every profile in the workspace
  * that does not match), as one sorted binary int4 array (`array_send`): the sets that exact
  * counts combine in memory (server/segments/exact-sets.ts). Sorted here rather than there:
- * the app's one thread stays free for other requests.
+ * the app's one thread stays free for other requests. `version`: the workspace's data
+ * version in the same snapshot (server/workspaces/data-version.ts) — the moment the set describes.
  */
 export function matchingSeqsQuery(definition: SegmentDefinition, options: CompileOptions & { negate?: boolean }): SqlQuery {
   const c = new Compiler(definition, { ...options, anchored: !options.negate }, "aggregate");
   const match = c.node(c.root);
+  const version = dataVersionSql(c.params.add(options.workspaceId, "text")).version;
   return c.query(
-    `SELECT array_send(coalesce(array_agg(p.seq ORDER BY p.seq), '{}'::int[])) AS seqs\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), options.negate ? `NOT ${match}` : match].join("\n   AND ")}`,
+    `SELECT array_send(coalesce(array_agg(p.seq ORDER BY p.seq), '{}'::int[])) AS seqs, ${version} AS version\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), options.negate ? `NOT ${match}` : match].join("\n   AND ")}`,
   );
 }
 

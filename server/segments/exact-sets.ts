@@ -1,8 +1,8 @@
 import type { Db } from "../db/client";
 import { and, not, or, parseInt4ArraySend, size, type SeqSet } from "../../lib/segments/sets";
 import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";
-import { matchingSeqsQuery, profileCountQuery } from "./compile-sql";
-import { PreviewCancelled, runPreviewQuery } from "./preview-query";
+import { matchingSeqsQuery } from "./compile-sql";
+import { PreviewCancelled, openMoment, runPreviewQuery } from "./preview-query";
 
 /**
  * Exact counts of big workspaces, condition by condition: each top-level condition of a
@@ -12,10 +12,13 @@ import { PreviewCancelled, runPreviewQuery } from "./preview-query";
  * edit changes one condition at a time, so the next exact count queries only that one and
  * reuses the others — the cost of one condition instead of the whole definition.
  *
- * A set is "exact as of" when it was counted: a set is reused while it is at most
- * `SET_TTL_MS` old and was counted for a `now` at most that far from the new one (relative
- * windows move with `now`), and events that arrive meanwhile are missing until it expires —
- * the same freshness as the builder's own cache of answers.
+ * Exact means exact at one moment: the data as of one data version (server/workspaces/
+ * data-version.ts) and one clock reading `now` (relative windows). A count opens a moment
+ * (`openMoment`: a snapshot exported to the set queries, so that the ones it runs in
+ * parallel on other connections read exactly the same data), reuses only sets counted at
+ * that version, and counts missing ones at the `now` the reused sets were counted at. If
+ * data changed since, nothing held is reused; sets held from different moments are never
+ * combined. The answer says which moment it describes (`asOf`, `version`).
  *
  * A set being counted is shared by every count that needs it, and cancelled in Postgres
  * once none of them has waited for it for `CANCEL_GRACE_MS` (superseded previews, closed tabs).
@@ -34,11 +37,21 @@ const MAX_RUNNING = 3;
 /** One time limit for every set query, whoever asked first; each count has its own deadline. */
 const SET_QUERY_TIMEOUT_MS = 120_000;
 
+/** A set and the data version it describes (the version its own query read, in its snapshot). */
+interface Counted {
+  set: SeqSet;
+  version: number;
+}
+
 interface Entry {
+  /** Workspace, condition and which way round it is held: what `now` and `version` vary for. */
+  condition: string;
+  version: number;
   nowMs: number;
+  /** When it was asked for: held for `SET_TTL_MS` after. */
   at: number;
-  promise: Promise<SeqSet>;
-  value?: SeqSet;
+  promise: Promise<Counted>;
+  value?: Counted;
   /** Counts waiting on it while it is being counted; none for `CANCEL_GRACE_MS`, and it is cancelled. */
   waiters: number;
   grace?: ReturnType<typeof setTimeout>;
@@ -56,8 +69,8 @@ const globalForSets = globalThis as unknown as { junctionExactSets?: State };
 const state: State = (globalForSets.junctionExactSets ??= { entries: new Map<string, Entry>(), running: 0, queue: [] });
 const entries = state.entries;
 
-function fresh(entry: Entry, nowMs: number): boolean {
-  return Date.now() - entry.at <= SET_TTL_MS && Math.abs(nowMs - entry.nowMs) <= SET_TTL_MS;
+function fresh(entry: Entry): boolean {
+  return Date.now() - entry.at <= SET_TTL_MS;
 }
 
 /** Drops expired sets, then the oldest ones while more than `MAX_HELD` numbers are held. */
@@ -66,13 +79,13 @@ function evict() {
   for (const [key, entry] of entries) {
     if (entry.value === undefined) continue;
     if (Date.now() - entry.at > SET_TTL_MS) entries.delete(key);
-    else held += entry.value.seqs.length;
+    else held += entry.value.set.seqs.length;
   }
   for (const [key, entry] of entries) {
     if (held <= MAX_HELD) break;
     if (entry.value === undefined) continue;
     entries.delete(key); // oldest first: a Map keeps insertion order
-    held -= entry.value.seqs.length;
+    held -= entry.value.set.seqs.length;
   }
 }
 
@@ -105,37 +118,42 @@ async function limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>
 }
 
 /** The set under `key`, held or being counted, or `compute`'s — shared with every other caller meanwhile. */
-async function shared(key: string, nowMs: number, signal: AbortSignal | undefined, compute: (signal: AbortSignal) => Promise<SeqSet>): Promise<{ value: SeqSet; reused: boolean }> {
+async function shared(
+  key: { condition: string; version: number; nowMs: number },
+  signal: AbortSignal | undefined,
+  compute: (signal: AbortSignal) => Promise<Counted>,
+): Promise<{ value: Counted; reused: boolean }> {
   if (signal?.aborted) throw new PreviewCancelled();
-  let entry = entries.get(key);
-  if (entry && !fresh(entry, nowMs)) {
-    // Too old (one still being counted for an older `now` goes on for those waiting on it).
-    entries.delete(key);
+  const id = entryKey(key);
+  let entry = entries.get(id);
+  if (entry && !fresh(entry)) {
+    // Too old (one still being counted goes on for those waiting on it).
+    entries.delete(id);
     entry = undefined;
   }
   if (entry?.value !== undefined) return { value: entry.value, reused: true };
   const reused = entry !== undefined;
   if (!entry) {
     const controller = new AbortController();
-    const created: Entry = { nowMs, at: Date.now(), waiters: 0, controller, promise: limited(controller.signal, () => compute(controller.signal)) };
+    const created: Entry = { ...key, at: Date.now(), waiters: 0, controller, promise: limited(controller.signal, () => compute(controller.signal)) };
     created.promise.then(
       (value) => {
-        created.value = value; // as of when it was asked for (`at`)
+        created.value = value;
         evict();
         setTimeout(evict, SET_TTL_MS + 1_000).unref(); // expired sets go even if nothing else is counted
       },
       () => {
-        if (entries.get(key) === created) entries.delete(key);
+        if (entries.get(id) === created) entries.delete(id);
       },
     );
-    entries.set(key, created);
+    entries.set(id, created);
     entry = created;
   }
   const waiting = entry;
   waiting.waiters++;
   clearTimeout(waiting.grace);
   try {
-    return await new Promise<{ value: SeqSet; reused: boolean }>((resolve, reject) => {
+    return await new Promise<{ value: Counted; reused: boolean }>((resolve, reject) => {
       const onAbort = () => reject(new PreviewCancelled());
       signal?.addEventListener("abort", onAbort, { once: true });
       waiting.promise.then(
@@ -157,7 +175,7 @@ async function shared(key: string, nowMs: number, signal: AbortSignal | undefine
       // stop counting only if nobody has asked again by then.
       waiting.grace = setTimeout(() => {
         if (waiting.waiters > 0 || waiting.value !== undefined) return;
-        if (entries.get(key) === waiting) entries.delete(key);
+        if (entries.get(id) === waiting) entries.delete(id);
         waiting.controller.abort();
       }, CANCEL_GRACE_MS);
       waiting.grace.unref();
@@ -165,14 +183,28 @@ async function shared(key: string, nowMs: number, signal: AbortSignal | undefine
   }
 }
 
-const setKey = (workspaceId: string, child: SegmentNode, negate: boolean) => `${workspaceId}\0${negate ? "not" : "in"}\0${JSON.stringify(child)}`;
+const conditionKey = (workspaceId: string, child: SegmentNode, negate: boolean) => `${workspaceId}\0${negate ? "not" : "in"}\0${JSON.stringify(child)}`;
+const entryKey = (key: { condition: string; version: number; nowMs: number }) => `${key.condition}\0${key.version}\0${key.nowMs}`;
 
-/** Whether any top-level condition's set is held, or being counted, for a `now` this close. */
-export function anySetHeld(input: { workspaceId: string; definition: SegmentDefinition; now: Date; mostlyMatch: boolean[] }): boolean {
-  return input.definition.root.children.some((child, i) => {
-    const entry = entries.get(setKey(input.workspaceId, child, input.mostlyMatch[i] ?? false));
-    return entry !== undefined && fresh(entry, input.now.getTime());
-  });
+/**
+ * The clock reading to count at: the `now` that the most of these conditions' held sets
+ * (of this version, fresh, within `SET_TTL_MS` of the asked-for `now`) were counted at —
+ * the latest of those on a tie — or the asked-for `now` when none is held. Counting the
+ * missing sets at the same `now` keeps the answer at one moment.
+ */
+function momentNow(conditions: string[], version: number, nowMs: number): number {
+  const wanted = new Set(conditions);
+  const votes = new Map<number, number>();
+  for (const entry of entries.values()) {
+    if (entry.version !== version || !wanted.has(entry.condition) || !fresh(entry) || Math.abs(entry.nowMs - nowMs) > SET_TTL_MS) continue;
+    votes.set(entry.nowMs, (votes.get(entry.nowMs) ?? 0) + 1);
+  }
+  let best = nowMs;
+  let most = 0;
+  for (const [candidate, count] of votes) {
+    if (count > most || (count === most && candidate > best)) [best, most] = [candidate, count];
+  }
+  return best;
 }
 
 const single = (node: SegmentNode): SegmentDefinition => ({ schemaVersion: 1, root: { type: "group", op: "and", children: [node] } });
@@ -183,7 +215,14 @@ export interface SetCount {
   conditions: number[];
   /** Conditions whose sets were already held (or being counted for another preview). */
   reused: number;
+  /** The moment the count describes: the clock reading its windows were evaluated at… */
+  asOf: Date;
+  /** …and the workspace's data version. */
+  version: number;
 }
+
+/** Counting again after sets turned out to describe another moment (their count lost its snapshot). */
+const MOMENT_ATTEMPTS = 3;
 
 /**
  * The exact count of `definition`, combined from one set per top-level condition.
@@ -194,9 +233,9 @@ export async function countFromSets(
   db: Db,
   input: { workspaceId: string; definition: SegmentDefinition; now: Date; mostlyMatch: boolean[]; signal?: AbortSignal; timeoutMs: number; workMem: string },
 ): Promise<SetCount> {
-  const { workspaceId, now } = input;
-  const nowMs = now.getTime();
+  const { workspaceId } = input;
   const children = input.definition.root.children;
+  const conditions = children.map((child, i) => conditionKey(workspaceId, child, input.mostlyMatch[i] ?? false));
   // This count stops waiting at its own deadline, when its caller goes away, or when it is
   // done (answered, or one set failed); the sets go on for other counts, or stop once nobody waits.
   const done = new AbortController();
@@ -204,26 +243,48 @@ export async function countFromSets(
   const signal = AbortSignal.any([done.signal, deadline, ...(input.signal ? [input.signal] : [])]);
   const options = { timeoutMs: SET_QUERY_TIMEOUT_MS, workMem: input.workMem };
   try {
-    const sets = children.map((child, i) => {
-      const negate = input.mostlyMatch[i] ?? false;
-      return shared(setKey(workspaceId, child, negate), nowMs, signal, async (own) => {
-        const [row] = await runPreviewQuery<{ seqs: Buffer }>(db, matchingSeqsQuery(single(child), { workspaceId, now, negate }), { ...options, signal: own });
-        return { seqs: parseInt4ArraySend(row!.seqs), negated: negate };
-      });
-    });
-    // Everyone in the workspace now: sets held as who does not match count from it. Counted
-    // fresh each time (a set may be up to a minute old: people created since then count as
-    // not in its list, and no count goes below 0 or above everyone).
-    const total = runPreviewQuery<{ total: number }>(db, profileCountQuery(workspaceId), { timeoutMs: input.timeoutMs, signal }).then(([row]) => row!.total);
-    const [held, people] = await Promise.all([Promise.all(sets), total]);
-    const root = input.definition.root;
-    const combined = (root.op === "and" ? and : or)(held.map((h) => h.value));
-    const clamp = (n: number) => Math.max(0, Math.min(people, n));
-    return {
-      exact: clamp(size(root.not ? not(combined) : combined, people)),
-      conditions: held.map((h) => clamp(size(h.value, people))),
-      reused: held.filter((h) => h.reused).length,
-    };
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw new PreviewCancelled();
+      const moment = await openMoment(db, workspaceId);
+      try {
+        const nowMs = momentNow(conditions, moment.version, input.now.getTime());
+        const now = new Date(nowMs);
+        const held = await Promise.all(
+          children.map((child, i) => {
+            const negate = input.mostlyMatch[i] ?? false;
+            return shared({ condition: conditions[i]!, version: moment.version, nowMs }, signal, async (own) => {
+              const query = matchingSeqsQuery(single(child), { workspaceId, now, negate });
+              // In the moment's snapshot; if that moment is over (the count that asked first
+              // went away before this set's turn), in a snapshot of its own — it then says which version it saw.
+              const rows = await runPreviewQuery<{ seqs: Buffer; version: number }>(db, query, { ...options, signal: own, snapshot: moment.snapshot }).catch((error: unknown) =>
+                isLostSnapshot(error) ? runPreviewQuery<{ seqs: Buffer; version: number }>(db, query, { ...options, signal: own }) : Promise.reject(error),
+              );
+              return { set: { seqs: parseInt4ArraySend(rows[0]!.seqs), negated: negate }, version: rows[0]!.version };
+            });
+          }),
+        );
+        if (held.every((h) => h.value.version === moment.version)) {
+          const root = input.definition.root;
+          const combined = (root.op === "and" ? and : or)(held.map((h) => h.value.set));
+          const people = moment.profiles;
+          const clamp = (n: number) => Math.max(0, Math.min(people, n));
+          return {
+            exact: clamp(size(root.not ? not(combined) : combined, people)),
+            conditions: held.map((h) => clamp(size(h.value.set, people))),
+            reused: held.filter((h) => h.reused).length,
+            asOf: now,
+            version: moment.version,
+          };
+        }
+        // Counted in a snapshot of their own: they describe another moment. Count them again.
+        for (const [i, h] of held.entries()) {
+          if (h.value.version !== moment.version) entries.delete(entryKey({ condition: conditions[i]!, version: moment.version, nowMs }));
+        }
+        if (attempt >= MOMENT_ATTEMPTS) throw new Error("The data kept changing while it was counted. Try again.");
+      } finally {
+        moment.release();
+      }
+    }
   } catch (error) {
     if (deadline.aborted && !input.signal?.aborted) throw new Error("The count took too long and was stopped.");
     throw error;
@@ -232,11 +293,16 @@ export async function countFromSets(
   }
 }
 
+/** `SET TRANSACTION SNAPSHOT` of a snapshot whose transaction has ended. */
+function isLostSnapshot(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && /snapshot/i.test(String((error as { message?: unknown }).message));
+}
+
 /** Forgets held sets: all of them, a workspace's, or one condition's (tests and the bench). */
 export function dropSets(workspaceId?: string, node?: SegmentNode) {
   if (workspaceId === undefined) return entries.clear();
-  for (const key of entries.keys()) {
+  for (const [key, entry] of entries) {
     if (!key.startsWith(`${workspaceId}\0`)) continue;
-    if (node === undefined || key === setKey(workspaceId, node, false) || key === setKey(workspaceId, node, true)) entries.delete(key);
+    if (node === undefined || entry.condition === conditionKey(workspaceId, node, false) || entry.condition === conditionKey(workspaceId, node, true)) entries.delete(key);
   }
 }

@@ -4,6 +4,7 @@ import { compileEvaluator, evaluate } from "../../lib/segments/evaluate";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
 import { parseStoredDefinition } from "./service";
+import { bumpDataVersion } from "../workspaces/data-version";
 
 /**
  * Materialised membership of saved segments: who is in, since when (entered_at), who left
@@ -46,7 +47,7 @@ export async function refreshSegment(db: Db, input: { workspaceId: string; segme
   return sqlTransaction(db, async (tx) => {
     await lockSegment(tx, segment.id);
     const [result] = await tx.raw<RefreshResult>({ sql, params: [...matching.params, segment.id, input.now] });
-    await recordSize(tx, segment.id, input.now, result!);
+    await recordSize(tx, input.workspaceId, segment.id, input.now, result!);
     return result!;
   });
 }
@@ -56,8 +57,10 @@ async function lockSegment(tx: Sql, segmentId: string) {
   await tx.query`SELECT 1 FROM segments WHERE id = ${segmentId} FOR UPDATE`;
 }
 
-async function recordSize(tx: Sql, segmentId: string, now: Date, change: RefreshResult) {
+async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: Date, change: RefreshResult) {
   await tx.execute`UPDATE segments SET size = ${change.size}::int, refreshed_at = ${now}::timestamptz WHERE id = ${segmentId}`;
+  // Definitions that refer to this segment now have other answers.
+  await bumpDataVersion(tx, workspaceId, { changes: change.entered + change.exited, profiles: 0 });
   await tx.execute`
     INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
     VALUES (${segmentId}, (${now}::timestamptz AT TIME ZONE 'UTC')::date, ${change.size}::int, ${change.entered}::int, ${change.exited}::int)
@@ -156,7 +159,7 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
       }
       const [counted] = await tx.query<{ size: number }>`
         SELECT count(*)::int AS size FROM segment_memberships WHERE segment_id = ${segment.id} AND exited_at IS NULL`;
-      await recordSize(tx, segment.id, input.now, { size: counted!.size, entered: enter.length, exited: exit.length });
+      await recordSize(tx, input.workspaceId, segment.id, input.now, { size: counted!.size, entered: enter.length, exited: exit.length });
     });
     entered += enter.length;
     exited += exit.length;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { withConnection, type Db } from "../db/client";
+import { poolOf, withConnection, type Db } from "../db/client";
+import { dataVersionSql } from "../workspaces/data-version";
 import type { SegmentDefinition } from "../../lib/segments/schema";
 import type { SqlQuery } from "./compile-sql";
 
@@ -68,7 +69,16 @@ export async function registerPreview(key: string, preview: RunningPreview): Pro
 export async function runPreviewQuery<T extends pg.QueryResultRow>(
   db: Db,
   query: SqlQuery,
-  options: { timeoutMs: number; key?: string; signal?: AbortSignal; jit?: boolean; workMem?: string; definition?: SegmentDefinition },
+  options: {
+    timeoutMs: number;
+    key?: string;
+    signal?: AbortSignal;
+    jit?: boolean;
+    workMem?: string;
+    definition?: SegmentDefinition;
+    /** Read the data as of this exported snapshot (`openMoment`), so that queries on several connections describe one moment. */
+    snapshot?: string;
+  },
 ): Promise<T[]> {
   if (options.signal?.aborted) throw new PreviewCancelled();
   return withConnection(db, async (client) => {
@@ -87,7 +97,10 @@ export async function runPreviewQuery<T extends pg.QueryResultRow>(
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (options.signal?.aborted) throw new PreviewCancelled();
-      await client.query("BEGIN READ ONLY");
+      if (options.snapshot) {
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        await client.query(`SET TRANSACTION SNAPSHOT '${options.snapshot.replace(/[^0-9A-F-]/gi, "")}'`);
+      } else await client.query("BEGIN READ ONLY");
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
       // JIT compilation costs ~35 ms per query: worth it for exact counts over everyone
       // (8.0 s vs 10.5 s for bench definition 5), not for a sample that should take milliseconds.
@@ -110,4 +123,47 @@ export async function runPreviewQuery<T extends pg.QueryResultRow>(
       registration?.done();
     }
   });
+}
+
+/**
+ * One moment of a workspace's data, to read from several connections at once: a read-only
+ * repeatable-read transaction that exports its snapshot (`pg_export_snapshot`) and reads
+ * the workspace's data version and profile count in it. Queries that run with
+ * `snapshot` see exactly that data; `release` ends the transaction (every query that
+ * imports the snapshot must have started by then).
+ */
+export interface Moment {
+  snapshot: string;
+  version: number;
+  profiles: number;
+  release: () => void;
+}
+
+export async function openMoment(db: Db, workspaceId: string): Promise<Moment> {
+  const pool = poolOf(db);
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const version = dataVersionSql("$1");
+    const { rows } = await client.query<{ snapshot: string; version: number; profiles: number }>(
+      `SELECT pg_export_snapshot() AS snapshot, ${version.version} AS version, ${version.profiles} AS profiles`,
+      [workspaceId],
+    );
+    let released = false;
+    return {
+      ...rows[0]!,
+      release: () => {
+        if (released) return;
+        released = true;
+        client.query("COMMIT").then(
+          () => client.release(),
+          () => client.release(true),
+        );
+      },
+    };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    client.release(true);
+    throw error;
+  }
 }

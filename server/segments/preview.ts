@@ -1,9 +1,10 @@
-import type { Db } from "../db/client";
 import { countFromSets } from "./exact-sets";
 import { PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
 import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
 import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
-import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery, profileCountQuery } from "./compile-sql";
+import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
+import { sql, type Db } from "../db/client";
+import { readDataVersion, type DataVersion } from "../workspaces/data-version";
 import { countSample, sampleOf, type ProfileSample } from "./sample";
 import { interval } from "../../lib/segments/interval";
 
@@ -44,27 +45,11 @@ const EXACT_WORK_MEM = "64MB";
 const TARGET_MATCHES = 1_500;
 
 /**
- * How many profiles a workspace has (the estimate's population): counted on first use,
- * then recounted in the background once a minute old — an estimate never waits for it again.
+ * How many profiles a workspace has and its data version, now: the counters every writer
+ * keeps (server/workspaces/data-version.ts) — one tiny query, never a count of a million rows.
  */
-const POPULATION_TTL_MS = 60_000;
-const globalForPopulations = globalThis as unknown as { junctionPopulations?: Map<string, { until: number; total: number; recounting?: boolean }> };
-const populations = (globalForPopulations.junctionPopulations ??= new Map());
-async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<number> {
-  const count = async () => {
-    const [row] = await run<{ total: number }>(db, profileCountQuery(workspaceId), options);
-    populations.set(workspaceId, { until: Date.now() + POPULATION_TTL_MS, total: row!.total });
-    return row!.total;
-  };
-  const cached = populations.get(workspaceId);
-  if (!cached) return count();
-  if (cached.until <= Date.now() && !cached.recounting) {
-    cached.recounting = true;
-    count()
-      .catch((error) => console.warn("population recount failed:", error))
-      .finally(() => (cached.recounting = false));
-  }
-  return cached.total;
+function populationOf(db: Db, workspaceId: string): Promise<DataVersion> {
+  return readDataVersion(sql(db), workspaceId);
 }
 
 /**
@@ -73,11 +58,11 @@ async function populationOf(db: Db, workspaceId: string, options: { timeoutMs: n
  */
 async function sampleIfBig(
   db: Db,
-  input: { workspaceId: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
-): Promise<{ total: number; sample: ProfileSample | null }> {
-  const total = await populationOf(db, input.workspaceId, { timeoutMs: input.timeoutMs ?? 10_000, signal: input.signal });
-  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, sample: null };
-  return { total, sample: await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles }) };
+  input: { workspaceId: string; exactBelow?: number; sampleProfiles?: number },
+): Promise<{ total: number; version: number; sample: ProfileSample | null }> {
+  const { profiles: total, version } = await populationOf(db, input.workspaceId);
+  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, version, sample: null };
+  return { total, version, sample: await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles }) };
 }
 
 interface CountsRow {
@@ -102,7 +87,7 @@ export async function estimateCount(
 ): Promise<Estimate> {
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? 10_000;
-  const { total, sample } = await sampleIfBig(db, { ...input, timeoutMs });
+  const { total, sample } = await sampleIfBig(db, input);
   const ms = () => Math.round(performance.now() - started);
 
   if (!sample) {
@@ -169,6 +154,18 @@ export async function eventHistogram(
   return { profiles: profiles.map((c) => Math.round(c * scale)), total, estimated: true, ms: Math.round(performance.now() - started) };
 }
 
+export interface ExactCount {
+  exact: number;
+  /** Each top-level condition's own exact count (big workspaces). */
+  conditions?: number[];
+  reused?: number;
+  /** The moment the count describes: data as of then, relative windows evaluated then. */
+  asOf: Date;
+  /** The workspace's data version it describes (big workspaces, where it may be a few seconds older than the request). */
+  version?: number;
+  ms: number;
+}
+
 /**
  * The precise count. Small workspaces run one query for the whole definition. Big ones
  * combine one set per top-level condition (server/segments/exact-sets.ts), so after an edit
@@ -180,7 +177,7 @@ export async function eventHistogram(
 export async function exactCount(
   db: Db,
   input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
-): Promise<{ exact: number; conditions?: number[]; reused?: number; ms: number }> {
+): Promise<ExactCount> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const timeoutMs = input.timeoutMs ?? 120_000;
@@ -193,7 +190,7 @@ export async function exactCount(
       // default 4 MB those hashes spill to disk (definition 5: 3.3 s → 2.8 s with enough memory).
       { timeoutMs, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
     );
-    return { exact: row!.count, ms: ms() };
+    return { exact: row!.count, asOf: input.now, ms: ms() };
   }
 
   // Which conditions most people match (their sets are kept as who does not), from the sample.

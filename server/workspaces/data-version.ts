@@ -1,0 +1,70 @@
+import type { DbTx, Sql } from "../db/client";
+
+/**
+ * A workspace's data version and profile count. Every transaction that changes people data
+ * — stored events (ingestion, CSV import), merges, GDPR deletion, the demo loader, segment
+ * membership — adds what it changed, in the same transaction, to one of a few shard rows
+ * of `workspace_data_versions`; the sums over the shards are the version and the count.
+ *
+ * Two reads that see the same version see the same data: versions only grow, and a later
+ * snapshot sees every transaction an earlier one saw. Exact segment counts combine only
+ * sets counted at one version (server/segments/exact-sets.ts); the estimate's sample knows
+ * how far it is behind (server/segments/sample.ts). The version also counts the changes
+ * (stored events, membership changes), an upper bound on the people they touched.
+ *
+ * Shards: concurrent writers of one workspace rarely wait for the same row lock, which is
+ * held from the bump to the commit.
+ */
+export const DATA_VERSION_SHARDS = 16;
+
+export interface DataChange {
+  /** Stored events, membership entries and exits, deletions… at least 1 for any change. */
+  changes: number;
+  /** Net profiles created (negative for merges and deletions). */
+  profiles: number;
+}
+
+export interface DataVersion {
+  version: number;
+  profiles: number;
+}
+
+export const randomShard = () => Math.floor(Math.random() * DATA_VERSION_SHARDS);
+
+/** Adds `change` to the workspace's counters, in the caller's transaction (node-postgres). */
+export async function bumpDataVersion(tx: Sql, workspaceId: string, change: DataChange): Promise<void> {
+  if (change.changes === 0 && change.profiles === 0) return;
+  await tx.execute`
+    INSERT INTO workspace_data_versions (workspace_id, shard, changes, profiles)
+    VALUES (${workspaceId}, ${randomShard()}::int, ${change.changes}::bigint, ${change.profiles}::bigint)
+    ON CONFLICT (workspace_id, shard) DO UPDATE
+      SET changes = workspace_data_versions.changes + EXCLUDED.changes, profiles = workspace_data_versions.profiles + EXCLUDED.profiles`;
+}
+
+/** The same, in a Prisma transaction. */
+export async function bumpDataVersionPrisma(tx: DbTx, workspaceId: string, change: DataChange): Promise<void> {
+  if (change.changes === 0 && change.profiles === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO workspace_data_versions (workspace_id, shard, changes, profiles)
+    VALUES (${workspaceId}, ${randomShard()}::int, ${change.changes}::bigint, ${change.profiles}::bigint)
+    ON CONFLICT (workspace_id, shard) DO UPDATE
+      SET changes = workspace_data_versions.changes + EXCLUDED.changes, profiles = workspace_data_versions.profiles + EXCLUDED.profiles`;
+}
+
+/**
+ * The version and profile count as a SQL expression pair over `$workspace` (a placeholder
+ * the caller binds), for statements that must read them in their own snapshot.
+ */
+export function dataVersionSql(workspace: string): { version: string; profiles: string } {
+  return {
+    version: `(SELECT coalesce(sum(changes), 0) FROM workspace_data_versions WHERE workspace_id = ${workspace})::float8`,
+    profiles: `(SELECT coalesce(sum(profiles), 0) FROM workspace_data_versions WHERE workspace_id = ${workspace})::float8`,
+  };
+}
+
+export async function readDataVersion(sql: Sql, workspaceId: string): Promise<DataVersion> {
+  const [row] = await sql.query<DataVersion>`
+    SELECT coalesce(sum(changes), 0)::float8 AS version, coalesce(sum(profiles), 0)::float8 AS profiles
+      FROM workspace_data_versions WHERE workspace_id = ${workspaceId}`;
+  return row!;
+}
