@@ -5,7 +5,7 @@ import type { EventCondition, SegmentDefinition } from "../../lib/segments/schem
 import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
 import { sql, type Db } from "../db/client";
 import { readDataVersion, type DataVersion } from "../workspaces/data-version";
-import { countSample, sampleOf, type ProfileSample } from "./sample";
+import { countSample, sampleOf, upToDate, type ProfileSample } from "./sample";
 import { interval } from "../../lib/segments/interval";
 
 export { cancelPreview, PreviewCancelled } from "./preview-query";
@@ -34,6 +34,13 @@ export interface Estimate {
   total: number;
   /** How many match each top-level condition alone (estimated the same way), in order. */
   conditions: { estimate: number; exact?: number }[];
+  /** When the sample was last brought up to date with the data (a sampled estimate), or when it was counted. */
+  asOf: Date;
+  /**
+   * Changes to the data the sample has not seen yet (its catch-up did not finish in time):
+   * the interval is widened by them. 0 when the sample is up to date.
+   */
+  behind: number;
   ms: number;
 }
 
@@ -59,10 +66,12 @@ function populationOf(db: Db, workspaceId: string): Promise<DataVersion> {
 async function sampleIfBig(
   db: Db,
   input: { workspaceId: string; exactBelow?: number; sampleProfiles?: number },
-): Promise<{ total: number; version: number; sample: ProfileSample | null }> {
+): Promise<{ total: number; version: number; sample: ProfileSample | null; behind: number }> {
   const { profiles: total, version } = await populationOf(db, input.workspaceId);
-  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, version, sample: null };
-  return { total, version, sample: await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles }) };
+  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, version, sample: null, behind: 0 };
+  const loaded = await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles });
+  const { sample, behind } = await upToDate(db, input.workspaceId, loaded, version);
+  return { total, version, sample, behind };
 }
 
 interface CountsRow {
@@ -87,7 +96,7 @@ export async function estimateCount(
 ): Promise<Estimate> {
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? 10_000;
-  const { total, sample } = await sampleIfBig(db, input);
+  const { total, sample, behind } = await sampleIfBig(db, input);
   const ms = () => Math.round(performance.now() - started);
 
   if (!sample) {
@@ -101,6 +110,8 @@ export async function estimateCount(
       sampled: 1,
       total: row!.total,
       conditions: input.definition.root.children.map((_, i) => ({ estimate: Number(row![`c${i}`]), exact: Number(row![`c${i}`]) })),
+      asOf: input.now,
+      behind: 0,
       ms: ms(),
     };
   }
@@ -108,12 +119,17 @@ export async function estimateCount(
   if (input.signal?.aborted) throw new PreviewCancelled();
   const counted = countSample(sample, input.definition, input.now, TARGET_MATCHES);
   const scale = (matched: number) => (counted.sample === 0 ? 0 : Math.round((matched / counted.sample) * total));
+  // Each change the sample has not seen can move one or two people (a merge moves two) in or out.
+  const { low, high } = interval(counted.matched, counted.sample, total);
   return {
     estimate: scale(counted.matched),
-    ...interval(counted.matched, counted.sample, total),
+    low: Math.max(0, low - 2 * behind),
+    high: Math.min(total, high + 2 * behind),
     sampled: Math.min(1, counted.sample / total),
     total,
     conditions: counted.conditions.map((matched) => ({ estimate: scale(matched) })),
+    asOf: new Date(sample.syncedAt),
+    behind,
     ms: ms(),
   };
 }

@@ -276,6 +276,12 @@ describe("the estimate's in-memory sample", () => {
       await blocker.query("BEGIN");
       await blocker.query("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE");
       const patient = countFromSets(t.db, { ...plan, timeoutMs: 30_000 });
+      // Its two set queries are running (waiting for the lock) before the impatient count joins them.
+      await vi.waitFor(async () => {
+        await blocker.query("SELECT pg_stat_clear_snapshot()"); // the blocker is in a transaction: read fresh statistics
+        const { rows } = await blocker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT array_send%'");
+        expect(rows[0].n).toBe(2);
+      });
       await expect(countFromSets(t.db, { ...plan, timeoutMs: 300 })).rejects.toThrow(/took too long/);
       await blocker.query("ROLLBACK");
       expect((await patient).reused).toBe(0);

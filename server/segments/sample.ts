@@ -3,6 +3,8 @@ import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
 import { compileConditionEvaluator, type EvalInput } from "../../lib/segments/evaluate";
 import type { SegmentDefinition } from "../../lib/segments/schema";
 import { loadPeople } from "./people";
+import { sql } from "../db/client";
+import { dataVersionSql } from "../workspaces/data-version";
 
 /**
  * The estimate's sample, held in memory: a fixed random set of whole buckets (in the
@@ -15,16 +17,24 @@ import { loadPeople } from "./people";
  *
  * The sample is loaded once per workspace (about `SAMPLE_PROFILES` people, a chunk at a
  * time: the first estimates use the part already loaded, with the wider interval a smaller
- * sample gives), reloaded in the background when older than `SAMPLE_TTL_MS`, and dropped
- * when unused. Relative
- * windows are evaluated at the estimate's own `now`, so only data newer than the sample
- * is missing from it.
+ * sample gives) and dropped when unused. It knows the workspace's data version it is up to
+ * date with (server/workspaces/data-version.ts): when the data has changed since, the next
+ * estimate first catches it up (`upToDate`: only the sampled people who changed, were
+ * created or were deleted since are read again), so right after a burst of new people the
+ * sample still represents everyone. What a catch-up could not bring in within its time
+ * budget is reported as `behind`, and the estimate widens its interval by it. A full
+ * reload in the background every `SAMPLE_TTL_MS` repairs anything else. Relative windows
+ * are evaluated at the estimate's own `now`.
  */
 
 /** People held per workspace: ~10,000 people with ~20 events each is ~60 MB of heap. */
 export const SAMPLE_PROFILES = 10_000;
 /** Older than this, the next estimate reloads the sample in the background (and uses the old one meanwhile). */
-export const SAMPLE_TTL_MS = 2 * 60_000;
+export const SAMPLE_TTL_MS = 15 * 60_000;
+/** A catch-up reads again the people changed since the last one, minus this margin (transactions that started earlier but committed later). */
+const CATCH_UP_MARGIN_MS = 60_000;
+/** How long an estimate waits for a catch-up before it answers from the sample as it is, with a wider interval. */
+export const CATCH_UP_WAIT_MS = 1_500;
 /** Unused this long, a sample is dropped. */
 const SAMPLE_IDLE_MS = 30 * 60_000;
 
@@ -36,9 +46,19 @@ export interface ProfileSample {
    * sample loads, this grows chunk by chunk; estimates use what is there.
    */
   bucketEnds: number[];
+  /** The sampled buckets, in sample order (the finished sample's). */
+  order: readonly number[];
   /** Buckets in the finished sample. */
   buckets: number;
   loadedAt: number;
+  /**
+   * The workspace's data version this sample is up to date with — read before its people,
+   * so whatever committed meanwhile counts as not seen (a catch-up reads it again).
+   */
+  version: number;
+  /** When it was last loaded or caught up: this process's clock, and the database's (for `updated_at`). */
+  syncedAt: number;
+  syncedDbAt: Date;
 }
 
 interface Entry {
@@ -46,6 +66,8 @@ interface Entry {
   sample?: ProfileSample;
   /** Settles once the loading sample holds its first chunk (the first load) or is complete (a reload). */
   loading?: Promise<ProfileSample>;
+  /** A catch-up in progress (one at a time; estimates share it). */
+  catchingUp?: Promise<ProfileSample>;
   usedAt: number;
 }
 
@@ -68,6 +90,17 @@ export function bucketsFor(total: number, profiles: number): number {
 const CHUNK_PROFILES = 100;
 const FIRST_CHUNK_PROFILES = 1_000;
 
+function emptySample(buckets: readonly number[]): ProfileSample {
+  return { people: [], bucketEnds: [], order: buckets, buckets: buckets.length, loadedAt: Date.now(), version: 0, syncedAt: 0, syncedDbAt: new Date(0) };
+}
+
+/** The workspace's data version and the database's clock, read together: what a sample that starts reading now is up to date with. */
+async function syncPoint(db: Db, workspaceId: string): Promise<Pick<ProfileSample, "version" | "syncedAt" | "syncedDbAt">> {
+  const version = dataVersionSql("$1").version;
+  const [row] = await sql(db).raw<{ version: number; at: Date }>({ sql: `SELECT ${version} AS version, now() AS at`, params: [workspaceId] });
+  return { version: row!.version, syncedAt: Date.now(), syncedDbAt: row!.at };
+}
+
 /**
  * Reads the people of `buckets` with their named events and current memberships, a chunk
  * of buckets at a time, appending to `into` (a fresh sample by default). `onChunk` runs
@@ -79,7 +112,9 @@ export async function loadSample(
   buckets: readonly number[],
   options: { total?: number; chunkProfiles?: number; firstChunkProfiles?: number; into?: ProfileSample; onChunk?: (sample: ProfileSample) => void } = {},
 ): Promise<ProfileSample> {
-  const sample = options.into ?? { people: [], bucketEnds: [], buckets: buckets.length, loadedAt: Date.now() };
+  const sample = options.into ?? emptySample(buckets);
+  const synced = await syncPoint(db, workspaceId);
+  Object.assign(sample, synced);
   const bucketsOf = (profiles: number) => (options.total ? Math.max(1, Math.floor((profiles / options.total) * BUCKETS)) : buckets.length);
   const perChunk = bucketsOf(options.chunkProfiles ?? CHUNK_PROFILES);
   for (let c = 0, step = bucketsOf(options.firstChunkProfiles ?? options.chunkProfiles ?? CHUNK_PROFILES); c < buckets.length; c += step, step = perChunk) {
@@ -120,9 +155,8 @@ export async function sampleOf(
   if (!entry.sample) {
     // First load: estimates use the sample as it grows.
     entry.loading = new Promise<ProfileSample>((resolve, reject) => {
-      const sample: ProfileSample = { people: [], bucketEnds: [], buckets: 0, loadedAt: now };
       const list = buckets();
-      sample.buckets = list.length;
+      const sample = emptySample(list);
       loadSample(db, workspaceId, list, { total: options.total, chunkProfiles: options.chunkProfiles, firstChunkProfiles: options.chunkProfiles ?? FIRST_CHUNK_PROFILES, into: sample, onChunk: (s) => ((entry.sample = s), resolve(s)) })
         .then(resolve, (error) => {
           if (entry.sample === sample && sample.bucketEnds.length < sample.buckets) entry.sample = undefined;
@@ -139,6 +173,62 @@ export async function sampleOf(
     entry.loading.catch((error) => console.warn("segment sample reload failed:", error));
   }
   return entry.sample;
+}
+
+/**
+ * The sample, up to date with data `version` if it can be within `CATCH_UP_WAIT_MS`:
+ * when the data has changed since the sample's version, the sampled people who changed,
+ * were created or were deleted since are read again (one catch-up at a time per workspace;
+ * concurrent estimates share it). `behind`: changes the returned sample may be missing
+ * (0 when it is up to date) — each can change a count by at most one or two people.
+ */
+export async function upToDate(db: Db, workspaceId: string, sample: ProfileSample, version: number): Promise<{ sample: ProfileSample; behind: number }> {
+  if (sample.version >= version) return { sample, behind: 0 };
+  const entry = samples.get(workspaceId);
+  // Still loading for the first time, or replaced meanwhile: answer from what there is.
+  if (!entry || entry.sample !== sample || sample.bucketEnds.length < sample.buckets) return { sample, behind: version - sample.version };
+  entry.catchingUp ??= catchUp(db, workspaceId, sample)
+    .then((caught) => {
+      if (entry.sample === sample) entry.sample = caught;
+      return caught;
+    })
+    .finally(() => (entry.catchingUp = undefined));
+  const caught = await Promise.race([entry.catchingUp.catch(() => sample), new Promise<ProfileSample>((resolve) => setTimeout(() => resolve(sample), CATCH_UP_WAIT_MS).unref())]);
+  return { sample: caught, behind: Math.max(0, version - caught.version) };
+}
+
+/** A new sample: `sample` with the people changed, created or deleted since its last sync read again. */
+export async function catchUp(db: Db, workspaceId: string, sample: ProfileSample): Promise<ProfileSample> {
+  const since = new Date(sample.syncedDbAt.getTime() - CATCH_UP_MARGIN_MS);
+  const version = dataVersionSql("$1").version;
+  // One statement, one snapshot: the version, the clock, and who is in the sampled buckets now.
+  const rows = await sql(db).raw<{ version: number; at: Date; id: string | null; changed: boolean | null }>({
+    sql: `WITH point AS (SELECT ${version} AS version, now() AS at)
+          SELECT point.version, point.at, p.id,
+                 p.updated_at >= $3 OR EXISTS (SELECT 1 FROM segment_memberships m WHERE m.profile_id = p.id AND (m.entered_at >= $3 OR m.exited_at >= $3)) AS changed
+            FROM point LEFT JOIN profiles p ON p.workspace_id = $1 AND p.bucket = ANY($2::int[])`,
+    params: [workspaceId, [...sample.order], since],
+  });
+  const point = rows[0]!;
+  const current = new Map(sample.people.map((person) => [person.profile.id, person]));
+  const present = new Set<string>();
+  const reread: string[] = [];
+  for (const row of rows) {
+    if (row.id === null) continue;
+    present.add(row.id);
+    if (row.changed || !current.has(row.id)) reread.push(row.id);
+  }
+  const people = new Map([...current].filter(([id]) => present.has(id)));
+  if (reread.length > 0) for (const [id, person] of await loadPeople(db, workspaceId, { ids: reread })) people.set(id, person);
+  const rank = new Map(sample.order.map((b, i) => [b, i]));
+  const ordered = [...people.values()].sort((a, b) => rank.get(a.profile.bucket)! - rank.get(b.profile.bucket)! || (a.profile.id < b.profile.id ? -1 : a.profile.id > b.profile.id ? 1 : 0));
+  const bucketEnds: number[] = [];
+  let at = 0;
+  for (const bucket of sample.order) {
+    while (at < ordered.length && ordered[at]!.profile.bucket === bucket) at++;
+    bucketEnds.push(at);
+  }
+  return { ...sample, people: ordered, bucketEnds, version: point.version, syncedAt: Date.now(), syncedDbAt: point.at };
 }
 
 /** Forgets a workspace's sample (tests; a workspace's data was replaced). */
