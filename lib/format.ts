@@ -26,6 +26,11 @@ export function formatDateTime(date: Date, timeZone?: string): string {
   }).format(date);
 }
 
+/** "14:02:11", in the viewer's time zone (or `timeZone`). */
+export function formatTime(date: Date, timeZone?: string): string {
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone }).format(date);
+}
+
 /** "member.role_changed" → "Member role changed". */
 export function humanizeAction(action: string): string {
   const words = action.replace(/[._]/g, " ").trim();

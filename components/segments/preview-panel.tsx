@@ -9,7 +9,7 @@ import type { SegmentDefinition } from "@/lib/segments/schema";
 import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
-import { formatCount } from "@/lib/format";
+import { formatCount, formatTime } from "@/lib/format";
 
 const pct = (part: number, total: number) => (total === 0 ? "0 %" : `${((100 * part) / total).toFixed(part / total < 0.01 ? 2 : 1)} %`);
 
@@ -49,6 +49,8 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
 
   const e = estimate.data;
   const exactValue = e?.exact ?? (needsExact && exact.data && !exact.isFetching ? exact.data.exact : undefined);
+  // The moment an exact count from held sets describes (it may be a few seconds before the request).
+  const exactAsOf = e?.exact === undefined && needsExact && exact.data && !exact.isFetching ? exact.data.asOf : undefined;
   const stale = estimate.isPlaceholderData || invalid;
   const wasCancelled = cancelled === shownJson;
 
@@ -89,6 +91,19 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
               ) : (
                 <>
                   95 % between {formatCount(e.low)} and {formatCount(e.high)} · {pct(e.estimate, e.total)} of {formatCount(e.total)} profiles
+                </>
+              )}
+            </p>
+            <p className="mt-0.5 text-xs text-slate-400" data-testid="preview-moment">
+              {exactValue !== undefined ? (
+                <>data as of {formatTime(exactAsOf ?? e.asOf)}</>
+              ) : e.behind > 0 ? (
+                <span className="text-amber-700">
+                  From a sample {formatCount(e.behind)} {e.behind === 1 ? "change" : "changes"} behind the data; the range allows for them.
+                </span>
+              ) : (
+                <>
+                  Sample of {pct(Math.round(e.sampled * e.total), e.total)} · data as of {formatTime(e.asOf)}
                 </>
               )}
             </p>

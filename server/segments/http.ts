@@ -16,7 +16,7 @@ import { profileSegments } from "./membership";
 /** Exact counts that take longer than this are left out of the answer (the estimate stays). */
 const EXACT_BUDGET_MS = 5_000;
 
-/** POST /api/v1/segments/count `{ definition }` → `{ estimate, low, high, exact?, ms }`. */
+/** POST /api/v1/segments/count `{ definition }` → `{ estimate, low, high, exact?, asOf, behind, ms }`. */
 export function handleSegmentCount(req: Request): Promise<Response> {
   return apiHandler(() => segmentCount(req));
 }
@@ -42,17 +42,15 @@ async function segmentCount(req: Request): Promise<Response> {
   const now = new Date();
   const input = { workspaceId: auth.workspaceId, definition: result.definition, now, signal: req.signal, exactBelow: env().PREVIEW_EXACT_BELOW };
   const estimate = await estimateCount(db(), input);
-  let exact = estimate.exact;
-  if (exact === undefined) {
-    exact = await exactCount(db(), { ...input, timeoutMs: EXACT_BUDGET_MS })
-      .then((r) => r.exact)
-      .catch(() => undefined);
-  }
+  const counted = estimate.exact !== undefined ? { exact: estimate.exact, asOf: estimate.asOf } : await exactCount(db(), { ...input, timeoutMs: EXACT_BUDGET_MS }).catch(() => undefined);
   return json(200, {
     estimate: estimate.estimate,
     low: estimate.low,
     high: estimate.high,
-    ...(exact !== undefined ? { exact } : {}),
+    ...(counted ? { exact: counted.exact } : {}),
+    // The moment the answer describes: the exact count's, else the estimate's sample's.
+    asOf: (counted?.asOf ?? estimate.asOf).toISOString(),
+    behind: estimate.behind,
     ms: Math.round(performance.now() - started),
   });
 }

@@ -185,7 +185,9 @@ describe("saved segments, membership and the segment API", () => {
       );
     const ok = await post({ definition: country("DE") });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ estimate: 10, low: 10, high: 10, exact: 10, ms: expect.any(Number) });
+    const answer = await ok.json();
+    expect(answer).toMatchObject({ estimate: 10, low: 10, high: 10, exact: 10, behind: 0, ms: expect.any(Number) });
+    expect(Math.abs(Date.parse(answer.asOf) - Date.now())).toBeLessThan(10_000);
     expect((await post({ definition: emptyDefinition() }).then((r) => r.json())) as object).toMatchObject({ exact: 30 });
     expect((await post({ definition: country("DE") }, null)).status).toBe(401);
     expect((await post("{nope")).status).toBe(400);
