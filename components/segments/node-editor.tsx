@@ -8,6 +8,7 @@ import {
   defaultOperator,
   newCondition,
   newGroup,
+  allowsFlag,
   operandOf,
   OPERATORS,
   VALUE_TYPE_LABELS,
@@ -185,7 +186,7 @@ function OperandInputs({
       }
       return <TextInput label={`${label} value`} value={String(operator.value ?? "")} list={suggestions} onChange={(v) => set("value", v)} error={errorOf("value")} placeholder="value" />;
     case "values":
-      return <ValuesInput label={`${label} values`} values={(operator.values as (string | number)[]) ?? []} onChange={(v) => set("values", v)} error={errorOf("values")} />;
+      return <ValuesInput label={`${label} values`} numeric={valueType === "number"} values={(operator.values as (string | number)[]) ?? []} onChange={(v) => set("values", v)} error={errorOf("values")} />;
     case "range":
       return (
         <>
@@ -254,6 +255,52 @@ function Comparison({
         errorOf={(field) => errorOf(`operator.${field}`)}
         onChange={(next, field) => onChange({ valueType: value.valueType, operator: next }, `operator.${field}`)}
       />
+      <FlagInputs valueType={value.valueType} operator={operator} label={label} onChange={(next, field) => onChange({ valueType: value.valueType, operator: next }, `operator.${field}`)} />
+    </>
+  );
+}
+
+/**
+ * The operator's options: "any case" for text comparisons, and — for negations and "is
+ * empty" — what happens to people who have no value at all, said in words either way.
+ */
+function FlagInputs({
+  valueType,
+  operator,
+  label,
+  onChange,
+}: {
+  valueType: ValueType;
+  operator: Record<string, unknown> & { op: string };
+  label: string;
+  onChange: (operator: Record<string, unknown> & { op: string }, field: string) => void;
+}) {
+  const set = (flag: "ignoreCase" | "includeMissing", on: boolean) => {
+    const next = { ...operator };
+    if (on) next[flag] = true;
+    else delete next[flag];
+    onChange(next, flag);
+  };
+  return (
+    <>
+      {allowsFlag(valueType, operator.op, "ignoreCase") && (
+        <label className="inline-flex items-center gap-1.5 text-xs text-slate-600" title="The letters A–Z match a–z">
+          <input type="checkbox" className="size-3.5 rounded border-slate-300" checked={operator.ignoreCase === true} onChange={(e) => set("ignoreCase", e.target.checked)} />
+          any case
+        </label>
+      )}
+      {allowsFlag(valueType, operator.op, "includeMissing") && (
+        <SelectInput
+          label={`${label}: people without a value`}
+          className="w-56"
+          value={operator.includeMissing === true ? "in" : "out"}
+          options={[
+            { value: "out", label: "people without a value: left out" },
+            { value: "in", label: "people without a value: counted in" },
+          ]}
+          onChange={(v) => set("includeMissing", v === "in")}
+        />
+      )}
     </>
   );
 }

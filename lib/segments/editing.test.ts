@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  allowsFlag,
   changeOperator,
   checkDraft,
+  describeNode,
   emptyDraft,
   errorsByNode,
   insertAt,
@@ -69,7 +71,7 @@ describe("new conditions and operators", () => {
         const operator = changeOperator(undefined, valueType, op);
         const fill: Record<string, unknown> = {
           value: { string: "x", number: 3, boolean: true, date: "2026-01-01", list: "x", any: "x" }[valueType],
-          values: ["x"],
+          values: valueType === "number" ? [3] : ["x"],
           min: 1,
           max: 2,
           from: "2026-01-01",
@@ -80,6 +82,33 @@ describe("new conditions and operators", () => {
         expect(validate(d).ok, `${valueType} ${op}`).toBe(true);
       }
     }
+  });
+
+  it("offers ignoring case and counting in people without a value only where the schema has them, and says so in words", () => {
+    for (const valueType of VALUE_TYPES) {
+      for (const { op, operand } of OPERATORS[valueType]) {
+        for (const flag of ["ignoreCase", "includeMissing"] as const) {
+          if (!allowsFlag(valueType, op, flag)) continue;
+          const operator: Record<string, unknown> = { ...changeOperator(undefined, valueType, op), [flag]: true };
+          if (operand === "value") operator.value = valueType === "number" ? 3 : valueType === "date" ? "2026-01-01" : "x";
+          if (operand === "values") operator.values = valueType === "number" ? [3] : ["x"];
+          if (operand === "range") Object.assign(operator, { min: 1, max: 2 });
+          if (operand === "dates") Object.assign(operator, { from: "2026-01-01", to: "2026-02-01" });
+          const d: SegmentDefinition = { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "trait", field: "traits.x", valueType, operator } as never] } };
+          const checked = validate(d);
+          expect(checked.ok && (checked.definition.root.children[0] as { operator: Record<string, unknown> }).operator[flag], `${valueType} ${op} ${flag}`).toBe(true);
+        }
+      }
+    }
+    const plan = (operator: Record<string, unknown>) => describeNode({ type: "trait", field: "traits.plan", valueType: "string", operator } as never);
+    expect(plan({ op: "notEquals", value: "pro" })).toBe("plan is not “pro”, among those with a value");
+    expect(plan({ op: "notEquals", value: "pro", includeMissing: true })).toBe("plan is not “pro”, or has no value");
+    expect(plan({ op: "equals", value: "Pro", ignoreCase: true })).toBe("plan is “Pro” (any case)");
+    expect(plan({ op: "equals", value: "pro" })).toBe("plan is “pro”");
+  });
+
+  it("drops a flag the new operator does not have", () => {
+    expect(changeOperator({ op: "notEquals", value: "DE", includeMissing: true, ignoreCase: true }, "string", "equals")).toEqual({ op: "equals", value: "DE", ignoreCase: true });
   });
 
   it("keeps the typed value when the new operator takes the same operand", () => {

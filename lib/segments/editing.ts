@@ -129,27 +129,43 @@ export interface OperatorChoice {
   op: string;
   label: string;
   operand: Operand;
+  /**
+   * `ignoreCase`: the operator can compare letters A–Z without case. `includeMissing`: it
+   * speaks of an absence, so people without a value may be counted in or left out.
+   */
+  flags?: readonly ("ignoreCase" | "includeMissing")[];
 }
+
+const CASE = ["ignoreCase"] as const;
+const CASE_MISSING = ["ignoreCase", "includeMissing"] as const;
+const MISSING = ["includeMissing"] as const;
 
 export const OPERATORS: Record<ValueType, OperatorChoice[]> = {
   string: [
-    { op: "equals", label: "is", operand: "value" },
-    { op: "notEquals", label: "is not", operand: "value" },
-    { op: "in", label: "is one of", operand: "values" },
-    { op: "notIn", label: "is none of", operand: "values" },
-    { op: "contains", label: "contains", operand: "value" },
-    { op: "notContains", label: "does not contain", operand: "value" },
-    { op: "startsWith", label: "starts with", operand: "value" },
-    { op: "endsWith", label: "ends with", operand: "value" },
+    { op: "equals", label: "is", operand: "value", flags: CASE },
+    { op: "notEquals", label: "is not", operand: "value", flags: CASE_MISSING },
+    { op: "in", label: "is one of", operand: "values", flags: CASE },
+    { op: "notIn", label: "is none of", operand: "values", flags: CASE_MISSING },
+    { op: "contains", label: "contains", operand: "value", flags: CASE },
+    { op: "notContains", label: "does not contain", operand: "value", flags: CASE_MISSING },
+    { op: "startsWith", label: "starts with", operand: "value", flags: CASE },
+    { op: "notStartsWith", label: "does not start with", operand: "value", flags: CASE_MISSING },
+    { op: "endsWith", label: "ends with", operand: "value", flags: CASE },
+    { op: "notEndsWith", label: "does not end with", operand: "value", flags: CASE_MISSING },
+    { op: "isEmpty", label: "is empty", operand: "none", flags: MISSING },
+    { op: "isNotEmpty", label: "is not empty", operand: "none" },
   ],
   number: [
     { op: "equals", label: "=", operand: "value" },
-    { op: "notEquals", label: "≠", operand: "value" },
+    { op: "notEquals", label: "≠", operand: "value", flags: MISSING },
     { op: "gt", label: ">", operand: "value" },
     { op: "gte", label: "≥", operand: "value" },
     { op: "lt", label: "<", operand: "value" },
     { op: "lte", label: "≤", operand: "value" },
     { op: "between", label: "between", operand: "range" },
+    { op: "notBetween", label: "not between", operand: "range", flags: MISSING },
+    { op: "in", label: "is one of", operand: "values" },
+    { op: "notIn", label: "is none of", operand: "values", flags: MISSING },
   ],
   boolean: [{ op: "equals", label: "is", operand: "value" }],
   date: [
@@ -158,20 +174,27 @@ export const OPERATORS: Record<ValueType, OperatorChoice[]> = {
     { op: "before", label: "before", operand: "value" },
     { op: "after", label: "after", operand: "value" },
     { op: "between", label: "between", operand: "dates" },
+    { op: "notBetween", label: "not between", operand: "dates", flags: MISSING },
   ],
   list: [
     { op: "contains", label: "contains", operand: "value" },
-    { op: "notContains", label: "does not contain", operand: "value" },
+    { op: "notContains", label: "does not contain", operand: "value", flags: MISSING },
     { op: "containsAny", label: "contains any of", operand: "values" },
-    { op: "containsNone", label: "contains none of", operand: "values" },
-    { op: "isEmpty", label: "is empty", operand: "none" },
+    { op: "containsAll", label: "contains all of", operand: "values" },
+    { op: "containsNone", label: "contains none of", operand: "values", flags: MISSING },
+    { op: "isEmpty", label: "is empty", operand: "none", flags: MISSING },
     { op: "isNotEmpty", label: "is not empty", operand: "none" },
   ],
   any: [
-    { op: "exists", label: "exists", operand: "none" },
-    { op: "notExists", label: "does not exist", operand: "none" },
+    { op: "exists", label: "has a value", operand: "none" },
+    { op: "notExists", label: "has no value", operand: "none" },
   ],
 };
+
+/** Whether `flag` can be set on operator `op` of `valueType`. */
+export function allowsFlag(valueType: ValueType, op: string, flag: "ignoreCase" | "includeMissing"): boolean {
+  return OPERATORS[valueType].find((o) => o.op === op)?.flags?.includes(flag) ?? false;
+}
 
 export const VALUE_TYPE_LABELS: Record<ValueType, string> = {
   string: "text",
@@ -195,7 +218,12 @@ type AnyOperator = { op: string } & Record<string, unknown>;
 export function changeOperator(previous: AnyOperator | undefined, valueType: ValueType, op: string): AnyOperator {
   const operand = operandOf(valueType, op);
   const before = previous ? (OPERATORS[valueType].some((o) => o.op === previous.op) ? operandOf(valueType, previous.op) : undefined) : undefined;
-  if (previous && before === operand) return { ...previous, op };
+  if (previous && before === operand) {
+    // The operand stays; flags only where the new operator has them.
+    const next: AnyOperator = { ...previous, op };
+    for (const flag of ["ignoreCase", "includeMissing"] as const) if (!allowsFlag(valueType, op, flag)) delete next[flag];
+    return next;
+  }
   switch (operand) {
     case "value":
       return { op, value: valueType === "boolean" ? true : valueType === "number" ? Number.NaN : "" };
@@ -303,8 +331,8 @@ export function errorsByNode(errors: ValidationError[]): Map<string, { field: st
 
 function operandText(op: AnyOperator): string {
   if ("values" in op && Array.isArray(op.values)) return op.values.map(String).join(", ");
-  if (op.op === "between" && "min" in op) return `${String(op.min)} and ${String(op.max)}`;
-  if (op.op === "between" && "from" in op) return `${String(op.from)} and ${String(op.to)}`;
+  if ((op.op === "between" || op.op === "notBetween") && "min" in op) return `${String(op.min)} and ${String(op.max)}`;
+  if ((op.op === "between" || op.op === "notBetween") && "from" in op) return `${String(op.from)} and ${String(op.to)}`;
   if ("amount" in op) return `${String(op.amount)} ${String(op.unit)}`;
   if ("value" in op) return typeof op.value === "string" ? `“${op.value}”` : String(op.value);
   return "";
@@ -313,9 +341,20 @@ function operandText(op: AnyOperator): string {
 function comparisonText(valueType: ValueType, operator: { op: string }): string {
   const op = operator as AnyOperator;
   const label = OPERATORS[valueType].find((o) => o.op === op.op)?.label ?? op.op;
-  if (op.op === "moreThanAgo") return `more than ${operandText(op)} ago`;
   const operand = operandText(op);
-  return operand ? `${label} ${operand}` : label;
+  const text = op.op === "moreThanAgo" ? `more than ${operand} ago` : operand ? `${label} ${operand}` : label;
+  const cased = op.ignoreCase === true ? `${text} (any case)` : text;
+  return `${cased}${missingText(valueType, op)}`;
+}
+
+/**
+ * What happens to people without a value, in words, for operators where it is a choice
+ * (negations, "is empty"): ", or has no value" when they are counted in, ", among those
+ * with a value" when they are left out. Empty for every other operator.
+ */
+export function missingText(valueType: ValueType, operator: { op: string }): string {
+  if (!allowsFlag(valueType, operator.op, "includeMissing")) return "";
+  return (operator as AnyOperator).includeMissing === true ? ", or has no value" : ", among those with a value";
 }
 
 function windowText(window: Window): string {

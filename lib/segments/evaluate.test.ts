@@ -1,3 +1,4 @@
+import { comparisonArbitrary } from "./arbitraries";
 import { parseDate } from "../time";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -754,6 +755,8 @@ function reference(node: SegmentNode, inp: EvalInput, now: number): boolean {
         return t > parseDate(op.value)!;
       case "between":
         return parseDate(op.from)! <= t && t < parseDate(op.to)!;
+      case "notBetween":
+        return !(parseDate(op.from)! <= t && t < parseDate(op.to)!);
       case "withinLast":
         return now - op.amount * UNIT_MS[op.unit] <= t && t <= now;
       case "moreThanAgo":
@@ -761,21 +764,42 @@ function reference(node: SegmentNode, inp: EvalInput, now: number): boolean {
     }
   };
   const sameJson = (a: unknown, b: unknown) => (typeof a === "string" || typeof a === "number") && typeof a === typeof b && a === b;
+  const lower = (x: string) => [...x].map((ch) => (ch >= "A" && ch <= "Z" ? ch.toLowerCase() : ch)).join("");
   const compare = (c: TraitCondition | PropertyFilter, v: unknown): boolean => {
+    // "includeMissing": a missing value passes; otherwise it fails like any value of another type.
+    if (v === undefined && "includeMissing" in c.operator && c.operator.includeMissing) return true;
     switch (c.valueType) {
       case "any":
         return (c.operator.op === "exists") === (v !== undefined);
       case "string": {
         if (typeof v !== "string") return false;
         const o = c.operator;
-        if ("values" in o) return o.values.includes(v) === (o.op === "in");
-        const x = o.value;
-        return { equals: v === x, notEquals: v !== x, contains: v.indexOf(x) >= 0, notContains: v.indexOf(x) < 0, startsWith: v.slice(0, x.length) === x, endsWith: v.length >= x.length && v.slice(v.length - x.length) === x }[o.op];
+        if (o.op === "isEmpty") return v.length === 0;
+        if (o.op === "isNotEmpty") return v.length > 0;
+        const f = "ignoreCase" in o && o.ignoreCase ? lower : (x: string) => x;
+        const s = f(v);
+        if ("values" in o) return o.values.map(f).includes(s) === (o.op === "in");
+        const x = f(o.value);
+        const starts = s.slice(0, x.length) === x;
+        const ends = s.length >= x.length && s.slice(s.length - x.length) === x;
+        return {
+          equals: s === x,
+          notEquals: s !== x,
+          contains: s.indexOf(x) >= 0,
+          notContains: s.indexOf(x) < 0,
+          startsWith: starts,
+          notStartsWith: !starts,
+          endsWith: ends,
+          notEndsWith: !ends,
+        }[o.op];
       }
       case "number": {
         if (typeof v !== "number") return false;
         const o = c.operator;
         if (o.op === "between") return o.min <= v && v <= o.max;
+        if (o.op === "notBetween") return !(o.min <= v && v <= o.max);
+        if (o.op === "in") return o.values.some((x) => x === v);
+        if (o.op === "notIn") return !o.values.some((x) => x === v);
         return { equals: v === o.value, notEquals: v !== o.value, gt: v > o.value, gte: v >= o.value, lt: v < o.value, lte: v <= o.value }[o.op];
       }
       case "boolean":
@@ -794,6 +818,8 @@ function reference(node: SegmentNode, inp: EvalInput, now: number): boolean {
             return !v.some((e) => sameJson(e, o.value));
           case "containsAny":
             return v.some((e) => o.values.some((x) => sameJson(e, x)));
+          case "containsAll":
+            return o.values.every((x) => v.some((e) => sameJson(e, x)));
           case "containsNone":
             return !v.some((e) => o.values.some((x) => sameJson(e, x)));
           case "isEmpty":
@@ -835,7 +861,7 @@ function reference(node: SegmentNode, inp: EvalInput, now: number): boolean {
 // Small domains, so that conditions often hold, often fail, and often sit on an edge.
 const DATES = ["1970-01-01", "2026-11-01", "2026-11-18T12:00Z", "2026-11-24T12:00:00+00:00", "2026-11-25T12:00Z", "2026-11-25T13:00+01:00", "2026-11-26", "2199-12-31"];
 const sortedDates = [...DATES].sort((a, b) => parseDate(a)! - parseDate(b)!);
-const STRINGS = ["pro", "Pro", "", "free", "p", "2026-11-20", "7"];
+const STRINGS = ["pro", "Pro", "PRO", "", "free", "p", "P", "2026-11-20", "7", "ä", "Ä"];
 const NUMBERS = [0, -0, 1, 3, 7, 2.5, -1, 100];
 
 // Times on and around the edges that the generated windows and operators use.
@@ -892,45 +918,18 @@ const arbDateOperator: fc.Arbitrary<DateOperator> = fc.oneof(
   fc
     .tuple(fc.integer({ min: 0, max: sortedDates.length - 1 }), fc.integer({ min: 0, max: sortedDates.length - 1 }))
     .filter(([i, j]) => parseDate(sortedDates[i]!)! < parseDate(sortedDates[j]!)!)
-    .map(([i, j]) => ({ op: "between" as const, from: sortedDates[i]!, to: sortedDates[j]! })),
+    .chain(([i, j]) => fc.constantFrom("between" as const, "notBetween" as const).map((op) => ({ op, from: sortedDates[i]!, to: sortedDates[j]! }))),
   fc.record({ op: fc.constantFrom("withinLast" as const, "moreThanAgo" as const), amount: fc.constantFrom(1, 7, 30), unit: fc.constantFrom("minutes" as const, "hours" as const, "days" as const) }),
 );
 
-const listValue = fc.oneof(fc.constantFrom(...STRINGS), fc.constantFrom(...NUMBERS));
-const arbComparison = fc.oneof(
-  fc.record({ valueType: fc.constant("any" as const), operator: fc.record({ op: fc.constantFrom("exists" as const, "notExists" as const) }) }),
-  fc.record({
-    valueType: fc.constant("string" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("equals" as const, "notEquals" as const, "contains" as const, "notContains" as const, "startsWith" as const, "endsWith" as const), value: fc.constantFrom(...STRINGS) }),
-      fc.record({ op: fc.constantFrom("in" as const, "notIn" as const), values: fc.array(fc.constantFrom(...STRINGS), { minLength: 1, maxLength: 3 }) }),
-    ),
-  }),
-  fc.record({
-    valueType: fc.constant("number" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("equals" as const, "notEquals" as const, "gt" as const, "gte" as const, "lt" as const, "lte" as const), value: fc.constantFrom(...NUMBERS) }),
-      fc.tuple(fc.constantFrom(...NUMBERS), fc.constantFrom(...NUMBERS)).map(([x, y]) => ({ op: "between" as const, min: Math.min(x, y), max: Math.max(x, y) })),
-    ),
-  }),
-  fc.record({ valueType: fc.constant("boolean" as const), operator: fc.record({ op: fc.constant("equals" as const), value: fc.boolean() }) }),
-  fc.record({ valueType: fc.constant("date" as const), operator: arbDateOperator }),
-  fc.record({
-    valueType: fc.constant("list" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("contains" as const, "notContains" as const), value: listValue }),
-      fc.record({ op: fc.constantFrom("containsAny" as const, "containsNone" as const), values: fc.array(listValue, { minLength: 1, maxLength: 3 }) }),
-      fc.record({ op: fc.constantFrom("isEmpty" as const, "isNotEmpty" as const) }),
-    ),
-  }),
-);
+const arbComparison = comparisonArbitrary({ strings: STRINGS, numbers: NUMBERS, dateOperator: arbDateOperator });
 /** A comparison with a path into traits or properties. */
 const arbPathComparison = arbComparison.chain((c) => arbPathFor(c.valueType).map((path) => ({ path, ...c }) as PropertyFilter));
 
 const arbWindow: fc.Arbitrary<Window> = fc.oneof(
   fc.constant({ kind: "ever" as const }),
   fc.record({ kind: fc.constant("last" as const), amount: fc.constantFrom(1, 7, 30), unit: fc.constantFrom("minutes" as const, "hours" as const, "days" as const) }),
-  arbDateOperator.filter((o) => o.op === "between").map((o) => ({ kind: "between" as const, from: (o as { from: string }).from, to: (o as { to: string }).to })),
+  arbDateOperator.filter((o) => o.op === "between" || o.op === "notBetween").map((o) => ({ kind: "between" as const, from: (o as { from: string }).from, to: (o as { to: string }).to })),
 );
 
 const maybeId = fc.option(fc.constantFrom("n1", "n2"), { nil: undefined });

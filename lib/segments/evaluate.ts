@@ -1,5 +1,7 @@
 import { parseDate } from "../time";
 import {
+  foldCase,
+  includesMissing,
   BUILTIN_FIELDS,
   UNIT_MS,
   type BuiltinField,
@@ -412,9 +414,16 @@ type ValueTest = (value: unknown) => boolean;
 
 /**
  * A typed comparison. A value of another type than `valueType`, or a missing one, fails
- * every operator of that type, the negative ones included.
+ * every operator of that type, the negative ones included — unless the operator says
+ * `includeMissing`: then a missing value (absent or null) passes; a value of another type
+ * still fails.
  */
 function compileComparison(c: TraitCondition | PropertyFilter, now: number): ValueTest {
+  const test = compileTypedTest(c, now);
+  return includesMissing(c.operator) ? (v) => v === undefined || v === null || test(v) : test;
+}
+
+function compileTypedTest(c: TraitCondition | PropertyFilter, now: number): ValueTest {
   switch (c.valueType) {
     case "any": {
       const op = c.operator.op;
@@ -424,73 +433,100 @@ function compileComparison(c: TraitCondition | PropertyFilter, now: number): Val
     }
     case "string": {
       const o = c.operator;
+      const fold = "ignoreCase" in o && o.ignoreCase ? foldCase : (text: string) => text;
+      const str = (test: (v: string) => boolean): ValueTest => (v) => typeof v === "string" && test(fold(v));
       switch (o.op) {
         case "equals": {
-          const x = o.value;
-          return (v) => typeof v === "string" && v === x;
+          const x = fold(o.value);
+          return str((v) => v === x);
         }
         case "notEquals": {
-          const x = o.value;
-          return (v) => typeof v === "string" && v !== x;
+          const x = fold(o.value);
+          return str((v) => v !== x);
         }
         case "contains": {
-          const x = o.value;
-          return (v) => typeof v === "string" && v.includes(x);
+          const x = fold(o.value);
+          return str((v) => v.includes(x));
         }
         case "notContains": {
-          const x = o.value;
-          return (v) => typeof v === "string" && !v.includes(x);
+          const x = fold(o.value);
+          return str((v) => !v.includes(x));
         }
         case "startsWith": {
-          const x = o.value;
-          return (v) => typeof v === "string" && v.startsWith(x);
+          const x = fold(o.value);
+          return str((v) => v.startsWith(x));
+        }
+        case "notStartsWith": {
+          const x = fold(o.value);
+          return str((v) => !v.startsWith(x));
         }
         case "endsWith": {
-          const x = o.value;
-          return (v) => typeof v === "string" && v.endsWith(x);
+          const x = fold(o.value);
+          return str((v) => v.endsWith(x));
+        }
+        case "notEndsWith": {
+          const x = fold(o.value);
+          return str((v) => !v.endsWith(x));
         }
         case "in": {
-          const set = new Set<string>(o.values);
-          return (v) => typeof v === "string" && set.has(v);
+          const set = new Set<string>(o.values.map(fold));
+          return str((v) => set.has(v));
         }
         case "notIn": {
-          const set = new Set<string>(o.values);
-          return (v) => typeof v === "string" && !set.has(v);
+          const set = new Set<string>(o.values.map(fold));
+          return str((v) => !set.has(v));
         }
+        case "isEmpty":
+          return (v) => v === "";
+        case "isNotEmpty":
+          return (v) => typeof v === "string" && v !== "";
         default:
           return unsupported("string operator", (o as { op: unknown }).op);
       }
     }
     case "number": {
       const o = c.operator;
+      const num = (test: (v: number) => boolean): ValueTest => (v) => typeof v === "number" && test(v);
       switch (o.op) {
         case "equals": {
           const x = o.value;
-          return (v) => typeof v === "number" && v === x;
+          return num((v) => v === x);
         }
         case "notEquals": {
           const x = o.value;
-          return (v) => typeof v === "number" && v !== x;
+          return num((v) => v !== x);
         }
         case "gt": {
           const x = o.value;
-          return (v) => typeof v === "number" && v > x;
+          return num((v) => v > x);
         }
         case "gte": {
           const x = o.value;
-          return (v) => typeof v === "number" && v >= x;
+          return num((v) => v >= x);
         }
         case "lt": {
           const x = o.value;
-          return (v) => typeof v === "number" && v < x;
+          return num((v) => v < x);
         }
         case "lte": {
           const x = o.value;
-          return (v) => typeof v === "number" && v <= x;
+          return num((v) => v <= x);
         }
         case "between": {
           const { min, max } = o;
-          return (v) => typeof v === "number" && min <= v && v <= max;
+          return num((v) => min <= v && v <= max);
+        }
+        case "notBetween": {
+          const { min, max } = o;
+          return num((v) => v < min || v > max);
+        }
+        case "in": {
+          const set = new Set<number>(o.values);
+          return num((v) => set.has(v));
+        }
+        case "notIn": {
+          const set = new Set<number>(o.values);
+          return num((v) => !set.has(v));
         }
         default:
           return unsupported("number operator", (o as { op: unknown }).op);
@@ -512,28 +548,33 @@ function compileComparison(c: TraitCondition | PropertyFilter, now: number): Val
     }
     case "list": {
       const o = c.operator;
+      const list = (test: (v: unknown[]) => boolean): ValueTest => (v) => Array.isArray(v) && test(v);
       switch (o.op) {
         case "contains": {
           // Array.includes is SameValueZero: the same JSON type and value, for strings and numbers.
           const x = o.value;
-          return (v) => Array.isArray(v) && v.includes(x);
+          return list((v) => v.includes(x));
         }
         case "notContains": {
           const x = o.value;
-          return (v) => Array.isArray(v) && !v.includes(x);
+          return list((v) => !v.includes(x));
         }
         case "containsAny": {
           const set = new Set<unknown>(o.values);
-          return (v) => Array.isArray(v) && v.some((e) => set.has(e));
+          return list((v) => v.some((e) => set.has(e)));
+        }
+        case "containsAll": {
+          const wanted = [...new Set<unknown>(o.values)];
+          return list((v) => wanted.every((w) => v.includes(w)));
         }
         case "containsNone": {
           const set = new Set<unknown>(o.values);
-          return (v) => Array.isArray(v) && !v.some((e) => set.has(e));
+          return list((v) => !v.some((e) => set.has(e)));
         }
         case "isEmpty":
-          return (v) => Array.isArray(v) && v.length === 0;
+          return list((v) => v.length === 0);
         case "isNotEmpty":
-          return (v) => Array.isArray(v) && v.length > 0;
+          return list((v) => v.length > 0);
         default:
           return unsupported("list operator", (o as { op: unknown }).op);
       }
@@ -558,6 +599,11 @@ function compileDateTest(op: DateOperator, now: number): (t: number) => boolean 
       const from = definitionDate(op.from);
       const to = definitionDate(op.to);
       return (t) => from <= t && t < to;
+    }
+    case "notBetween": {
+      const from = definitionDate(op.from);
+      const to = definitionDate(op.to);
+      return (t) => t < from || t >= to;
     }
     case "withinLast": {
       const from = now - op.amount * unitMs(op.unit);

@@ -31,14 +31,43 @@ export const TIME_UNITS = ["minutes", "hours", "days"] as const;
 export const ZTimeUnit = z.enum(TIME_UNITS);
 export const UNIT_MS: Record<TimeUnit, number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
 
+/**
+ * `includeMissing` on an operator that speaks of an absence ("is not", "does not contain",
+ * "is not between", "is empty"): people who have no value at all (missing or null) pass
+ * too. Without it they fail, like every operator (docs/segment-definition.md).
+ */
+const includeMissing = { includeMissing: z.boolean().optional() };
+/** `ignoreCase`: the letters A–Z match a–z; every other character must match exactly. */
+const ignoreCase = { ignoreCase: z.boolean().optional() };
+const ZStringList = z.array(ZString).min(1).max(LIMITS.listValues);
+
+/** Whether an operator lets people without a value pass (`includeMissing`). */
+export function includesMissing(operator: { op: string }): boolean {
+  return "includeMissing" in operator && operator.includeMissing === true;
+}
+
+/** `ignoreCase` folding, the same in memory and in SQL: A–Z to a–z, nothing else. */
+export function foldCase(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+const ZNumberList = z.array(ZNumber).min(1).max(LIMITS.listValues);
+
 export const ZStringOperator = z.discriminatedUnion("op", [
-  z.object({ op: z.enum(["equals", "notEquals", "contains", "notContains", "startsWith", "endsWith"]), value: ZString }),
-  z.object({ op: z.enum(["in", "notIn"]), values: z.array(ZString).min(1).max(LIMITS.listValues) }),
+  z.object({ op: z.enum(["equals", "contains", "startsWith", "endsWith"]), value: ZString, ...ignoreCase }),
+  z.object({ op: z.enum(["notEquals", "notContains", "notStartsWith", "notEndsWith"]), value: ZString, ...ignoreCase, ...includeMissing }),
+  z.object({ op: z.literal("in"), values: ZStringList, ...ignoreCase }),
+  z.object({ op: z.literal("notIn"), values: ZStringList, ...ignoreCase, ...includeMissing }),
+  z.object({ op: z.literal("isEmpty"), ...includeMissing }),
+  z.object({ op: z.literal("isNotEmpty") }),
 ]);
 
 export const ZNumberOperator = z.discriminatedUnion("op", [
-  z.object({ op: z.enum(["equals", "notEquals", "gt", "gte", "lt", "lte"]), value: ZNumber }),
+  z.object({ op: z.enum(["equals", "gt", "gte", "lt", "lte"]), value: ZNumber }),
+  z.object({ op: z.literal("notEquals"), value: ZNumber, ...includeMissing }),
   z.object({ op: z.literal("between"), min: ZNumber, max: ZNumber }),
+  z.object({ op: z.literal("notBetween"), min: ZNumber, max: ZNumber, ...includeMissing }),
+  z.object({ op: z.literal("in"), values: ZNumberList }),
+  z.object({ op: z.literal("notIn"), values: ZNumberList, ...includeMissing }),
 ]);
 
 export const ZBooleanOperator = z.object({ op: z.literal("equals"), value: z.boolean() });
@@ -46,13 +75,18 @@ export const ZBooleanOperator = z.object({ op: z.literal("equals"), value: z.boo
 export const ZDateOperator = z.discriminatedUnion("op", [
   z.object({ op: z.enum(["before", "after"]), value: ZDate }),
   z.object({ op: z.literal("between"), from: ZDate, to: ZDate }),
+  z.object({ op: z.literal("notBetween"), from: ZDate, to: ZDate, ...includeMissing }),
   z.object({ op: z.enum(["withinLast", "moreThanAgo"]), amount: ZAmount, unit: ZTimeUnit }),
 ]);
 
+const ZListValue = z.union([ZString, ZNumber]);
 export const ZListOperator = z.discriminatedUnion("op", [
-  z.object({ op: z.enum(["contains", "notContains"]), value: z.union([ZString, ZNumber]) }),
-  z.object({ op: z.enum(["containsAny", "containsNone"]), values: z.array(z.union([ZString, ZNumber])).min(1).max(LIMITS.listValues) }),
-  z.object({ op: z.enum(["isEmpty", "isNotEmpty"]) }),
+  z.object({ op: z.literal("contains"), value: ZListValue }),
+  z.object({ op: z.literal("notContains"), value: ZListValue, ...includeMissing }),
+  z.object({ op: z.enum(["containsAny", "containsAll"]), values: z.array(ZListValue).min(1).max(LIMITS.listValues) }),
+  z.object({ op: z.literal("containsNone"), values: z.array(ZListValue).min(1).max(LIMITS.listValues), ...includeMissing }),
+  z.object({ op: z.literal("isEmpty"), ...includeMissing }),
+  z.object({ op: z.literal("isNotEmpty") }),
 ]);
 
 export const VALUE_TYPES = ["string", "number", "boolean", "date", "list", "any"] as const;
@@ -208,7 +242,7 @@ export function walk(root: Group, visit: (node: SegmentNode, path: (string | num
 }
 
 function dateOperatorErrors(operator: DateOperator, path: (string | number)[]): ValidationError[] {
-  if (operator.op === "between" && parseDate(operator.from)! >= parseDate(operator.to)!) {
+  if ((operator.op === "between" || operator.op === "notBetween") && parseDate(operator.from)! >= parseDate(operator.to)!) {
     return [{ path: [...path, "to"], message: "must be after the start date" }];
   }
   return [];
@@ -216,7 +250,7 @@ function dateOperatorErrors(operator: DateOperator, path: (string | number)[]): 
 
 function comparisonErrors(c: { valueType: ValueType; operator: { op: string } }, path: (string | number)[]): ValidationError[] {
   const op = c.operator as Record<string, unknown> & { op: string };
-  if (c.valueType === "number" && op.op === "between" && (op.min as number) > (op.max as number)) {
+  if (c.valueType === "number" && (op.op === "between" || op.op === "notBetween") && (op.min as number) > (op.max as number)) {
     return [{ path: [...path, "operator", "max"], message: "must be at least the minimum" }];
   }
   if (c.valueType === "date") return dateOperatorErrors(c.operator as DateOperator, [...path, "operator"]);

@@ -1,7 +1,9 @@
 import { parseDate } from "../../lib/time";
 import {
   UNIT_MS,
+  foldCase,
   formatPath,
+  includesMissing,
   validate,
   type BucketCondition,
   type DateOperator,
@@ -451,6 +453,17 @@ class Compiler {
   // --- comparisons ----------------------------------------------------------------------
 
   private compare(value: Value, c: Comparison): string {
+    const compared = this.typedCompare(value, c);
+    // includeMissing: people without a value (absent or JSON null) pass as well.
+    return includesMissing(c.operator) ? `(${this.missing(value)} OR ${compared})` : compared;
+  }
+
+  /** Whether the value is missing: absent, or JSON null (a NULL column for built-ins). */
+  private missing(value: Value): string {
+    return value.kind === "text" ? `(${value.sql} IS NULL)` : `coalesce(jsonb_typeof(${value.sql}) = 'null', true)`;
+  }
+
+  private typedCompare(value: Value, c: Comparison): string {
     switch (c.valueType) {
       case "any": {
         if (value.kind === "text") return c.operator.op === "exists" ? `(${value.sql} IS NOT NULL)` : `(${value.sql} IS NULL)`;
@@ -470,27 +483,36 @@ class Compiler {
   }
 
   private stringOperator(value: Value, operator: Extract<Comparison, { valueType: "string" }>["operator"]): string {
-    const s = this.text(value);
+    const ignoreCase = "ignoreCase" in operator && operator.ignoreCase === true;
+    // ignoreCase folds A–Z only, here and in memory (foldCase): the same answer whatever the database's locale.
+    const s = ignoreCase ? `translate(${this.text(value)}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')` : this.text(value);
+    const fold = ignoreCase ? foldCase : (text: string) => text;
     switch (operator.op) {
+      case "isEmpty":
+        return this.typed(value, "string", () => `${this.text(value)} = ''`);
+      case "isNotEmpty":
+        return this.typed(value, "string", () => `${this.text(value)} <> ''`);
       case "in":
       case "notIn": {
-        const values = operator.values.filter(matchable);
+        const values = [...new Set(operator.values.filter(matchable).map(fold))];
         if (values.length === 0) return this.typed(value, "string", () => (operator.op === "in" ? "false" : "true"));
         const list = this.params.add(values, "text[]");
         return this.typed(value, "string", () => (operator.op === "in" ? `${s} = ANY(${list})` : `${s} <> ALL(${list})`));
       }
       default: {
-        const positive = operator.op !== "notEquals" && operator.op !== "notContains";
+        const positive = !operator.op.startsWith("not");
         // A value Postgres cannot hold equals and is part of no stored string.
         if (!matchable(operator.value)) return this.typed(value, "string", () => (positive ? "false" : "true"));
-        const x = this.params.add(operator.value, "text");
+        const x = this.params.add(fold(operator.value), "text");
         const expr = {
           equals: `${s} = ${x}`,
           notEquals: `${s} <> ${x}`,
           contains: `strpos(${s}, ${x}) > 0`,
           notContains: `strpos(${s}, ${x}) = 0`,
           startsWith: `starts_with(${s}, ${x})`,
+          notStartsWith: `NOT starts_with(${s}, ${x})`,
           endsWith: `right(${s}, length(${x})) = ${x}`,
+          notEndsWith: `right(${s}, length(${x})) <> ${x}`,
         }[operator.op];
         return this.typed(value, "string", () => expr);
       }
@@ -501,9 +523,20 @@ class Compiler {
     if (value.kind === "text") return "false";
     return this.typed(value, "number", (v) => {
       const n = this.float8Of(v);
-      if (operator.op === "between") return `(${n} >= ${this.params.add(operator.min, "float8")} AND ${n} <= ${this.params.add(operator.max, "float8")})`;
-      const compare = { equals: "=", notEquals: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=" }[operator.op];
-      return `${n} ${compare} ${this.params.add(operator.value, "float8")}`;
+      switch (operator.op) {
+        case "between":
+          return `(${n} >= ${this.params.add(operator.min, "float8")} AND ${n} <= ${this.params.add(operator.max, "float8")})`;
+        case "notBetween":
+          return `(${n} < ${this.params.add(operator.min, "float8")} OR ${n} > ${this.params.add(operator.max, "float8")})`;
+        case "in":
+          return `${n} = ANY(${this.params.add(operator.values, "float8[]")})`;
+        case "notIn":
+          return `${n} <> ALL(${this.params.add(operator.values, "float8[]")})`;
+        default: {
+          const compare = { equals: "=", notEquals: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=" }[operator.op];
+          return `${n} ${compare} ${this.params.add(operator.value, "float8")}`;
+        }
+      }
     });
   }
 
@@ -520,6 +553,8 @@ class Compiler {
         return `(${t} > ${this.date(operator.value)})`;
       case "between": // validate() made sure from < to, so the range can be built
         return `(tstzrange(${this.date(operator.from)}, ${this.date(operator.to)}, '[)') @> ${t})`;
+      case "notBetween":
+        return `(NOT tstzrange(${this.date(operator.from)}, ${this.date(operator.to)}, '[)') @> ${t})`;
       case "withinLast":
         return `(tstzrange(${this.ago(operator.amount, operator.unit)}, ${this.now}, '[]') @> ${t})`;
       case "moreThanAgo":
@@ -534,6 +569,21 @@ class Compiler {
         return this.typed(value, "array", (v) => `${v} = '[]'::jsonb`);
       case "isNotEmpty":
         return this.typed(value, "array", (v) => `${v} <> '[]'::jsonb`);
+      case "containsAll": {
+        // Every wanted value is an element: as many distinct wanted values found as wanted.
+        const strings = [...new Set(operator.values.filter((w): w is string => typeof w === "string"))];
+        const numbers = [...new Set(operator.values.filter((w): w is number => typeof w === "number"))];
+        if (!strings.every(matchable)) return this.typed(value, "array", () => "false");
+        return this.typed(value, "array", (v) => {
+          const found = (type: "string" | "number", element: string, wanted: string) =>
+            `(SELECT count(DISTINCT ${element}) FROM jsonb_array_elements(${v}) AS el(x) WHERE jsonb_typeof(el.x) = '${type}' AND ${element} = ANY(${wanted})) = ${this.params.add(type === "string" ? strings.length : numbers.length, "bigint")}`;
+          const parts = [
+            ...(strings.length ? [found("string", "(el.x #>> '{}')", this.params.add(strings, "text[]"))] : []),
+            ...(numbers.length ? [found("number", this.float8Of("el.x"), this.params.add(numbers, "float8[]"))] : []),
+          ];
+          return `(${parts.join(" AND ")})`;
+        });
+      }
       default: {
         const wanted = "value" in operator ? [operator.value] : operator.values;
         const positive = operator.op === "contains" || operator.op === "containsAny";
@@ -552,4 +602,5 @@ class Compiler {
       }
     }
   }
+
 }

@@ -6,6 +6,9 @@ import { SEGMENT_SCHEMA_VERSION, validate, type Condition, type SegmentDefinitio
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith } from "../test/fixtures";
 import { matchingIdsQuery, type EventStrategy } from "./compile-sql";
+import { comparisonArbitrary } from "../../lib/segments/arbitraries";
+import { countFromSets } from "./exact-sets";
+import { bumpDataVersionPrisma } from "../workspaces/data-version";
 
 /**
  * Parity: the in-memory evaluator and the SQL compiler must agree on every profile, for a
@@ -57,36 +60,14 @@ const amountArb = fc.constantFrom(1, 7, 30, 90);
 const unitArb = fc.constantFrom("minutes" as const, "hours" as const, "days" as const);
 const dateOperator = fc.oneof(
   fc.record({ op: fc.constantFrom("before" as const, "after" as const), value: dateArb }),
-  fc.tuple(dateArb, dateArb).filter(([a, b]) => Date.parse(a) < Date.parse(b)).map(([from, to]) => ({ op: "between" as const, from, to })),
+  fc
+    .tuple(dateArb, dateArb, fc.constantFrom("between" as const, "notBetween" as const))
+    .filter(([a, b]) => Date.parse(a) < Date.parse(b))
+    .map(([from, to, op]) => ({ op, from, to })),
   fc.record({ op: fc.constantFrom("withinLast" as const, "moreThanAgo" as const), amount: amountArb, unit: unitArb }),
 );
-const comparison = fc.oneof(
-  fc.record({
-    valueType: fc.constant("string" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("equals" as const, "notEquals" as const, "contains" as const, "notContains" as const, "startsWith" as const, "endsWith" as const), value: fc.constantFrom(...STRINGS) }),
-      fc.record({ op: fc.constantFrom("in" as const, "notIn" as const), values: fc.uniqueArray(fc.constantFrom(...STRINGS), { minLength: 1, maxLength: 3 }) }),
-    ),
-  }),
-  fc.record({
-    valueType: fc.constant("number" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("equals" as const, "notEquals" as const, "gt" as const, "gte" as const, "lt" as const, "lte" as const), value: fc.constantFrom(...NUMBERS) }),
-      fc.tuple(fc.constantFrom(...NUMBERS), fc.constantFrom(...NUMBERS)).map(([a, b]) => ({ op: "between" as const, min: Math.min(a, b), max: Math.max(a, b) })),
-    ),
-  }),
-  fc.record({ valueType: fc.constant("boolean" as const), operator: fc.record({ op: fc.constant("equals" as const), value: fc.boolean() }) }),
-  fc.record({ valueType: fc.constant("date" as const), operator: dateOperator }),
-  fc.record({
-    valueType: fc.constant("list" as const),
-    operator: fc.oneof(
-      fc.record({ op: fc.constantFrom("contains" as const, "notContains" as const), value: fc.oneof(fc.constantFrom(...STRINGS), fc.constantFrom(...NUMBERS)) }),
-      fc.record({ op: fc.constantFrom("containsAny" as const, "containsNone" as const), values: fc.array(fc.oneof(fc.constantFrom(...STRINGS), fc.constantFrom(...NUMBERS)), { minLength: 1, maxLength: 3 }) }),
-      fc.record({ op: fc.constantFrom("isEmpty" as const, "isNotEmpty" as const) }),
-    ),
-  }),
-  fc.record({ valueType: fc.constant("any" as const), operator: fc.record({ op: fc.constantFrom("exists" as const, "notExists" as const) }) }),
-);
+// Comparisons also use other cases of the stored strings (ignoreCase folds A–Z only: "Ä" stays).
+const comparison = comparisonArbitrary({ strings: [...STRINGS, "Pro", "dE", "PRO", "FREE", "Ä\\X"], numbers: NUMBERS, dateOperator });
 const fieldArb = fc.oneof(
   fc.constantFrom("userId" as const, "email" as const, "country" as const, "timezone" as const),
   fc.constantFrom(...KEYS).map((k) => `traits.${k}`),
@@ -128,7 +109,7 @@ const definitionArb = fc
 
 // -------------------------------------------------------------------------------------------
 
-describe("evaluator ↔ SQL parity", () => {
+describe("evaluator ↔ SQL ↔ sets parity", () => {
   const t = useTestDatabase();
   let workspaceId: string;
   const inputs: EvalInput[] = [];
@@ -186,7 +167,15 @@ describe("evaluator ↔ SQL parity", () => {
       for (const segmentId of g.segments) await t.db.segmentMembership.create({ data: { segmentId, profileId: id, enteredAt: NOW } });
       inputs.push({ profile, events, memberships: new Set(g.segments) });
     }
+    // Written directly, not through ingestion: the workspace's counters are set here (exact counts from sets read them).
+    await bumpDataVersionPrisma(t.db, workspaceId, { changes: inputs.length, profiles: inputs.length });
   });
+
+  /** The exact count from per-condition sets (big workspaces), each set held whichever way round `flip` says. */
+  async function setsCount(definition: SegmentDefinition, flip: number): Promise<number> {
+    const mostlyMatch = definition.root.children.map((_, i) => ((flip >> i) & 1) === 1);
+    return (await countFromSets(t.db, { workspaceId, definition, now: NOW, mostlyMatch, timeoutMs: 30_000, workMem: "16MB" })).exact;
+  }
 
   async function sqlMatches(definition: SegmentDefinition, strategy: EventStrategy): Promise<string[]> {
     const query = matchingIdsQuery(definition, { workspaceId, now: NOW, strategy, profileIds: inputs.map((i) => i.profile.id) });
@@ -220,6 +209,14 @@ describe("evaluator ↔ SQL parity", () => {
     ["last seen more than 7 days ago", [{ type: "lastSeen", operator: { op: "moreThanAgo", amount: 7, unit: "days" } } as SegmentNode]],
     ["in seg_a but not seg_b", [{ type: "segment", op: "in", segmentId: "seg_a" } as SegmentNode, { type: "segment", op: "notIn", segmentId: "seg_b" } as SegmentNode]],
     ["bucket 0–4999", [{ type: "bucket", from: 0, to: 4999 } as SegmentNode]],
+    ["plan is not pro, people without a plan included", [t1("traits.plan", "string", { op: "notEquals", value: "pro", includeMissing: true })]],
+    ["country is De, ignoring case", [t1("country", "string", { op: "equals", value: "De", ignoreCase: true })]],
+    ["country does not start with d, ignoring case", [t1("country", "string", { op: "notStartsWith", value: "d", ignoreCase: true })]],
+    ["plan is an empty string or missing", [t1("traits.plan", "string", { op: "isEmpty", includeMissing: true })]],
+    ["score not between 0 and 42", [t1("traits.score", "number", { op: "notBetween", min: 0, max: 42 })]],
+    ["age is 0 or 42", [t1("traits.age", "number", { op: "in", values: [0, 42] })]],
+    ["some trait's list holds all of DE (twice asked)", [{ type: "group", op: "or", children: KEYS.map((k) => t1(`traits.${k}`, "list", { op: "containsAll", values: ["DE", "DE"] })) } as SegmentNode]],
+    ["signup not in November, or no signup", [t1("traits.signup", "date", { op: "notBetween", from: "2026-11-01", to: "2026-12-01", includeMissing: true })]],
     ["not (DE or active in 24 h)", [{ type: "group", op: "or", not: true, children: [t1("country", "string", { op: "equals", value: "DE" }), ev("app_open", "gte", 1, { kind: "last", amount: 24, unit: "hours" })] } as SegmentNode]],
   ];
 
@@ -232,18 +229,21 @@ describe("evaluator ↔ SQL parity", () => {
     expect(expected.length).toBeLessThan(inputs.length);
     expect(await sqlMatches(definition, "aggregate")).toEqual(expected);
     expect(await sqlMatches(definition, "correlated")).toEqual(expected);
+    expect(await setsCount(definition, 0)).toBe(expected.length);
+    expect(await setsCount(definition, 0b1111)).toBe(expected.length);
   });
 
   it(`agrees on ${RUNS} generated definitions, with both event strategies`, async () => {
     let split = 0; // definitions that match some profiles but not all: the ones that tell anything
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(definitionArb, async (definition) => {
+      fc.asyncProperty(definitionArb, fc.nat(15), async (definition, flip) => {
         const expected = memoryMatches(definition);
         runs += 1;
         if (expected.length > 0 && expected.length < inputs.length) split += 1;
         expect(await sqlMatches(definition, "aggregate")).toEqual(expected);
         expect(await sqlMatches(definition, "correlated")).toEqual(expected);
+        expect(await setsCount(definition, flip)).toBe(expected.length);
       }),
       { numRuns: RUNS, seed: Number(process.env.PARITY_SEED ?? 20261125) },
     );
