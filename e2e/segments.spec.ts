@@ -1,4 +1,5 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
+import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { ADMIN, createKey, signIn, snap } from "./helpers";
 
@@ -62,6 +63,7 @@ test("shoppers in Germany and elsewhere send their events", async ({ browser, re
   person("seg-de-3", "DE", [1, 2, 3], [2]); // out: opened the app 2 days ago
   person("seg-de-4", "DE", [1, 2, 45], []); // out: only 2 purchases in 30 days
   person("seg-fr-1", "FR", [1, 2, 3], []); // out: France
+  batch.push({ type: "identify", userId: "seg-uk-1", traits: { country: "UK" } }); // no plan at all
   const res = await request.post("/api/v1/batch", { headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` }, data: { batch } });
   expect(res.status()).toBe(200);
 });
@@ -191,6 +193,43 @@ test("save, reload: the definition is intact", async () => {
   await expect(row).toContainText(ADMIN.email);
   await expect(row).toContainText("2");
   await snap(page, "segments-list");
+});
+
+test("export the segment's members as CSV: one row per person of the exact count", async () => {
+  await page.goto(segmentUrl);
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export members (CSV)" }).click();
+  const text = await readFile((await (await download).path())!, "utf8");
+  const rows = text.trim().split("\r\n");
+  expect(rows[0]).toBe("profile_id,user_id,email,phone,country,timezone,locale,first_seen_at,last_seen_at,traits");
+  expect(rows.length - 1).toBe(2);
+  expect(rows.slice(1).map((r) => r.split(",")[1]).sort()).toEqual(["seg-de-1", "seg-de-2"]);
+  await expect(page.getByTestId("export-result")).toHaveText("Exported 2 people.");
+});
+
+test("a negated trait says whether people without the trait count, and counting them in changes the number like the engine says", async ({ request }) => {
+  await page.goto("/segments/new");
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByRole("menuitem", { name: "Trait or profile field" }).click();
+  const trait = page.getByTestId("condition").nth(0);
+  await trait.getByLabel("Trait", { exact: true }).fill("plan");
+  await trait.getByLabel("Trait operator").selectOption("notEquals");
+  await trait.getByLabel("Trait value").fill("PRO");
+  await trait.getByText("any case").click();
+  const without = trait.getByLabel("Trait: people without a value");
+  await expect(without).toHaveValue("out");
+  const count = async (includeMissing: boolean) => {
+    const definition = { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "trait", field: "traits.plan", valueType: "string", operator: { op: "notEquals", value: "PRO", ignoreCase: true, ...(includeMissing ? { includeMissing } : {}) } }] } };
+    const res = await request.post("/api/v1/segments/count", { headers: { authorization: `Bearer ${secretKey}` }, data: { definition } });
+    return ((await res.json()) as { exact: number }).exact;
+  };
+  const [leftOut, countedIn] = [await count(false), await count(true)];
+  expect(countedIn).toBeGreaterThan(leftOut);
+  await expect(page.getByTestId("exact-count")).toHaveText(leftOut.toLocaleString("en"));
+  await without.selectOption("in");
+  await expect(page.getByTestId("exact-count")).toHaveText(countedIn.toLocaleString("en"));
+  await snap(page, "segment-builder-negation");
 });
 
 test("test a profile in the builder; the profile's Segments tab says why they are in", async () => {

@@ -292,11 +292,11 @@ function FlagInputs({
       {allowsFlag(valueType, operator.op, "includeMissing") && (
         <SelectInput
           label={`${label}: people without a value`}
-          className="w-56"
+          className="w-60"
           value={operator.includeMissing === true ? "in" : "out"}
           options={[
-            { value: "out", label: "people without a value: left out" },
-            { value: "in", label: "people without a value: counted in" },
+            { value: "out", label: "people without one: left out" },
+            { value: "in", label: "people without one: counted in" },
           ]}
           onChange={(v) => set("includeMissing", v === "in")}
         />

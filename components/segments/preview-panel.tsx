@@ -10,6 +10,7 @@ import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
 import { formatCount, formatTime } from "@/lib/format";
+import { ExportMembers } from "./export-members";
 
 const pct = (part: number, total: number) => (total === 0 ? "0 %" : `${((100 * part) / total).toFixed(part / total < 0.01 ? 2 : 1)} %`);
 
@@ -38,7 +39,18 @@ export function usePreview(definition: SegmentDefinition | null, previewKey: str
   return { estimate, exact, needsExact };
 }
 
-export function PreviewPanel({ definition, preview, invalid }: { definition: SegmentDefinition | null; preview: ReturnType<typeof usePreview>; invalid: boolean }) {
+export function PreviewPanel({
+  definition,
+  preview,
+  invalid,
+  exportAs,
+}: {
+  definition: SegmentDefinition | null;
+  preview: ReturnType<typeof usePreview>;
+  invalid: boolean;
+  /** The segment's name, when the viewer may export its members (marketers and admins). */
+  exportAs?: string;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { estimate, exact, needsExact } = preview;
@@ -112,6 +124,7 @@ export function PreviewPanel({ definition, preview, invalid }: { definition: Seg
             </div>
           </div>
         )}
+        {exportAs !== undefined && definition && e && !stale && <ExportMembers definition={definition} name={exportAs} expected={exactValue ?? e.estimate} />}
         {!invalid && needsExact && (
           <div className="mt-3 flex items-center justify-between gap-2 text-xs text-slate-500">
             {exactRunning ? (

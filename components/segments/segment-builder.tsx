@@ -255,7 +255,7 @@ function Builder({
           <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
         </Card>
         <div className="flex flex-col gap-4 lg:sticky lg:top-6">
-          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} />
+          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} exportAs={canEdit ? draft.name : undefined} />
           <SampleMembers definition={previewDefinition} after={!preview.estimate.isFetching} />
           <TestProfile definition={previewDefinition} segmentName={(id) => segments.find((s) => s.id === id)?.name ?? id} />
           {segmentId && <SizeHistory segmentId={segmentId} />}

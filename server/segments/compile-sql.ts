@@ -111,7 +111,7 @@ export function conditionCountsQuery(
 /** A page of matching profiles (`MemberRow`), ordered by id, after the id `after`. */
 export function membersQuery(
   definition: SegmentDefinition,
-  options: CompileOptions & { after?: string; limit: number; strategy?: EventStrategy },
+  options: CompileOptions & { after?: string; limit: number; strategy?: EventStrategy; columns?: "summary" | "member" },
 ): SqlQuery {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error("limit must be a positive integer");
   const c = new Compiler(definition, options, options.strategy ?? "correlated");
@@ -120,18 +120,22 @@ export function membersQuery(
   if (options.after !== undefined) where.push(`p.id > ${c.params.add(options.after, "text")}`);
   where.push(match);
   return c.query(
-    `SELECT p.id, p.user_id, p.email\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id\n LIMIT ${c.params.add(options.limit, "int")}`,
+    `SELECT ${options.columns === "member" ? MEMBER_COLUMNS : "p.id, p.user_id, p.email"}\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id\n LIMIT ${c.params.add(options.limit, "int")}`,
   );
 }
 
+/** What a member list shows of each person (the members API and the CSV export). */
+export const MEMBER_COLUMNS = "p.id, p.user_id, p.email, p.phone, p.country, p.timezone, p.locale, p.first_seen_at, p.last_seen_at, p.traits";
+
 /**
- * Every matching profile of the workspace: rows `{ id }`, unordered (a full refresh of a
- * saved segment's membership).
+ * Every matching profile of the workspace, unordered: rows `{ id }` (a full refresh of a
+ * saved segment's membership), or with `columns: "member"` the MEMBER_COLUMNS (the export).
  */
-export function matchingQuery(definition: SegmentDefinition, options: CompileOptions & { strategy?: EventStrategy }): SqlQuery {
+export function matchingQuery(definition: SegmentDefinition, options: CompileOptions & { strategy?: EventStrategy; columns?: "id" | "member" }): SqlQuery {
   const c = new Compiler(definition, options, options.strategy ?? "aggregate");
   const match = c.node(c.root);
-  return c.query(`SELECT p.id\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
+  const columns = options.columns === "member" ? MEMBER_COLUMNS : "p.id";
+  return c.query(`SELECT ${columns}\n  FROM profiles p${c.joinSql()}\n WHERE ${[...c.profileFilters(), match].join("\n   AND ")}`);
 }
 
 

@@ -8,6 +8,8 @@ import { profileFromPath } from "../profiles/http";
 import { apiHandler, json } from "../http/api";
 import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
 import { estimateCount, exactCount } from "./preview";
+import { decodeMembersCursor, membersPage, type MemberSource } from "./members";
+import { DomainError } from "../workspaces/service";
 import { profileSegments } from "./membership";
 
 /** The segment endpoints of the public API (secret key, Bearer). */
@@ -52,6 +54,58 @@ async function segmentCount(req: Request): Promise<Response> {
     asOf: (counted?.asOf ?? estimate.asOf).toISOString(),
     behind: estimate.behind,
     ms: Math.round(performance.now() - started),
+  });
+}
+
+const ZMembersRequest = z.object({
+  definition: z.unknown().optional(),
+  segmentId: z.string().min(1).max(64).optional(),
+  cursor: z.string().max(400).optional(),
+  limit: z.number().int().min(1).max(1_000).default(100),
+});
+
+/**
+ * POST /api/v1/segments/members `{ definition } | { segmentId }`, `cursor?`, `limit?` →
+ * `{ members, next, asOf }`: who is in it, a page at a time, in a stable order.
+ */
+export function handleSegmentMembers(req: Request): Promise<Response> {
+  return apiHandler(async () => {
+    const auth = await requireSecretKey(req);
+    if (auth instanceof Response) return auth;
+    const text = await readText(req, BODY_LIMITS.segmentsApi);
+    if (!text.ok) return text.reason === "too-large" ? payloadTooLarge(BODY_LIMITS.segmentsApi) : json(400, { error: "the request body was cut off" });
+    let body: unknown;
+    try {
+      body = JSON.parse(text.text);
+    } catch {
+      return json(400, { error: "invalid JSON" });
+    }
+    const parsed = ZMembersRequest.safeParse(body);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
+      return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
+    }
+    const { definition, segmentId, cursor, limit } = parsed.data;
+    if ((definition === undefined) === (segmentId === undefined)) return json(400, { error: "send either definition or segmentId" });
+    let source: MemberSource;
+    if (segmentId !== undefined) source = { segmentId };
+    else {
+      const result = validate(definition);
+      if (!result.ok) {
+        const errors = result.errors.map((e) => ({ path: ["definition", ...e.path], message: e.message }));
+        return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
+      }
+      source = { definition: result.definition };
+    }
+    const decoded = cursor === undefined ? null : decodeMembersCursor(cursor);
+    if (cursor !== undefined && !decoded) return json(400, { error: "cursor: is not a cursor of this list (use the `next` of the previous page)" });
+    try {
+      const page = await membersPage(db(), { workspaceId: auth.workspaceId, source, cursor: decoded, limit, now: new Date() });
+      return json(200, { members: page.members, next: page.next, asOf: page.asOf.toISOString() });
+    } catch (error) {
+      if (error instanceof DomainError) return json(404, { error: error.message });
+      throw error;
+    }
   });
 }
 

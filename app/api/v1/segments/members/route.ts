@@ -1,0 +1,3 @@
+import { handleSegmentMembers } from "@/server/segments/http";
+
+export const POST = (req: Request) => handleSegmentMembers(req);
