@@ -34,7 +34,11 @@ export function ExportMembers({ definition, name, expected }: { definition: Segm
         throw new Error(body?.error ?? `The export failed (HTTP ${res.status}).`);
       }
       const reader = res.body.getReader();
-      const parts: Uint8Array[] = [];
+      // Handed to a Blob every few megabytes: the browser keeps blob data outside the page
+      // (on disk when large), so a million rows never sit in this page's memory.
+      let file = new Blob([], { type: "text/csv" });
+      let parts: Uint8Array[] = [];
+      let pending = 0;
       let lines = 0;
       let shown = 0;
       let previous = 0;
@@ -42,6 +46,12 @@ export function ExportMembers({ definition, name, expected }: { definition: Segm
         const { done, value } = await reader.read();
         if (done) break;
         parts.push(value);
+        pending += value.byteLength;
+        if (pending >= 8 * 1024 * 1024) {
+          file = new Blob([file, ...(parts as BlobPart[])], { type: "text/csv" });
+          parts = [];
+          pending = 0;
+        }
         // Rows end with CRLF; a line break inside a quoted field is a bare LF. The first row is the header.
         for (let i = 0; i < value.length; i++) {
           if (value[i] === 0x0a && (i > 0 ? value[i - 1] : previous) === 0x0d) lines++;
@@ -53,7 +63,7 @@ export function ExportMembers({ definition, name, expected }: { definition: Segm
         }
       }
       const rows = Math.max(0, lines - 1);
-      const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type: "text/csv" }));
+      const url = URL.createObjectURL(new Blob([file, ...(parts as BlobPart[])], { type: "text/csv" }));
       const link = document.createElement("a");
       link.href = url;
       link.download = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "members.csv";
