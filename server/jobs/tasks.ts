@@ -1,6 +1,7 @@
 import type { Task, TaskList } from "graphile-worker";
 import { z } from "zod";
-import type { Db } from "../db/client";
+import { sql, type Db } from "../db/client";
+import { reconcileProfileCount } from "../workspaces/data-version";
 import { refreshSegment, refreshWorkspaceSegments } from "../segments/membership";
 
 /**
@@ -16,10 +17,17 @@ export function taskList(db: Db): TaskList {
     const exists = await db.segment.count({ where: { id: segmentId, workspaceId, archivedAt: null } });
     if (exists) await refreshSegment(db, { workspaceId, segmentId, now: new Date() });
   };
-  /** Time moves people in and out of segments ("inactive for 7 days"): recompute all of them. */
+  /**
+   * Time moves people in and out of segments ("inactive for 7 days"): recompute all of
+   * them. And check every workspace's profile count, saying what was repaired.
+   */
   const refreshAll: Task = async () => {
     const workspaces = await db.workspace.findMany({ where: { segments: { some: { archivedAt: null } } }, select: { id: true } });
-    for (const w of workspaces) await refreshWorkspaceSegments(db, { workspaceId: w.id, now: new Date() });
+    for (const w of workspaces) await refreshWorkspaceSegments(db, { workspaceId: w.id });
+    for (const { id } of await db.workspace.findMany({ select: { id: true } })) {
+      const repaired = await reconcileProfileCount(sql(db), id);
+      if (repaired !== 0) console.warn(`workspace ${id}: the profile count was off by ${repaired}; repaired`);
+    }
   };
   return { "segments:refresh": refreshOne, "segments:refresh-all": refreshAll };
 }

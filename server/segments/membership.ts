@@ -90,10 +90,16 @@ export async function segmentsInDependencyOrder(db: Db, workspaceId: string) {
 }
 
 /** The periodic job: every saved segment of the workspace, in dependency order. */
-export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; now: Date }) {
+/**
+ * Refreshes every saved segment of a workspace, referenced ones first. Each is evaluated at
+ * its own clock reading, taken just before its transaction: with many segments the last one
+ * starts minutes after the first, and its entries and exits are stamped with when it ran
+ * (the estimate's sample finds changed memberships by those stamps, server/segments/sample.ts).
+ */
+export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; clock?: () => Date }) {
   const results: Record<string, RefreshResult> = {};
   for (const segment of await segmentsInDependencyOrder(db, input.workspaceId)) {
-    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: input.now });
+    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: (input.clock ?? (() => new Date()))() });
   }
   return results;
 }

@@ -31,7 +31,7 @@ import { dataVersionSql } from "../workspaces/data-version";
 export const SAMPLE_PROFILES = 10_000;
 /** Older than this, the next estimate reloads the sample in the background (and uses the old one meanwhile). */
 export const SAMPLE_TTL_MS = 15 * 60_000;
-/** A catch-up reads again the people changed since the last one, minus this margin (transactions that started earlier but committed later). */
+/** A catch-up reads again the people changed since the last one minus this margin, or since the oldest writing transaction then open, whichever is earlier. */
 const CATCH_UP_MARGIN_MS = 60_000;
 /** How long an estimate waits for a catch-up before it answers from the sample as it is, with a wider interval. */
 export const CATCH_UP_WAIT_MS = 1_500;
@@ -56,8 +56,9 @@ export interface ProfileSample {
    * so whatever committed meanwhile counts as not seen (a catch-up reads it again).
    */
   version: number;
-  /** When it was last loaded or caught up: this process's clock, and the database's (for `updated_at`). */
+  /** When it was last loaded or caught up (this process's clock)… */
   syncedAt: number;
+  /** …and since when a change may be missing from it (the database's clock, for `updated_at` and membership stamps): the next catch-up reads again whoever changed since. */
   syncedDbAt: Date;
 }
 
@@ -94,11 +95,18 @@ function emptySample(buckets: readonly number[]): ProfileSample {
   return { people: [], bucketEnds: [], order: buckets, buckets: buckets.length, loadedAt: Date.now(), version: 0, syncedAt: 0, syncedDbAt: new Date(0) };
 }
 
-/** The workspace's data version and the database's clock, read together: what a sample that starts reading now is up to date with. */
+/**
+ * Since when a change may not be in what a read now sees: the oldest start of a writing
+ * transaction still open (its rows carry its start time, `updated_at = now()`, and will
+ * commit later), or the database's clock minus `CATCH_UP_MARGIN_MS`, whichever is earlier.
+ */
+const SINCE_SQL = `least(now() - interval '${CATCH_UP_MARGIN_MS} milliseconds', (SELECT min(xact_start) FROM pg_stat_activity WHERE backend_xid IS NOT NULL))`;
+
+/** The workspace's data version and since when changes may be unseen, read together: what a sample that starts reading now is up to date with. */
 async function syncPoint(db: Db, workspaceId: string): Promise<Pick<ProfileSample, "version" | "syncedAt" | "syncedDbAt">> {
   const version = dataVersionSql("$1").version;
-  const [row] = await sql(db).raw<{ version: number; at: Date }>({ sql: `SELECT ${version} AS version, now() AS at`, params: [workspaceId] });
-  return { version: row!.version, syncedAt: Date.now(), syncedDbAt: row!.at };
+  const [row] = await sql(db).raw<{ version: number; since: Date }>({ sql: `SELECT ${version} AS version, ${SINCE_SQL} AS since`, params: [workspaceId] });
+  return { version: row!.version, syncedAt: Date.now(), syncedDbAt: row!.since };
 }
 
 /**
@@ -199,11 +207,11 @@ export async function upToDate(db: Db, workspaceId: string, sample: ProfileSampl
 
 /** A new sample: `sample` with the people changed, created or deleted since its last sync read again. */
 export async function catchUp(db: Db, workspaceId: string, sample: ProfileSample): Promise<ProfileSample> {
-  const since = new Date(sample.syncedDbAt.getTime() - CATCH_UP_MARGIN_MS);
+  const since = sample.syncedDbAt;
   const version = dataVersionSql("$1").version;
-  // One statement, one snapshot: the version, the clock, and who is in the sampled buckets now.
+  // One statement, one snapshot: the version, since when the next catch-up must look, and who is in the sampled buckets now.
   const rows = await sql(db).raw<{ version: number; at: Date; id: string | null; changed: boolean | null }>({
-    sql: `WITH point AS (SELECT ${version} AS version, now() AS at)
+    sql: `WITH point AS (SELECT ${version} AS version, ${SINCE_SQL} AS at)
           SELECT point.version, point.at, p.id,
                  p.updated_at >= $3 OR EXISTS (SELECT 1 FROM segment_memberships m WHERE m.profile_id = p.id AND (m.entered_at >= $3 OR m.exited_at >= $3)) AS changed
             FROM point LEFT JOIN profiles p ON p.workspace_id = $1 AND p.bucket = ANY($2::int[])`,

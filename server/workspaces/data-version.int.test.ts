@@ -8,7 +8,7 @@ import { importProfiles } from "../profiles/import";
 import { refreshSegment } from "../segments/membership";
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith } from "../test/fixtures";
-import { readDataVersion } from "./data-version";
+import { readDataVersion, reconcileProfileCount } from "./data-version";
 
 /**
  * Every writer of people data keeps the workspace's counters: the profile count is always
@@ -64,5 +64,14 @@ describe("the workspace's data version and profile count", () => {
     await step("a segment's first members", () => refreshSegment(t.db, { workspaceId, segmentId: segment.id, now: new Date() }));
     await step("a refresh that changes no membership", () => refreshSegment(t.db, { workspaceId, segmentId: segment.id, now: new Date() }), false);
     await step("the demo loader", () => loadDemoData(t.url, { workspaceId, profiles: 50, events: 300, seed: 3, now: new Date(), days: 30 }));
+  });
+
+  it("a profile count that drifted (a writer that did not count) is repaired, once, and says by how much", async () => {
+    const { workspace } = await createWorkspaceWith(t.db);
+    await t.db.profile.createMany({ data: ["x1", "x2"].map((id) => ({ id: `${workspace.id}-${id}`, workspaceId: workspace.id, bucket: 1, firstSeenAt: new Date(), lastSeenAt: new Date() })) });
+    expect((await readDataVersion(sql(t.db), workspace.id)).profiles).toBe(0);
+    expect(await reconcileProfileCount(sql(t.db), workspace.id)).toBe(2);
+    expect(await check(workspace.id)).toBe(1);
+    expect(await reconcileProfileCount(sql(t.db), workspace.id)).toBe(0);
   });
 });

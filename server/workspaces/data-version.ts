@@ -68,3 +68,24 @@ export async function readDataVersion(sql: Sql, workspaceId: string): Promise<Da
       FROM workspace_data_versions WHERE workspace_id = ${workspaceId}`;
   return row!;
 }
+
+/**
+ * Repairs the profile count if it ever drifted from the profiles there are (a writer that
+ * forgot to count, a restore): in one statement, so the count and the sum describe one
+ * snapshot, and the difference is added as a change of its own. Returns the difference
+ * (0 when nothing needed repair).
+ */
+export async function reconcileProfileCount(sql: Sql, workspaceId: string): Promise<number> {
+  const [row] = await sql.query<{ repaired: string | null }>`
+    WITH diff AS (
+      SELECT (SELECT count(*) FROM profiles WHERE workspace_id = ${workspaceId})
+             - (SELECT coalesce(sum(profiles), 0) FROM workspace_data_versions WHERE workspace_id = ${workspaceId}) AS n),
+    repaired AS (
+      INSERT INTO workspace_data_versions (workspace_id, shard, changes, profiles)
+      SELECT ${workspaceId}::text, 0, 1, n FROM diff WHERE n <> 0
+      ON CONFLICT (workspace_id, shard) DO UPDATE
+        SET changes = workspace_data_versions.changes + 1, profiles = workspace_data_versions.profiles + EXCLUDED.profiles
+      RETURNING 1)
+    SELECT n::text AS repaired FROM diff`;
+  return Number(row?.repaired ?? 0);
+}
