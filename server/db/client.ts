@@ -17,7 +17,8 @@ type WithPool = PrismaClient & { [POOL]?: pg.Pool };
 
 /** A Prisma client over a `pg` pool of its own, which hot paths can use directly (see `sqlTransaction`). */
 export function createDb(connectionString: string): PrismaClient {
-  const pool = new pg.Pool({ connectionString });
+  // Waiting longer than this for a free connection is an error (a 503 for the caller), not a hang.
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: 15_000 });
   // An idle connection that dies (server restart) must not crash the process; the pool replaces it.
   pool.on("error", (error) => console.warn("database connection lost:", error.message));
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });

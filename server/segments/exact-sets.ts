@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { and, not, or, parseInt4ArraySend, size, type SeqSet } from "../../lib/segments/sets";
 import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";
 import { matchingSeqsQuery } from "./compile-sql";
-import { PreviewCancelled, openMoment, runPreviewQuery } from "./preview-query";
+import { PreviewCancelled, openMoment, runPreviewQuery, type Moment } from "./preview-query";
 
 /**
  * Exact counts of big workspaces, condition by condition: each top-level condition of a
@@ -34,6 +34,8 @@ const MAX_HELD = 40_000_000;
  * (shared with everything else), and a definition may have dozens of conditions.
  */
 const MAX_RUNNING = 3;
+/** Moments open at once in this process: each holds a connection for its whole count; counts beyond wait their turn. */
+const MAX_MOMENTS = 3;
 /** One time limit for every set query, whoever asked first; each count has its own deadline. */
 const SET_QUERY_TIMEOUT_MS = 120_000;
 
@@ -59,14 +61,26 @@ interface Entry {
 }
 
 // Per process, not per module instance (Next.js may load this module once per bundle).
+/** Places for work that holds a connection of the app's pool: at most `max` at once, the rest wait in order. */
+interface Slots {
+  max: number;
+  taken: number;
+  queue: (() => void)[];
+}
+
 interface State {
   entries: Map<string, Entry>;
   /** Set queries running, and those waiting for their turn. */
-  running: number;
-  queue: (() => void)[];
+  sets: Slots;
+  /** Moments open (each holds a connection for its whole count), and counts waiting to open one. */
+  moments: Slots;
 }
 const globalForSets = globalThis as unknown as { junctionExactSets?: State };
-const state: State = (globalForSets.junctionExactSets ??= { entries: new Map<string, Entry>(), running: 0, queue: [] });
+const state: State = (globalForSets.junctionExactSets ??= {
+  entries: new Map<string, Entry>(),
+  sets: { max: MAX_RUNNING, taken: 0, queue: [] },
+  moments: { max: MAX_MOMENTS, taken: 0, queue: [] },
+});
 const entries = state.entries;
 
 function fresh(entry: Entry): boolean {
@@ -89,31 +103,41 @@ function evict() {
   }
 }
 
-/** Runs `fn` once fewer than `MAX_RUNNING` set queries run (or not at all, if `signal` aborts meanwhile). */
-async function limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  if (state.running < MAX_RUNNING) state.running++;
+/** A place in `slots` once one is free (or an error, if `signal` aborts first); call the result to hand it on. */
+async function acquire(slots: Slots, signal: AbortSignal): Promise<() => void> {
+  if (slots.taken < slots.max) slots.taken++;
   else {
-    // Wait for a running one to hand its place over.
     await new Promise<void>((resolve, reject) => {
       const go = () => {
         signal.removeEventListener("abort", stop);
         resolve();
       };
       const stop = () => {
-        state.queue.splice(state.queue.indexOf(go), 1);
+        slots.queue.splice(slots.queue.indexOf(go), 1);
         reject(new PreviewCancelled());
       };
       signal.addEventListener("abort", stop, { once: true });
-      state.queue.push(go);
+      slots.queue.push(go);
     });
   }
+  let handed = false;
+  return () => {
+    if (handed) return;
+    handed = true;
+    const next = slots.queue.shift();
+    if (next) next();
+    else slots.taken--;
+  };
+}
+
+/** Runs `fn` once fewer than `MAX_RUNNING` set queries run (or not at all, if `signal` aborts meanwhile). */
+async function limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const release = await acquire(state.sets, signal);
   try {
     if (signal.aborted) throw new PreviewCancelled();
     return await fn();
   } finally {
-    const next = state.queue.shift();
-    if (next) next();
-    else state.running--;
+    release();
   }
 }
 
@@ -223,6 +247,30 @@ export interface SetCount {
 
 /** Counting again after sets turned out to describe another moment (their count lost its snapshot). */
 const MOMENT_ATTEMPTS = 3;
+/** `openMoment` once fewer than MAX_MOMENTS are open (or never, if `signal` aborts first); its release frees the place. */
+async function openLimitedMoment(db: Db, workspaceId: string, signal: AbortSignal): Promise<Moment> {
+  const handOver = await acquire(state.moments, signal);
+  try {
+    const moment = await openMoment(db, workspaceId);
+    return {
+      ...moment,
+      release: () => {
+        moment.release();
+        handOver();
+      },
+    };
+  } catch (error) {
+    handOver();
+    throw error;
+  }
+}
+
+/** Sets of a workspace counted at an older data version can never be reused (versions only grow): let them go. */
+function dropOlderVersions(workspaceId: string, version: number) {
+  for (const [key, entry] of entries) {
+    if (entry.value !== undefined && entry.version < version && entry.condition.startsWith(`${workspaceId}\0`)) entries.delete(key);
+  }
+}
 
 /**
  * The exact count of `definition`, combined from one set per top-level condition.
@@ -245,8 +293,9 @@ export async function countFromSets(
   try {
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new PreviewCancelled();
-      const moment = await openMoment(db, workspaceId);
+      const moment = await openLimitedMoment(db, workspaceId, signal);
       try {
+        dropOlderVersions(workspaceId, moment.version);
         const nowMs = momentNow(conditions, moment.version, input.now.getTime());
         const now = new Date(nowMs);
         const held = await Promise.all(
