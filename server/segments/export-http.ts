@@ -33,6 +33,7 @@ export function handleSegmentExport(req: Request): Promise<Response> {
     } catch {
       return json(400, { error: "invalid JSON" });
     }
+    if ((parsed.definition === undefined) === (parsed.segmentId === undefined)) return json(400, { error: "Send either a definition or a segmentId." });
     let source: MemberSource;
     if (parsed.segmentId !== undefined) source = { segmentId: parsed.segmentId };
     else {
@@ -42,7 +43,7 @@ export function handleSegmentExport(req: Request): Promise<Response> {
     }
     const now = new Date();
     try {
-      const stream = await membersCsv(db(), { workspaceId: viewer.membership.workspaceId, source, now });
+      const stream = await membersCsv(db(), { workspaceId: viewer.membership.workspaceId, source, now, signal: req.signal });
       const slug = (parsed.name ?? "segment").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "segment";
       return new Response(stream, {
         headers: {

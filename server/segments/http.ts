@@ -100,7 +100,7 @@ export function handleSegmentMembers(req: Request): Promise<Response> {
     const decoded = cursor === undefined ? null : decodeMembersCursor(cursor);
     if (cursor !== undefined && !decoded) return json(400, { error: "cursor: is not a cursor of this list (use the `next` of the previous page)" });
     try {
-      const page = await membersPage(db(), { workspaceId: auth.workspaceId, source, cursor: decoded, limit, now: new Date() });
+      const page = await membersPage(db(), { workspaceId: auth.workspaceId, source, cursor: decoded, limit, now: new Date(), signal: req.signal });
       return json(200, { members: page.members, next: page.next, asOf: page.asOf.toISOString() });
     } catch (error) {
       if (error instanceof DomainError) return json(404, { error: error.message });

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { poolOf, sql, type Db } from "../db/client";
+import { poolOf, type Db } from "../db/client";
+import { runPreviewQuery } from "./preview-query";
 import type { SegmentDefinition } from "../../lib/segments/schema";
 import { DomainError } from "../workspaces/service";
 import { MEMBER_COLUMNS, matchingQuery, membersQuery, type SqlQuery } from "./compile-sql";
@@ -71,15 +72,18 @@ function listQuery(workspaceId: string, source: MemberSource | { saved: string }
   let sqlText = `SELECT ${MEMBER_COLUMNS} FROM segment_memberships m JOIN profiles p ON p.id = m.profile_id
                   WHERE m.segment_id = $1 AND m.exited_at IS NULL AND p.workspace_id = $2`;
   if (page) {
+    // On the membership's own key (segment_id, profile_id): each page starts where the last ended.
     if (page.after !== undefined) {
       params.push(page.after);
-      sqlText += ` AND p.id > $${params.length}`;
+      sqlText += ` AND m.profile_id > $${params.length}`;
     }
     params.push(page.limit);
-    sqlText += ` ORDER BY p.id LIMIT $${params.length}`;
+    sqlText += ` ORDER BY m.profile_id LIMIT $${params.length}`;
   }
   return { sql: sqlText, params };
 }
+
+const PAGE_TIMEOUT_MS = 30_000;
 
 /** Where a page ends: the last id, and the clock reading every page of the list is evaluated at. */
 interface Cursor {
@@ -108,11 +112,15 @@ export function decodeMembersCursor(raw: string): Cursor | null {
  */
 export async function membersPage(
   db: Db,
-  input: { workspaceId: string; source: MemberSource; cursor?: Cursor | null; limit: number; now: Date },
+  input: { workspaceId: string; source: MemberSource; cursor?: Cursor | null; limit: number; now: Date; signal?: AbortSignal },
 ): Promise<{ members: Member[]; next: string | null; asOf: Date }> {
   const now = input.cursor ? new Date(input.cursor.now) : input.now;
   const source = "segmentId" in input.source ? { saved: await savedSegment(db, input.workspaceId, input.source.segmentId) } : input.source;
-  const rows = await sql(db).raw<MemberRow>(listQuery(input.workspaceId, source, now, { after: input.cursor?.after, limit: input.limit + 1 }));
+  // Like a preview: its own connection, a time limit, stopped in Postgres when the caller goes away.
+  const rows = await runPreviewQuery<MemberRow>(db, listQuery(input.workspaceId, source, now, { after: input.cursor?.after, limit: input.limit + 1 }), {
+    timeoutMs: PAGE_TIMEOUT_MS,
+    signal: input.signal,
+  });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
@@ -151,7 +159,7 @@ function csvLine(r: MemberRow): string {
  * time, only as fast as the client reads — a million rows never sit in memory here.
  * Cancelling the stream (the client went away) ends the transaction.
  */
-export async function membersCsv(db: Db, input: { workspaceId: string; source: MemberSource; now: Date }): Promise<ReadableStream<Uint8Array>> {
+export async function membersCsv(db: Db, input: { workspaceId: string; source: MemberSource; now: Date; signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>> {
   const source = "segmentId" in input.source ? { saved: await savedSegment(db, input.workspaceId, input.source.segmentId) } : input.source;
   const query = listQuery(input.workspaceId, source, input.now);
   const client = await poolOf(db).connect();
@@ -167,16 +175,22 @@ export async function membersCsv(db: Db, input: { workspaceId: string; source: M
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     await client.query("SET LOCAL statement_timeout = 120000");
+    // A client that stops reading (and whose going away nobody reports) does not hold the
+    // snapshot and the connection for ever: Postgres ends the transaction after a minute idle.
+    await client.query("SET LOCAL idle_in_transaction_session_timeout = 60000");
     await client.query(`DECLARE members NO SCROLL CURSOR FOR ${query.sql}`, query.params);
   } catch (error) {
     await finish(false, client);
     throw error;
   }
+  input.signal?.addEventListener("abort", () => void finish(false, client), { once: true });
   const encoder = new TextEncoder();
   let header = true;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        // Ended meanwhile (the client went away): the connection may already serve someone else.
+        if (finished) return controller.error(new Error("The export was stopped."));
         try {
           const prefix = header ? `${CSV_COLUMNS.join(",")}\r\n` : "";
           header = false;
