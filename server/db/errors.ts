@@ -39,3 +39,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : "";
   return /Connection terminated|connect ECONNREFUSED|Can't reach database server|timeout exceeded when trying to connect/i.test(message);
 }
+
+/** Two transactions got in each other's way (deadlock, serialization failure): doing it again is right. */
+export function isTransientConflict(error: unknown): boolean {
+  return codesOf(error).some((code) => code === "40P01" || code === "40001");
+}

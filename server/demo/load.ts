@@ -276,13 +276,14 @@ export async function loadDemoData(
         onProgress({ phase: "indexes", done: i + 1, total: restore.length });
       }
     }
-    // The workspace's data version and profile count (server/workspaces/data-version.ts).
-    await bumpDataVersion(pgSql(client), options.workspaceId, { changes: totals.events + totals.profiles, profiles: totals.profiles });
     onProgress({ phase: "analyze", done: 0, total: tables.length });
     for (const [i, table] of tables.entries()) {
       await client.query(`ANALYZE ${table}`);
       onProgress({ phase: "analyze", done: i + 1, total: tables.length });
     }
+    // The workspace's data version and profile count (server/workspaces/data-version.ts),
+    // last: the counter row stays locked until the commit.
+    await bumpDataVersion(pgSql(client), options.workspaceId, { changes: totals.events + totals.profiles, profiles: totals.profiles });
     await client.query("COMMIT");
     return { profiles: totals.profiles, identities: totals.identities, events: totals.events, rebuilt, ms: performance.now() - started };
   } catch (error) {

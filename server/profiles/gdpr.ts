@@ -3,6 +3,7 @@ import { recordAudit, type Actor } from "../audit/service";
 import { suppressionHash } from "../ingest/service";
 import { DomainError } from "../workspaces/service";
 import { bumpDataVersionPrisma } from "../workspaces/data-version";
+import { isTransientConflict } from "../db/errors";
 
 /**
  * GDPR requests for one person. Deletion removes the profile, its identities and events
@@ -11,6 +12,18 @@ import { bumpDataVersionPrisma } from "../workspaces/data-version";
  * those ids are dropped at ingestion. The audit entry records that it happened, not who.
  */
 export async function deletePerson(db: Db, input: { workspaceId: string; actor: Actor; profileId: string }) {
+  // Ingestion writing to the same person (and the same counter shard) at that moment can
+  // deadlock with the deletion; Postgres picks one to fail, and the deletion is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deleteOnce(db, input);
+    } catch (error) {
+      if (attempt >= 3 || !isTransientConflict(error)) throw error;
+    }
+  }
+}
+
+function deleteOnce(db: Db, input: { workspaceId: string; actor: Actor; profileId: string }) {
   return db.$transaction(async (tx) => {
     const profile = await tx.profile.findFirst({
       where: { id: input.profileId, workspaceId: input.workspaceId },

@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "../audit/service";
 import { auditDiff } from "../../lib/audit/redact";
 import { DomainError } from "../workspaces/service";
 import { lockWorkspace } from "../db/locks";
+import { bumpDataVersionPrisma } from "../workspaces/data-version";
 import { referencedSegments, validate, walk, type SegmentDefinition } from "../../lib/segments/schema";
 
 /** Saved segments: create, change, archive, delete (refused while others use it), all audited. */
@@ -152,6 +153,8 @@ export async function deleteSegment(db: Db, input: { workspaceId: string; actor:
       throw new DomainError("CONFLICT", `“${segment.name}” is used by ${dependents.map((d) => `“${d.name}”`).join(", ")}. Change those first.`);
     }
     await tx.segment.delete({ where: { id: segment.id } });
+    // Its memberships go with it: a definition that still refers to it (a draft) now counts differently.
+    await bumpDataVersionPrisma(tx, input.workspaceId, { changes: 1, profiles: 0 });
     await recordAudit(tx, {
       workspaceId: input.workspaceId,
       actor: input.actor,
