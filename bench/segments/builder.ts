@@ -15,20 +15,26 @@
  * data-estimate-key / data-exact-key equal the builder's data-draft-key), polled every frame.
  * Goes over the 12 definitions `--rounds` times and reports each definition's median, the
  * goals' p50/p95 over those 12 medians, and the same over every single edit.
+ * `--ingest N`: meanwhile, N track events per second for existing people are stored (live
+ * traffic: no exact count can reuse a set of an older data version).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
+import { parseMessage } from "../../lib/ingest/schema";
 import { createDb } from "../../server/db/client";
 import { freePort } from "../../server/db/embedded";
 import type { Prisma } from "../../server/generated/prisma/client";
+import { ingestBatch } from "../../server/ingest/service";
 import { refreshSegment } from "../../server/segments/membership";
 import { REFERENCE_DEFINITIONS, REFERENCED } from "./reference";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const { values } = parseArgs({ options: { workspace: { type: "string", default: "ws_bench" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { workspace: { type: "string", default: "ws_bench" }, rounds: { type: "string", default: "3" }, ingest: { type: "string", default: "0" } } });
+/** Events per second stored into the workspace while measuring (through ingestBatch, from this process): the data version then moves all the time. */
+const INGEST_RATE = Number(values.ingest);
 const workspaceId = values.workspace!;
 const ROUNDS = Number(values.rounds);
 const url = process.env.DATABASE_URL;
@@ -106,6 +112,24 @@ try {
   await page.waitForSelector("[data-estimate-key]", { timeout: 60_000 });
   await page.waitForTimeout(15_000);
 
+  // Live traffic: page views of people already there (so the population, and each count, stays put).
+  const people = INGEST_RATE > 0
+    ? (await db.$queryRaw<{ value: string }[]>`SELECT value FROM profile_identities WHERE workspace_id = ${workspaceId} AND kind = 'user_id' LIMIT 20000`).map((r) => r.value)
+    : [];
+  let stored = 0;
+  const traffic =
+    INGEST_RATE > 0
+      ? setInterval(() => {
+          const items = Array.from({ length: Math.ceil(INGEST_RATE / 10) }, () => {
+            const userId = people[Math.floor(Math.random() * people.length)]!;
+            const parsed = parseMessage({ type: "track", userId, event: "page_view", messageId: randomBytes(12).toString("hex") });
+            if (!parsed.ok) throw new Error(parsed.error);
+            return { message: parsed.message, receivedAt: new Date() };
+          });
+          void ingestBatch(db, { workspaceId, items }).then(() => (stored += items.length));
+        }, 100)
+      : undefined;
+
   const estimates: number[][] = ids.map(() => []);
   const exacts: number[][] = ids.map(() => []);
   const sent: number[][] = ids.map(() => []);
@@ -159,6 +183,10 @@ try {
     }
   }
 
+  if (traffic) {
+    clearInterval(traffic);
+    console.log(`\nmeanwhile stored ${stored} events (${INGEST_RATE}/s asked for)`);
+  }
   const median = (xs: number[]) => quantile(xs, 0.5);
   const all = (xs: number[]) => xs.map(fmt).join(", ");
   console.log(`\n${ROUNDS} rounds over the 12 definitions; per definition the median (and every round):\n`);

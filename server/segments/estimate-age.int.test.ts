@@ -15,6 +15,19 @@ import { estimateCount } from "./preview";
 import { CATCH_UP_WAIT_MS, dropSample } from "./sample";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+// New profiles get random ids, and their buckets follow from them: seeded here, so every run sees the same people.
+vi.mock("node:crypto", async (importOriginal) => {
+  const crypto = await importOriginal<typeof import("node:crypto")>();
+  let n = 0;
+  const randomUUID = () => {
+    const h = crypto.createHash("sha256").update(`estimate-age-${++n}`).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  return { ...crypto, default: { ...crypto, randomUUID }, randomUUID };
+});
+
+/** Bursts (each into a workspace of its own); BURST_TRIALS=100 for a closer look at the coverage. */
+const TRIALS = Number(process.env.BURST_TRIALS ?? 20);
 
 const newcomers: SegmentDefinition = {
   schemaVersion: 1,
@@ -43,7 +56,7 @@ describe("estimates after the data changed", () => {
   const now = new Date();
   let burst = 0;
 
-  async function arrive(people: number, traits: Record<string, unknown>) {
+  async function arrive(workspace: string, people: number, traits: Record<string, unknown>) {
     const raws: Record<string, unknown>[] = [];
     for (let i = 0; i < people; i++) {
       const userId = `burst-${++burst}`;
@@ -55,7 +68,7 @@ describe("estimates after the data changed", () => {
       if (!parsed.ok) throw new Error(parsed.error);
       return { message: parsed.message, receivedAt: new Date() };
     });
-    for (let i = 0; i < items.length; i += 400) await ingestBatch(t.db, { workspaceId, items: items.slice(i, i + 400) });
+    for (let i = 0; i < items.length; i += 400) await ingestBatch(t.db, { workspaceId: workspace, items: items.slice(i, i + 400) });
   }
 
   const exactOf = async (definition: SegmentDefinition, at: Date) => (await sql(t.db).raw<{ count: number }>(countQuery(definition, { workspaceId, now: at })))[0]!.count;
@@ -72,35 +85,39 @@ describe("estimates after the data changed", () => {
 
   afterEach(() => dropSets(workspaceId));
 
-  it("right after a burst of new people, the sample is caught up first and every interval holds the exact count", async () => {
-    dropSample(workspaceId);
-    const before = await estimate(newcomers, new Date());
-    expect(before).toMatchObject({ estimate: 0, behind: 0 });
-
-    await arrive(600, { cohort: "burst", country: "DE", plan: "pro" });
-    const at = new Date();
+  it("right after a burst of new people, the sample is caught up first: over bursts into workspaces of their own, the 95 % intervals hold the exact count", async () => {
+    // The 95 % is over the sampling of buckets, so each trial is its own workspace (its own
+    // people in its own buckets) with its own burst; ids are seeded, so the run is the same every time.
     const misses: string[] = [];
-    for (const { name, definition } of [...REFERENCE_DEFINITIONS, { name: "newcomers", definition: newcomers }, { name: "new German buyers", definition: newGermanBuyers }]) {
-      const answer = await estimate(definition, at);
-      const exact = await exactOf(definition, at);
-      // Caught up (on a busy machine the catch-up may miss the estimate's wait: the interval is then widened instead).
-      expect(answer.total, name).toBe(2_600);
-      if (exact < answer.low || exact > answer.high) misses.push(`${name}: exact ${exact}, interval ${answer.low}–${answer.high}`);
+    let checks = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const id = `ws_burst_${trial}`;
+      await t.db.workspace.create({ data: { id, name: id, slug: id.replaceAll("_", "-") } });
+      await loadDemoData(t.url, { workspaceId: id, profiles: 1_000, events: 6_000, seed: 100 + trial, now, days: 60 });
+      const before = await estimateCount(t.db, { workspaceId: id, definition: newcomers, now: new Date(), exactBelow: 0, sampleProfiles: 300 });
+      expect(before).toMatchObject({ estimate: 0, behind: 0 });
+      await arrive(id, 200, { cohort: "burst", country: "DE", plan: "pro" });
+      const at = new Date();
+      for (const { name, definition } of [{ name: "newcomers", definition: newcomers }, { name: "new German buyers", definition: newGermanBuyers }, REFERENCE_DEFINITIONS[0]!]) {
+        const answer = await estimateCount(t.db, { workspaceId: id, definition, now: at, exactBelow: 0, sampleProfiles: 300 });
+        const exact = (await sql(t.db).raw<{ count: number }>(countQuery(definition, { workspaceId: id, now: at })))[0]!.count;
+        expect(answer.total).toBe(1_200);
+        checks += 1;
+        if (exact < answer.low || exact > answer.high) misses.push(`trial ${trial}, ${name}: exact ${exact}, interval ${answer.low}–${answer.high}, behind ${answer.behind}`);
+      }
     }
-    // 95 % intervals over fourteen definitions: one miss can happen, more would be a bias.
-    expect(misses.length, misses.join("\n")).toBeLessThanOrEqual(1);
-    // The newcomers are in the caught-up sample in proportion: the estimate is near the 600 that came.
-    await vi.waitFor(async () => expect((await estimate(newcomers, at)).behind).toBe(0));
-    const answer = await estimate(newcomers, at);
-    expect(answer.low).toBeLessThanOrEqual(600);
-    expect(answer.high).toBeGreaterThanOrEqual(600);
-    expect(answer.estimate).toBeGreaterThan(300);
-  });
+    console.info(`bursts: ${TRIALS} trials, ${checks - misses.length}/${checks} intervals held the exact count`);
+    // Without the catch-up the newcomers are missing from the sample: 0 [0, 2] for 200, every
+    // time. Twenty trials cannot tell 95 % from 90 % (the three checks of a trial move
+    // together): the bar is set where a sound interval passes and a blind sample never does.
+    // BURST_TRIALS=100 measured 95.3 % (bench/README.md).
+    expect(misses.length / checks, misses.join("\n")).toBeLessThanOrEqual(0.15);
+  }, 600_000);
 
   it("when the catch-up cannot finish in time, the answer says how far behind it is and widens the interval to hold the truth", async () => {
     dropSample(workspaceId);
     await estimate(newcomers, new Date()); // the sample, up to date
-    await arrive(150, { cohort: "burst", country: "AT" });
+    await arrive(workspaceId, 150, { cohort: "burst", country: "AT" });
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     try {
