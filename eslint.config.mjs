@@ -21,6 +21,42 @@ const config = [
       ],
     },
   },
+  {
+    // The browser's side: from server/ only types (the tRPC router's type, a row's shape).
+    files: ["components/**/*.{ts,tsx}"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [{ group: ["**/server/**", "@/server/*", "@/server/**"], allowTypeImports: true, message: "components/ may import only types from server/: call the server through tRPC or a route." }],
+        },
+      ],
+    },
+  },
+  {
+    // server/ serves app/ and components/, never the other way round; and has no import loops.
+    files: ["server/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/app/**", "**/components/**", "@/app/*", "@/app/**", "@/components/*", "@/components/**"], message: "server/ never imports from app/ or components/." }] },
+      ],
+      "import/no-cycle": ["error", { ignoreExternal: true }],
+    },
+  },
+  {
+    // Routers validate input and make one service call: no queries of their own.
+    files: ["server/api/routers/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[object.type='MemberExpression'][object.object.name='ctx'][object.property.name='db']",
+          message: "Routers make one service call: move this query into the service (server/<domain>/).",
+        },
+      ],
+    },
+  },
 ];
 
 export default config;

@@ -1,9 +1,10 @@
-import "server-only";
 import { z } from "zod";
 
 /**
  * Environment, validated once. `scripts/run.ts` fills DATABASE_URL (embedded Postgres),
  * JUNCTION_DEMO and BETTER_AUTH_SECRET in demo mode, so the app itself always sees them.
+ * Read by the worker, scripts and benches as well (no "server-only" marker); lint keeps
+ * components/ from importing it (eslint.config.mjs).
  */
 const ZEnv = z.object({
   DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgres:// URL" }),

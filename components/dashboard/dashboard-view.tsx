@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Activity, ArrowRight, CheckCircle2, Circle, Route, UserPlus, UsersRound } from "lucide-react";
 import Link from "next/link";
-import { hasRole, ROLE_DESCRIPTIONS, ROLE_LABELS } from "@/lib/auth/roles";
+import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from "@/lib/auth/roles";
 import { greeting, humanizeAction, relativeTime } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
@@ -14,8 +14,8 @@ export function DashboardView({ firstName }: { firstName: string }) {
   const trpc = useTRPC();
   const workspace = useQuery(trpc.workspace.current.queryOptions());
   const role = workspace.data?.role;
-  const isAdmin = role ? hasRole(role, "admin") : false;
-  const activity = useQuery({ ...trpc.audit.list.queryOptions({ limit: 6 }), enabled: isAdmin });
+  const canReadAudit = can(role, "audit.read");
+  const activity = useQuery({ ...trpc.audit.list.queryOptions({ limit: 6 }), enabled: canReadAudit });
 
   const steps = [
     {
@@ -90,7 +90,7 @@ export function DashboardView({ firstName }: { firstName: string }) {
               )}
             </CardBody>
           </Card>
-          {isAdmin && (
+          {canReadAudit && (
             <Card>
               <CardHeader
                 title="Recent activity"

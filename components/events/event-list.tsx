@@ -14,6 +14,7 @@ import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { formatCount, sinceText } from "./format";
 import { Stat, StatGrid } from "./stat";
+import { can } from "@/lib/auth/roles";
 
 const EXAMPLES = ["page_view, product_viewed, add_to_cart", "checkout_started, purchase", "feature_used, onboarding_step", "email_opened, push_opened"];
 
@@ -45,7 +46,7 @@ export function EventList() {
   const maxRecent = Math.max(1, ...events.map((e) => e.recentCount));
   const recentTotal = events.reduce((sum, e) => sum + e.recentCount, 0);
   const lastSeen = events.reduce<Date | null>((latest, e) => (!latest || e.lastSeenAt > latest ? e.lastSeenAt : latest), null);
-  const isAdmin = workspace.data?.role === "admin";
+  const canManageKeys = can(workspace.data?.role, "keys.manage");
 
   const header = <PageHeader title="Events" description="The events your apps send: how often they arrive and what their properties look like." />;
 
@@ -80,7 +81,7 @@ export function EventList() {
                 </li>
               ))}
             </ul>
-            {isAdmin && (
+            {canManageKeys && (
               <Link
                 href="/settings/api-keys"
                 className="inline-flex h-9 items-center gap-2 rounded-md bg-brand-600 px-3.5 text-sm font-medium text-white shadow-sm hover:bg-brand-700"

@@ -14,6 +14,7 @@ import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { useDebounced } from "../ui/use-debounced";
 import { CsvImport } from "./csv-import";
+import { can } from "@/lib/auth/roles";
 
 const SHOWN_TRAITS = ["plan", "goal", "city"];
 
@@ -26,7 +27,7 @@ export function ProfileList() {
   );
   const rows = profiles.data?.pages.flatMap((p) => p.profiles) ?? [];
   const workspace = useQuery(trpc.workspace.current.queryOptions());
-  const canImport = workspace.data?.role === "admin" || workspace.data?.role === "marketer";
+  const canImport = can(workspace.data?.role, "profiles.import");
   const [importing, setImporting] = useState(false);
 
   return (

@@ -16,6 +16,7 @@ import { Card, CardBody, CardHeader } from "../ui/card";
 import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
 import { Field, Select } from "../ui/field";
+import { can } from "@/lib/auth/roles";
 
 function show(value: unknown): string {
   if (value === null || value === undefined) return "—";
@@ -28,7 +29,7 @@ export function ProfileView({ id }: { id: string }) {
   const trpc = useTRPC();
   const profile = useQuery(trpc.profiles.get.queryOptions({ id }));
   const workspace = useQuery(trpc.workspace.current.queryOptions());
-  const isAdmin = workspace.data?.role === "admin";
+  const isAdmin = can(workspace.data?.role, "profiles.privacy");
 
   if (profile.isError) {
     return (

@@ -15,7 +15,7 @@ import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { useDebounced } from "../ui/use-debounced";
-import { hasRole } from "@/lib/auth/roles";
+import { can } from "@/lib/auth/roles";
 import { formatCount } from "@/lib/format";
 
 
@@ -47,7 +47,7 @@ export function SegmentList() {
   );
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const workspace = useQuery(trpc.workspace.current.queryOptions());
-  const canEdit = workspace.data !== undefined && hasRole(workspace.data.role, "marketer");
+  const canEdit = can(workspace.data?.role, "segments.save");
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.segments.list.queryKey() });
   const setArchivedMutation = useMutation(trpc.segments.setArchived.mutationOptions({ onSuccess: refresh }));
   const duplicate = useMutation(trpc.segments.create.mutationOptions());

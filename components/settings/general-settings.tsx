@@ -8,6 +8,7 @@ import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { Field, Input, Select } from "../ui/field";
+import { can, type Role } from "@/lib/auth/roles";
 
 export function GeneralSettings() {
   const trpc = useTRPC();
@@ -32,7 +33,7 @@ export function GeneralSettings() {
 function WorkspaceForm({
   workspace,
 }: {
-  workspace: { name: string; defaultTimezone: string; createdAt: Date; role: string; counts: { members: number } };
+  workspace: { name: string; defaultTimezone: string; createdAt: Date; role: Role; counts: { members: number } };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -52,7 +53,7 @@ function WorkspaceForm({
     }),
   );
   const errors = fieldErrors(update.error);
-  const canEdit = workspace.role === "admin";
+  const canEdit = can(workspace.role, "workspace.manage");
   const dirty = name !== workspace.name || timezone !== workspace.defaultTimezone;
 
   function onSubmit(event: FormEvent) {

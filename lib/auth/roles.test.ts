@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ROLES, hasRole } from "./roles";
+import { PERMISSIONS, ROLES, can, hasRole, type Action } from "./roles";
 
 describe("hasRole", () => {
   it("orders viewer < marketer < admin", () => {
@@ -14,6 +14,34 @@ describe("hasRole", () => {
     for (const role of ROLES) {
       expect(hasRole(role, role)).toBe(true);
       expect(hasRole(role, "viewer")).toBe(true);
+    }
+  });
+});
+
+describe("can", () => {
+  it("answers from the permission map: viewers read, marketers save segments, admins manage", () => {
+    expect(can("viewer", "workspace.read")).toBe(true);
+    expect(can("viewer", "segments.save")).toBe(false);
+    expect(can("marketer", "segments.save")).toBe(true);
+    expect(can("marketer", "journeys.publish")).toBe(true);
+    expect(can("marketer", "channels.manage")).toBe(false);
+    expect(can("marketer", "profiles.privacy")).toBe(false);
+    expect(can("admin", "channels.manage")).toBe(true);
+    expect(can("admin", "audit.read")).toBe(true);
+  });
+
+  it("someone who is no member can do nothing", () => {
+    for (const action of Object.keys(PERMISSIONS) as Action[]) {
+      expect(can(null, action)).toBe(false);
+      expect(can(undefined, action)).toBe(false);
+    }
+  });
+
+  it("a stronger role can do everything a weaker one can", () => {
+    for (const action of Object.keys(PERMISSIONS) as Action[]) {
+      for (const [i, role] of ROLES.entries()) {
+        if (can(role, action)) for (const stronger of ROLES.slice(i)) expect(can(stronger, action)).toBe(true);
+      }
     }
   });
 });

@@ -21,3 +21,39 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
 export function hasRole(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
+
+/**
+ * Who may do what: the one permission map, read by tRPC procedures, route handlers, pages
+ * and the UI alike (`can(role, action)`). Each action names the weakest role allowed.
+ */
+export const PERMISSIONS = {
+  /** Open segments, journeys, profiles and events; preview sizes; test a profile. */
+  "workspace.read": "viewer",
+  /** Create, change, archive and delete segments. */
+  "segments.save": "marketer",
+  /** Download a segment's members as CSV. */
+  "segments.export": "marketer",
+  /** Import profiles from a CSV file. */
+  "profiles.import": "marketer",
+  /** Build, publish and stop journeys. */
+  "journeys.publish": "marketer",
+  /** GDPR: export or erase one person's data. */
+  "profiles.privacy": "admin",
+  /** Invite, remove and change the role of members. */
+  "members.manage": "admin",
+  /** Create and revoke API keys. */
+  "keys.manage": "admin",
+  /** Set up email, SMS, push and webhook channels and their credentials. */
+  "channels.manage": "admin",
+  /** Rename the workspace, change its time zone. */
+  "workspace.manage": "admin",
+  /** Read the audit log. */
+  "audit.read": "admin",
+} as const satisfies Record<string, Role>;
+
+export type Action = keyof typeof PERMISSIONS;
+
+/** True when someone with `role` (none: not a member) may do `action`. */
+export function can(role: Role | null | undefined, action: Action): boolean {
+  return role != null && hasRole(role, PERMISSIONS[action]);
+}

@@ -310,6 +310,13 @@ export function validate(input: unknown): ValidationResult {
   return errors.length ? { ok: false, errors } : { ok: true, definition };
 }
 
+/** A stored definition, parsed with the same rules that validated it on the way in. */
+export function parseStoredDefinition(value: unknown): SegmentDefinition {
+  const result = validate(value);
+  if (!result.ok) throw new Error(`stored segment definition is invalid: ${result.errors[0]?.message}`);
+  return result.definition;
+}
+
 /** The segments a definition refers to (for cycle checks and dependents). */
 export function referencedSegments(definition: SegmentDefinition): string[] {
   const ids = new Set<string>();

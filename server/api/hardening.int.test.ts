@@ -6,7 +6,7 @@ import { encodeKeyset } from "../db/keyset";
 import { insertApiKey } from "../keys/service";
 import { handleSegmentCount } from "../segments/http";
 import * as workspaces from "../workspaces/service";
-import type { Viewer } from "../auth/session";
+import type { Viewer } from "../auth/viewer-cache";
 import { INTERNAL_MESSAGE } from "./trpc";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));

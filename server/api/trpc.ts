@@ -1,11 +1,12 @@
 import "server-only";
+import { Cancelled, DomainError } from "../errors";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { db } from "../db";
-import { resolveViewer, type Viewer } from "../auth/session";
-import { hasRole, type Role } from "../../lib/auth/roles";
+import { resolveViewer } from "../auth/session";
+import { can, PERMISSIONS, type Action } from "../../lib/auth/roles";
 import type { Actor } from "../audit/service";
-import { DomainError } from "../workspaces/service";
+
 import { isDatabaseUnavailable, isInputFault } from "../db/errors";
 import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "../../lib/storable";
 
@@ -73,14 +74,16 @@ export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;
 
 /**
- * Service rule violations become 4xx with the service's message; a value the database
- * refuses is the input's fault (400); a database that cannot be reached is a 503.
+ * Service rule violations become 4xx with the service's message; cancelled work (the
+ * caller went away, a newer preview replaced it) is CLIENT_CLOSED_REQUEST; a value the
+ * database refuses is the input's fault (400); a database that cannot be reached is a 503.
  */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (result.ok) return result;
   const cause = result.error.cause;
   if (cause instanceof DomainError) throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  if (cause instanceof Cancelled) throw new TRPCError({ code: "CLIENT_CLOSED_REQUEST", message: cause.message, cause });
   if (result.error.code === "INTERNAL_SERVER_ERROR" && isInputFault(cause)) {
     throw new TRPCError({ code: "BAD_REQUEST", message: "A value in this request cannot be stored (out of range or malformed).", cause });
   }
@@ -108,16 +111,21 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });
 
-function requireRole(required: Role) {
+/**
+ * A procedure for members allowed to do `action` (lib/auth/roles.ts, the one permission
+ * map), enforced here on the server for every call; its context has the workspace and the
+ * actor for the audit log.
+ */
+export function procedureFor(action: Action) {
   return authedProcedure.use(({ ctx, next }) => {
     const membership = ctx.viewer.membership;
     if (!membership) {
       throw new TRPCError({ code: "FORBIDDEN", message: "You are not a member of any workspace." });
     }
-    if (!hasRole(membership.role, required)) {
+    if (!can(membership.role, action)) {
       throw new TRPCError({
         code: "FORBIDDEN",
-        message: `This needs the ${required} role; you are ${membership.role}.`,
+        message: `This needs the ${PERMISSIONS[action]} role; you are ${membership.role}.`,
       });
     }
     const actor: Actor = { userId: ctx.viewer.user.id, label: ctx.viewer.user.email };
@@ -126,10 +134,3 @@ function requireRole(required: Role) {
     });
   });
 }
-
-/** viewer < marketer < admin, enforced here on the server for every procedure. */
-export const viewerProcedure = requireRole("viewer");
-export const marketerProcedure = requireRole("marketer");
-export const adminProcedure = requireRole("admin");
-
-export type { Viewer };

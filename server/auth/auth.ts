@@ -1,4 +1,5 @@
 import "server-only";
+import { DomainError } from "../errors";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { APIError, createAuthMiddleware } from "better-auth/api";
@@ -6,7 +7,7 @@ import { nextCookies } from "better-auth/next-js";
 import { db } from "../db";
 import { forgetViewers } from "./viewer-cache";
 import { env } from "../env";
-import { DomainError } from "../workspaces/service";
+
 import {
   INVITATION_HEADER,
   WORKSPACE_NAME_HEADER,

@@ -1,5 +1,6 @@
+import { DomainError } from "../errors";
 import type { Db } from "../db/client";
-import { createWorkspace, DomainError, findOpenInvitation, joinWorkspace } from "../workspaces/service";
+import { createWorkspace, findOpenInvitation, joinWorkspace } from "../workspaces/service";
 
 /** Headers the sign-up forms send along with better-auth's sign-up request. */
 export const INVITATION_HEADER = "x-junction-invitation";

@@ -3,14 +3,8 @@ import { cache } from "react";
 import { headers } from "next/headers";
 import { db } from "../db";
 import { auth } from "./auth";
-import { cachedViewer, rememberViewer, viewerGeneration } from "./viewer-cache";
+import { cachedViewer, rememberViewer, viewerGeneration, type Viewer } from "./viewer-cache";
 import type { Role } from "../../lib/auth/roles";
-
-export interface Viewer {
-  user: { id: string; name: string; email: string };
-  /** Null when the user belongs to no workspace (e.g. they were removed). */
-  membership: { workspaceId: string; workspaceName: string; role: Role } | null;
-}
 
 /** The signed-in person and their workspace role, resolved from request headers (remembered for a few seconds: viewer-cache.ts). */
 export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | null> {

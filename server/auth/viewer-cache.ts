@@ -1,4 +1,12 @@
-import type { Viewer } from "./session";
+import type { Role } from "../../lib/auth/roles";
+
+/** The signed-in person and their workspace role (resolved in session.ts, remembered here). */
+export interface Viewer {
+  user: { id: string; name: string; email: string };
+  /** Null when the user belongs to no workspace (e.g. they were removed). */
+  membership: { workspaceId: string; workspaceName: string; role: Role } | null;
+}
+
 
 /**
  * Viewers resolved in the last few seconds, by the request's cookies: the builder sends a

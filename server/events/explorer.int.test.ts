@@ -1,3 +1,4 @@
+import { DomainError } from "../errors";
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -5,7 +6,7 @@ import { appRouter } from "../api/root";
 import { createCallerFactory } from "../api/trpc";
 import { useTestDatabase } from "../test/database";
 import { createWorkspaceWith, viewerFor } from "../test/fixtures";
-import { DomainError } from "../workspaces/service";
+
 import { eventDailyCounts, eventProperties, listEventNames } from "./explorer";
 
 const DAY = 24 * 60 * 60 * 1000;

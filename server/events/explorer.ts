@@ -1,6 +1,7 @@
+import { DomainError } from "../errors";
 import type { DbTx } from "../db/client";
 import { Prisma } from "../generated/prisma/client";
-import { DomainError } from "../workspaces/service";
+
 import { isTimeZone } from "../../lib/time";
 
 /**
@@ -191,13 +192,14 @@ export async function listEventNames(
   };
 }
 
-/** Counts per calendar day in `timeZone` for one event name, zero-filled. */
+/** Counts per calendar day in `timeZone` (default: the workspace's) for one event name, zero-filled. */
 export async function eventDailyCounts(
   db: DbTx,
   input: { workspaceId: string; name: string; now: Date; days?: number; timeZone?: string },
 ): Promise<EventDailyCounts> {
   const window = windowOf(input.now, input.days ?? DEFAULT_WINDOW_DAYS);
-  const timeZone = input.timeZone ?? "UTC";
+  const timeZone =
+    input.timeZone ?? (await db.workspace.findUniqueOrThrow({ where: { id: input.workspaceId }, select: { defaultTimezone: true } })).defaultTimezone;
   if (!isTimeZone(timeZone)) throw new DomainError("BAD_REQUEST", `Not a known time zone: ${timeZone}`);
   let rows: { date: string; count: number }[];
   try {

@@ -1,8 +1,8 @@
+import { DomainError } from "../errors";
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, DbTx } from "../db/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { auditDiff } from "../../lib/audit/redact";
-import { DomainError } from "../workspaces/service";
 
 export type ApiKeyKind = "write" | "secret";
 

@@ -1,7 +1,8 @@
+import { DomainError } from "../errors";
 import type { Db } from "../db/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { suppressionHash } from "../ingest/service";
-import { DomainError } from "../workspaces/service";
+
 import { bumpDataVersionPrisma } from "../workspaces/data-version";
 import { isTransientConflict } from "../db/errors";
 

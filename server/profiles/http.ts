@@ -1,14 +1,17 @@
 import "server-only";
 import { z } from "zod";
 import { db } from "../db";
-import { requireSecretKey } from "../api/secret-key";
+import { requireSecretKey } from "../keys/secret-key";
+import { requireRouteAccess } from "../auth/guards";
+import { exportPerson } from "./gdpr";
 import { ZBigintCursor } from "../db/keyset";
-import { apiHandler, json } from "../http/api";
+import { apiHandler, json, parseInput } from "../http/api";
 import { isStorableText } from "../../lib/storable";
 import { findProfileById, listProfileEvents } from "./service";
 
 /**
- * The profile read API (secret key, Bearer): GET /api/v1/profiles/{id} and …/{id}/events.
+ * The profile endpoints: the read API (secret key, Bearer), GET /api/v1/profiles/{id} and
+ * …/{id}/events, and the app's GDPR export download (session cookie).
  * `id` is the path segment as Next.js hands it over — decoded once already, so `50%25off`
  * is the user `50%off` (decoding it again would turn `dd%2541` into `ddA`).
  */
@@ -24,7 +27,6 @@ const notFound = () => json(404, { error: "no profile with this id" });
 export function handleProfile(req: Request, id: string): Promise<Response> {
   return apiHandler(async () => {
     const auth = await requireSecretKey(req);
-    if (auth instanceof Response) return auth;
     const profile = await profileFromPath(auth.workspaceId, id);
     return profile ? json(200, profile) : notFound();
   });
@@ -39,15 +41,30 @@ const ZEventsQuery = z.object({
 export function handleProfileEvents(req: Request, id: string): Promise<Response> {
   return apiHandler(async () => {
     const auth = await requireSecretKey(req);
-    if (auth instanceof Response) return auth;
-    const query = ZEventsQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
-    if (!query.success) {
-      const issue = query.error.issues[0]!;
-      return json(400, { error: `${issue.path.join(".")}: ${issue.message}` });
-    }
+    const query = parseInput(ZEventsQuery, Object.fromEntries(new URL(req.url).searchParams));
     const profile = await profileFromPath(auth.workspaceId, id);
     if (!profile) return notFound();
-    const page = await listProfileEvents(db(), { profileId: profile.id, limit: query.data.limit, before: query.data.before, name: query.data.event });
-    return json(200, { events: page.events.map((e) => ({ ...e, id: e.id.toString() })), next: page.nextCursor });
+    const page = await listProfileEvents(db(), { workspaceId: auth.workspaceId, profileId: profile.id, limit: query.limit, before: query.before, name: query.event });
+    return json(200, { events: page.events, next: page.nextCursor });
+  });
+}
+
+/**
+ * POST /api/profiles/{id}/export: the GDPR export of one person as a JSON download, for
+ * admins (session cookie). A POST with a JSON body from our own origin only (the CSRF
+ * guard of tRPC): another site can make a browser navigate to a URL, but not send this.
+ */
+export function handleProfileExport(req: Request, profileId: string): Promise<Response> {
+  return apiHandler(async () => {
+    const { workspaceId, actor } = await requireRouteAccess(req, "profiles.privacy");
+    const data = await exportPerson(db(), { workspaceId, actor, profileId });
+    const body = JSON.stringify(data, (_key, value) => (typeof value === "bigint" ? value.toString() : value), 2);
+    return new Response(body, {
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "content-disposition": `attachment; filename="profile-${profileId.replace(/[^\w-]/g, "")}.json"`,
+        "cache-control": "no-store",
+      },
+    });
   });
 }

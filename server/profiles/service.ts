@@ -1,4 +1,5 @@
-import type { Db, DbTx } from "../db/client";
+import { DomainError } from "../errors";
+import type { DbTx } from "../db/client";
 import type { Prisma } from "../generated/prisma/client";
 import { encodeKeyset, type Keyset } from "../db/keyset";
 
@@ -26,11 +27,24 @@ export async function findProfileById(db: DbTx, workspaceId: string, id: string)
   return db.profile.findUnique({ where: { id: identity.profileId }, select: PROFILE_SELECT });
 }
 
-/** A profile's events, newest first, keyset-paginated on (timestamp, id). */
+/** One profile of the workspace with how many events it has (the profile page). */
+export async function getProfile(db: DbTx, input: { workspaceId: string; profileId: string }) {
+  const profile = await db.profile.findFirst({ where: { id: input.profileId, workspaceId: input.workspaceId }, select: PROFILE_SELECT });
+  if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist (it may have been merged or deleted).");
+  const eventCount = await db.event.count({ where: { profileId: profile.id } });
+  return { ...profile, eventCount };
+}
+
+/**
+ * A profile's events, newest first, keyset-paginated on (timestamp, id); ids as strings
+ * (they are bigints). Only a profile of this workspace has any (NOT_FOUND otherwise).
+ */
 export async function listProfileEvents(
-  db: Db,
-  input: { profileId: string; limit: number; before?: Keyset<bigint> | null; name?: string | null },
+  db: DbTx,
+  input: { workspaceId: string; profileId: string; limit: number; before?: Keyset<bigint> | null; name?: string | null },
 ) {
+  const owned = await db.profile.count({ where: { id: input.profileId, workspaceId: input.workspaceId } });
+  if (!owned) throw new DomainError("NOT_FOUND", "This profile does not exist.");
   const rows = await db.event.findMany({
     where: {
       profileId: input.profileId,
@@ -50,7 +64,19 @@ export async function listProfileEvents(
   });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { events: page, nextCursor: rows.length > input.limit && last ? encodeKeyset(last.timestamp, last.id) : null };
+  return { events: page.map((e) => ({ ...e, id: e.id.toString() })), nextCursor: rows.length > input.limit && last ? encodeKeyset(last.timestamp, last.id) : null };
+}
+
+/** The event names of one profile with how often each occurs, most frequent first (the profile's event filter). */
+export async function profileEventNames(db: DbTx, input: { workspaceId: string; profileId: string }) {
+  const rows = await db.event.groupBy({
+    by: ["name"],
+    where: { profileId: input.profileId, workspaceId: input.workspaceId, name: { not: null } },
+    _count: { _all: true },
+    orderBy: { _count: { name: "desc" } },
+    take: 100,
+  });
+  return rows.map((r) => ({ name: r.name!, count: r._count._all }));
 }
 
 /**

@@ -1,60 +1,51 @@
 import "server-only";
 import { z } from "zod";
 import { db } from "../db";
-import { env } from "../env";
-import { requireSecretKey } from "../api/secret-key";
-import { BODY_LIMITS, payloadTooLarge, readText } from "../http/body";
+import { requireSecretKey } from "../keys/secret-key";
+import { requireRouteAccess } from "../auth/guards";
+import { BODY_LIMITS } from "../http/body";
+import { apiHandler, json, parseDefinition, parseInput, readJson, Refusal } from "../http/api";
 import { profileFromPath } from "../profiles/http";
-import { apiHandler, json } from "../http/api";
-import { validate, ZSegmentDefinition } from "../../lib/segments/schema";
+import { ZSegmentDefinition } from "../../lib/segments/schema";
 import { estimateCount, exactCount } from "./preview";
-import { decodeMembersCursor, membersPage, type MemberSource } from "./members";
-import { DomainError } from "../workspaces/service";
+import { decodeMembersCursor, membersCsv, membersPage, type MemberSource } from "./members";
 import { profileSegments } from "./membership";
 
-/** The segment endpoints of the public API (secret key, Bearer). */
-
+/**
+ * The segment endpoints: the public API (secret key, Bearer) and the members' CSV
+ * download of the app (session cookie).
+ */
 
 /** Exact counts that take longer than this are left out of the answer (the estimate stays). */
 const EXACT_BUDGET_MS = 5_000;
 
 /** POST /api/v1/segments/count `{ definition }` → `{ estimate, low, high, exact?, asOf, behind, ms }`. */
 export function handleSegmentCount(req: Request): Promise<Response> {
-  return apiHandler(() => segmentCount(req));
+  return apiHandler(async () => {
+    const { workspaceId } = await requireSecretKey(req);
+    const body = parseInput(z.object({ definition: z.unknown().refine((v) => v !== undefined, { message: "is required" }) }), await readJson(req, BODY_LIMITS.segmentsApi));
+    const definition = parseDefinition(body.definition);
+    const started = performance.now();
+    const input = { workspaceId, definition, now: new Date(), signal: req.signal };
+    const estimate = await estimateCount(db(), input);
+    const counted = estimate.exact !== undefined ? { exact: estimate.exact, asOf: estimate.asOf } : await exactCount(db(), { ...input, timeoutMs: EXACT_BUDGET_MS }).catch(() => undefined);
+    return json(200, {
+      estimate: estimate.estimate,
+      low: estimate.low,
+      high: estimate.high,
+      ...(counted ? { exact: counted.exact } : {}),
+      // The moment the answer describes: the exact count's, else the estimate's sample's.
+      asOf: (counted?.asOf ?? estimate.asOf).toISOString(),
+      behind: estimate.behind,
+      ms: Math.round(performance.now() - started),
+    });
+  });
 }
 
-async function segmentCount(req: Request): Promise<Response> {
-  const auth = await requireSecretKey(req);
-  if (auth instanceof Response) return auth;
-  const text = await readText(req, BODY_LIMITS.segmentsApi);
-  if (!text.ok) return text.reason === "too-large" ? payloadTooLarge(BODY_LIMITS.segmentsApi) : json(400, { error: "the request body was cut off" });
-  let body: unknown;
-  try {
-    body = JSON.parse(text.text);
-  } catch {
-    return json(400, { error: "invalid JSON" });
-  }
-  if (!body || typeof body !== "object" || !("definition" in body)) return json(400, { error: "definition: is required", errors: [{ path: ["definition"], message: "is required" }] });
-  const result = validate((body as { definition: unknown }).definition);
-  if (!result.ok) {
-    const errors = result.errors.map((e) => ({ path: ["definition", ...e.path], message: e.message }));
-    return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
-  }
-  const started = performance.now();
-  const now = new Date();
-  const input = { workspaceId: auth.workspaceId, definition: result.definition, now, signal: req.signal, exactBelow: env().PREVIEW_EXACT_BELOW };
-  const estimate = await estimateCount(db(), input);
-  const counted = estimate.exact !== undefined ? { exact: estimate.exact, asOf: estimate.asOf } : await exactCount(db(), { ...input, timeoutMs: EXACT_BUDGET_MS }).catch(() => undefined);
-  return json(200, {
-    estimate: estimate.estimate,
-    low: estimate.low,
-    high: estimate.high,
-    ...(counted ? { exact: counted.exact } : {}),
-    // The moment the answer describes: the exact count's, else the estimate's sample's.
-    asOf: (counted?.asOf ?? estimate.asOf).toISOString(),
-    behind: estimate.behind,
-    ms: Math.round(performance.now() - started),
-  });
+/** Whose members: a definition (checked) or a saved segment — one of them. */
+function memberSource(body: { definition?: unknown; segmentId?: string }, neither: string): MemberSource {
+  if ((body.definition === undefined) === (body.segmentId === undefined)) throw new Refusal(400, neither);
+  return body.segmentId !== undefined ? { segmentId: body.segmentId } : { definition: parseDefinition(body.definition) };
 }
 
 const ZMembersRequest = z.object({
@@ -70,53 +61,50 @@ const ZMembersRequest = z.object({
  */
 export function handleSegmentMembers(req: Request): Promise<Response> {
   return apiHandler(async () => {
-    const auth = await requireSecretKey(req);
-    if (auth instanceof Response) return auth;
-    const text = await readText(req, BODY_LIMITS.segmentsApi);
-    if (!text.ok) return text.reason === "too-large" ? payloadTooLarge(BODY_LIMITS.segmentsApi) : json(400, { error: "the request body was cut off" });
-    let body: unknown;
-    try {
-      body = JSON.parse(text.text);
-    } catch {
-      return json(400, { error: "invalid JSON" });
-    }
-    const parsed = ZMembersRequest.safeParse(body);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
-      return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
-    }
-    const { definition, segmentId, cursor, limit } = parsed.data;
-    if ((definition === undefined) === (segmentId === undefined)) return json(400, { error: "send either definition or segmentId" });
-    let source: MemberSource;
-    if (segmentId !== undefined) source = { segmentId };
-    else {
-      const result = validate(definition);
-      if (!result.ok) {
-        const errors = result.errors.map((e) => ({ path: ["definition", ...e.path], message: e.message }));
-        return json(400, { error: errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "), errors });
-      }
-      source = { definition: result.definition };
-    }
-    const decoded = cursor === undefined ? null : decodeMembersCursor(cursor);
-    if (cursor !== undefined && !decoded) return json(400, { error: "cursor: is not a cursor of this list (use the `next` of the previous page)" });
-    try {
-      const page = await membersPage(db(), { workspaceId: auth.workspaceId, source, cursor: decoded, limit, now: new Date(), signal: req.signal });
-      return json(200, { members: page.members, next: page.next, asOf: page.asOf.toISOString() });
-    } catch (error) {
-      if (error instanceof DomainError) return json(404, { error: error.message });
-      throw error;
-    }
+    const { workspaceId } = await requireSecretKey(req);
+    const body = parseInput(ZMembersRequest, await readJson(req, BODY_LIMITS.segmentsApi));
+    const source = memberSource(body, "send either definition or segmentId");
+    const cursor = body.cursor === undefined ? null : decodeMembersCursor(body.cursor);
+    if (body.cursor !== undefined && !cursor) throw new Refusal(400, "cursor: is not a cursor of this list (use the `next` of the previous page)");
+    const page = await membersPage(db(), { workspaceId, source, cursor, limit: body.limit, now: new Date(), signal: req.signal });
+    return json(200, { members: page.members, next: page.next, asOf: page.asOf.toISOString() });
+  });
+}
+
+const ZExportRequest = z.object({ definition: z.unknown().optional(), segmentId: z.string().min(1).max(64).optional(), name: z.string().max(120).optional() });
+
+/**
+ * POST /api/segments/export `{ definition } | { segmentId }` → the members as a CSV
+ * download, streamed (server/segments/members.ts), for marketers and admins (session
+ * cookie). A same-origin JSON POST only, like every cookie-authenticated change: another
+ * site cannot make a browser fetch a member list.
+ */
+export function handleSegmentExport(req: Request): Promise<Response> {
+  return apiHandler(async () => {
+    const { workspaceId } = await requireRouteAccess(req, "segments.export");
+    const body = parseInput(ZExportRequest, await readJson(req, BODY_LIMITS.segmentsApi));
+    const source = memberSource(body, "Send either a definition or a segmentId.");
+    const now = new Date();
+    const stream = await membersCsv(db(), { workspaceId, source, now, signal: req.signal });
+    const slug = (body.name ?? "segment").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "segment";
+    return new Response(stream, {
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="${slug}-members-${now.toISOString().slice(0, 10)}.csv"`,
+        "cache-control": "no-store",
+        "x-junction-as-of": now.toISOString(),
+      },
+    });
   });
 }
 
 /** GET /api/v1/profiles/{userId}/segments → the person's current segments. */
 export function handleProfileSegments(req: Request, userId: string): Promise<Response> {
   return apiHandler(async () => {
-    const auth = await requireSecretKey(req);
-    if (auth instanceof Response) return auth;
-    const profile = await profileFromPath(auth.workspaceId, userId);
+    const { workspaceId } = await requireSecretKey(req);
+    const profile = await profileFromPath(workspaceId, userId);
     if (!profile) return json(404, { error: "no profile with this id" });
-    const segments = await profileSegments(db(), { workspaceId: auth.workspaceId, profileId: profile.id });
+    const segments = await profileSegments(db(), { workspaceId, profileId: profile.id });
     return json(200, { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) });
   });
 }

@@ -1,10 +1,11 @@
+import { parseStoredDefinition } from "../../lib/segments/schema";
+import { DomainError } from "../errors";
 import type pg from "pg";
 import { poolOf, type Db } from "../db/client";
 import { runPreviewQuery } from "./preview-query";
 import type { SegmentDefinition } from "../../lib/segments/schema";
-import { DomainError } from "../workspaces/service";
+
 import { MEMBER_COLUMNS, matchingQuery, membersQuery, type SqlQuery } from "./compile-sql";
-import { parseStoredDefinition } from "./service";
 
 /**
  * Member lists out: pages for the members API and a streamed CSV for the export. Who is

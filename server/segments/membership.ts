@@ -1,9 +1,9 @@
+import { DomainError } from "../errors";
 import { sql, sqlTransaction, type Db, type Sql } from "../db/client";
-import { referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
+import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "../../lib/segments/schema";
 import { compileEvaluator, evaluate } from "../../lib/segments/evaluate";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
-import { parseStoredDefinition } from "./service";
 import { bumpDataVersion } from "../workspaces/data-version";
 
 /**
@@ -120,6 +120,20 @@ export async function explainProfile(db: Db, input: { workspaceId: string; profi
   const person = (await loadPeople(db, input.workspaceId, { ids: [input.profileId] }, names)).get(input.profileId);
   if (!person) return null;
   return input.definitions.map((definition) => evaluate(definition, person, input.now));
+}
+
+/** "Test a profile": whether one person matches a (draft) definition now, with the trace of every node. */
+export async function testProfile(db: Db, input: { workspaceId: string; profileId: string; definition: SegmentDefinition; now: Date }) {
+  const [result] = (await explainProfile(db, { ...input, definitions: [input.definition] })) ?? [];
+  if (!result) throw new DomainError("NOT_FOUND", "This profile does not exist.");
+  return result;
+}
+
+/** A person's current segments (the profile page's Segments tab), each with why they match now. */
+export async function profileSegmentsExplained(db: Db, input: { workspaceId: string; profileId: string; now: Date }) {
+  const segments = await profileSegments(db, input);
+  const explanations = await explainProfile(db, { ...input, definitions: segments.map((s) => s.definition) });
+  return segments.map((s, i) => ({ ...s, explanation: explanations?.[i] ?? null }));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Cancelled } from "../errors";
 import type pg from "pg";
 import { poolOf, withConnection, type Db } from "../db/client";
 import { dataVersionSql } from "../workspaces/data-version";
@@ -11,7 +12,7 @@ import type { SqlQuery } from "./compile-sql";
  * a newer preview of the same stream starts — abandoned queries never pile up.
  */
 
-export class PreviewCancelled extends Error {
+export class PreviewCancelled extends Cancelled {
   constructor() {
     super("The preview was cancelled.");
   }

@@ -1,7 +1,9 @@
 import { countFromSets } from "./exact-sets";
-import { PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
+import { cancelPreview, PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
+import { DomainError } from "../errors";
+import { env } from "../env";
 import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
-import type { EventCondition, SegmentDefinition } from "../../lib/segments/schema";
+import type { SegmentDefinition } from "../../lib/segments/schema";
 import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
 import { sql, type Db } from "../db/client";
 import { readDataVersion, type DataVersion } from "../workspaces/data-version";
@@ -11,9 +13,16 @@ import { interval } from "../../lib/segments/interval";
 export { cancelPreview, PreviewCancelled } from "./preview-query";
 
 /**
+ * A builder tab's stream of previews (`stream`: a key the client makes once per tab): a new
+ * estimate means the definition changed, so it cancels the stream's exact count still
+ * running for another definition; a new exact count cancels the stream's previous one.
+ */
+const streamKey = (stream: string | undefined, kind: "estimate" | "exact") => stream && `${stream}:${kind}`;
+
+/**
  * Live size previews for the builder and the count API.
  *
- * - estimate: small workspaces (up to `EXACT_BELOW` profiles) are counted exactly in SQL;
+ * - estimate: small workspaces (up to `PREVIEW_EXACT_BELOW` profiles) are counted exactly in SQL;
  *   bigger ones are estimated in memory over the workspace's random sample of buckets
  *   (server/segments/sample.ts), growing bucket by bucket until it holds enough matches
  *   for a tight interval. Returns a 95 % interval (Wilson, with finite-population correction).
@@ -44,8 +53,6 @@ export interface Estimate {
   ms: number;
 }
 
-/** Up to this many profiles a preview counts everyone (exact is as fast as a sample there). The app passes `PREVIEW_EXACT_BELOW` (server/env.ts, the same default); this is the default of scripts and tests. */
-export const EXACT_BELOW = 20_000;
 /** Memory per hash or sort of an exact count (a statement setting, not a server one). */
 const EXACT_WORK_MEM = "64MB";
 /** Enough matches in a sample for a margin of about ±5 %. */
@@ -68,7 +75,8 @@ async function sampleIfBig(
   input: { workspaceId: string; exactBelow?: number; sampleProfiles?: number; catchUp?: boolean },
 ): Promise<{ total: number; version: number; sample: ProfileSample | null; behind: number }> {
   const { profiles: total, version } = await populationOf(db, input.workspaceId);
-  if (total <= (input.exactBelow ?? EXACT_BELOW)) return { total, version, sample: null, behind: 0 };
+  // Up to this many profiles a preview counts everyone (exact is as fast as a sample there).
+  if (total <= (input.exactBelow ?? env().PREVIEW_EXACT_BELOW)) return { total, version, sample: null, behind: 0 };
   const loaded = await sampleOf(db, input.workspaceId, { total, profiles: input.sampleProfiles });
   if (input.catchUp === false) return { total, version, sample: loaded, behind: Math.max(0, version - loaded.version) };
   const { sample, behind } = await upToDate(db, input.workspaceId, loaded, version);
@@ -87,22 +95,24 @@ export async function estimateCount(
     workspaceId: string;
     definition: SegmentDefinition;
     now: Date;
-    key?: string;
+    /** The builder tab's stream of previews (see `streamKey`). */
+    stream?: string;
     signal?: AbortSignal;
     timeoutMs?: number;
-    /** Tuning for tests and the bench: population below which everyone is counted, people in the sample. */
+    /** Tuning for tests and the bench: population below which everyone is counted (default PREVIEW_EXACT_BELOW), people in the sample. */
     exactBelow?: number;
     sampleProfiles?: number;
   },
 ): Promise<Estimate> {
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? 10_000;
+  if (input.stream) await cancelPreview(streamKey(input.stream, "exact")!, input.definition);
   const { total, sample, behind } = await sampleIfBig(db, input);
   const ms = () => Math.round(performance.now() - started);
 
   if (!sample) {
     const query = conditionCountsQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
-    const [row] = await run<CountsRow>(db, query, { timeoutMs, key: input.key, signal: input.signal });
+    const [row] = await run<CountsRow>(db, query, { timeoutMs, key: streamKey(input.stream, "estimate"), signal: input.signal });
     return {
       estimate: row!.matched,
       exact: row!.matched,
@@ -151,20 +161,24 @@ export interface Histogram {
  */
 export async function eventHistogram(
   db: Db,
-  input: { workspaceId: string; condition: EventCondition; now: Date; max: number; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; max: number; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
 ): Promise<Histogram> {
+  const [condition] = input.definition.root.children;
+  if (input.definition.root.children.length !== 1 || condition?.type !== "event") {
+    throw new DomainError("BAD_REQUEST", "The histogram needs a definition with exactly one event condition.");
+  }
   const started = performance.now();
   const { total, sample } = await sampleIfBig(db, input);
   const profiles = Array.from({ length: input.max + 1 }, () => 0);
   if (!sample) {
-    const rows = await run<{ k: number; profiles: number }>(db, eventHistogramQuery(input.condition, { workspaceId: input.workspaceId, now: input.now, max: input.max }), {
+    const rows = await run<{ k: number; profiles: number }>(db, eventHistogramQuery(condition, { workspaceId: input.workspaceId, now: input.now, max: input.max }), {
       timeoutMs: 10_000,
       signal: input.signal,
     });
     for (const r of rows) profiles[r.k] = r.profiles;
     return { profiles, total: profiles.reduce((a, b) => a + b, 0), estimated: false, ms: Math.round(performance.now() - started) };
   }
-  const count = compileEventCounter(input.condition, input.now, input.max);
+  const count = compileEventCounter(condition, input.now, input.max);
   const n = sample.bucketEnds.at(-1) ?? 0;
   for (let i = 0; i < n; i++) profiles[count(sample.people[i]!)]!++;
   const scale = n === 0 ? 0 : total / n;
@@ -193,7 +207,7 @@ export interface ExactCount {
  */
 export async function exactCount(
   db: Db,
-  input: { workspaceId: string; definition: SegmentDefinition; now: Date; key?: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; stream?: string; signal?: AbortSignal; timeoutMs?: number; exactBelow?: number; sampleProfiles?: number },
 ): Promise<ExactCount> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
@@ -206,7 +220,7 @@ export async function exactCount(
       countQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" }),
       // Exact counts hash hundreds of thousands of profile ids per event condition: with the
       // default 4 MB those hashes spill to disk (definition 5: 3.3 s → 2.8 s with enough memory).
-      { timeoutMs, key: input.key, signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
+      { timeoutMs, key: streamKey(input.stream, "exact"), signal: input.signal, workMem: EXACT_WORK_MEM, definition: input.definition },
     );
     return { exact: row!.count, asOf: input.now, ms: ms() };
   }
@@ -216,7 +230,8 @@ export async function exactCount(
   const mostlyMatch = seen.conditions.map((matched) => matched * 2 > seen.sample);
   // Cancelled like a query: by the caller going away, or by a newer preview under the same key.
   const superseded = new AbortController();
-  const registration = input.key ? await registerPreview(input.key, { definition: JSON.stringify(input.definition), cancel: () => superseded.abort() }) : null;
+  const key = streamKey(input.stream, "exact");
+  const registration = key ? await registerPreview(key, { definition: JSON.stringify(input.definition), cancel: () => superseded.abort() }) : null;
   const signal = input.signal ? AbortSignal.any([input.signal, superseded.signal]) : superseded.signal;
   try {
     const counted = await countFromSets(db, { ...input, mostlyMatch, signal, timeoutMs, workMem: EXACT_WORK_MEM });

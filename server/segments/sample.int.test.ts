@@ -137,9 +137,10 @@ describe("the estimate's in-memory sample", () => {
       expect(inMemory, condition.event).toEqual(fromSql);
     }
     const condition = conditions[0]!;
-    const exact = await eventHistogram(t.db, { workspaceId, condition, now, max: 10 });
+    const definition = { schemaVersion: 1 as const, root: { type: "group" as const, op: "and" as const, children: [condition] } };
+    const exact = await eventHistogram(t.db, { workspaceId, definition, now, max: 10 });
     expect(exact).toMatchObject({ estimated: false, total: 2_000 });
-    const estimated = await eventHistogram(t.db, { workspaceId, condition, now, max: 10, exactBelow: 0, sampleProfiles: 600 });
+    const estimated = await eventHistogram(t.db, { workspaceId, definition, now, max: 10, exactBelow: 0, sampleProfiles: 600 });
     expect(estimated.estimated).toBe(true);
     expect(Math.abs(estimated.profiles.reduce((a, b) => a + b, 0) - 2_000)).toBeLessThanOrEqual(11);
     expect(() => eventHistogramQuery(condition, { workspaceId, now, max: 0 })).toThrow(/max/);

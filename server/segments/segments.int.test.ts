@@ -15,8 +15,15 @@ import { refreshSegment, reevaluateProfiles } from "./membership";
 import { handleProfileSegments, handleSegmentCount, segmentDefinitionJsonSchema } from "./http";
 import { cancelPreview, estimateCount, exactCount, PreviewCancelled } from "./preview";
 import { createSegment } from "./service";
+import { queueSegmentRefresh } from "../jobs/worker";
+import { segmentsChanged } from "./realtime";
 
 vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+// Spied on, and still doing its work (ingestion's "has segments" cache).
+vi.mock("./realtime", async (original) => {
+  const actual = await original<typeof import("./realtime")>();
+  return { ...actual, segmentsChanged: vi.fn(actual.segmentsChanged) };
+});
 
 const createCaller = createCallerFactory(appRouter);
 
@@ -108,6 +115,26 @@ describe("saved segments, membership and the segment API", () => {
     await marketer.segments.delete({ id: b.id });
     await marketer.segments.delete({ id: a.id });
     expect(await t.db.auditLogEntry.count({ where: { action: "segment.deleted", targetId: { in: [a.id, b.id] } } })).toBe(2);
+  });
+
+  it("every change of a segment reaches ingestion's cache, and a live segment's membership is queued for a refresh (archived ones are not)", async () => {
+    const marketer = callerAs("marketer");
+    const queued = vi.mocked(queueSegmentRefresh);
+    const told = vi.mocked(segmentsChanged);
+    const step = async (change: () => Promise<unknown>) => {
+      queued.mockClear();
+      told.mockClear();
+      await change();
+      return { queued: queued.mock.calls.map(([, segmentId]) => segmentId), told: told.mock.calls.length };
+    };
+    const created = await marketer.segments.create({ name: "Queued", definition: country("DE") });
+    const { id } = created;
+    expect(await step(() => marketer.segments.update({ id, name: "Queued", definition: country("FR") }))).toEqual({ queued: [id], told: 1 });
+    expect(await step(() => marketer.segments.setArchived({ id, archived: true }))).toEqual({ queued: [], told: 1 });
+    expect(await step(() => marketer.segments.setArchived({ id, archived: false }))).toEqual({ queued: [id], told: 1 });
+    expect(await step(() => marketer.segments.delete({ id }))).toEqual({ queued: [], told: 1 });
+    // A refused change tells nobody.
+    expect(await step(() => marketer.segments.delete({ id }).catch(() => {}))).toEqual({ queued: [], told: 0 });
   });
 
   it("two segments updated at the same moment to refer to each other: one is refused, no cycle is stored", async () => {
@@ -305,9 +332,9 @@ describe("saved segments, membership and the segment API", () => {
       const workspaceId = ws.workspace.id;
       const now = new Date();
 
-      const first = exactCount(t.db, { workspaceId, definition: country("DE"), now, key: "tab-1:exact" });
+      const first = exactCount(t.db, { workspaceId, definition: country("DE"), now, stream: "tab-1" });
       await waiting(1);
-      const second = exactCount(t.db, { workspaceId, definition: country("FR"), now, key: "tab-1:exact" });
+      const second = exactCount(t.db, { workspaceId, definition: country("FR"), now, stream: "tab-1" });
       await expect(first).rejects.toBeInstanceOf(PreviewCancelled);
       await waiting(1);
 
@@ -316,7 +343,7 @@ describe("saved segments, membership and the segment API", () => {
       await cancelPreview("tab-1:exact", country("FR"));
       await waiting(1);
       const estimate = viewer.segments.estimate({ definition: country("AT"), key: "tab-1-key" });
-      const exactForTab = exactCount(t.db, { workspaceId, definition: country("FR"), now, key: "tab-1-key:exact" });
+      const exactForTab = exactCount(t.db, { workspaceId, definition: country("FR"), now, stream: "tab-1-key" });
       await waiting(3); // second, the tab's exact, and the estimate (a small workspace is counted in SQL)
       void estimate.catch(() => {});
       await cancelPreview("tab-1-key:exact", country("AT"));

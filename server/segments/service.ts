@@ -1,25 +1,25 @@
+import { DomainError } from "../errors";
 import type { Db, DbTx } from "../db/client";
 import type { Prisma } from "../generated/prisma/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { auditDiff } from "../../lib/audit/redact";
-import { DomainError } from "../workspaces/service";
+
 import { lockWorkspace } from "../db/locks";
 import { bumpDataVersionPrisma } from "../workspaces/data-version";
-import { referencedSegments, validate, walk, type SegmentDefinition } from "../../lib/segments/schema";
+import { queueSegmentRefresh } from "../jobs/worker";
+import { segmentsChanged } from "./realtime";
+import { parseStoredDefinition, referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
 
-/** Saved segments: create, change, archive, delete (refused while others use it), all audited. */
+/**
+ * Saved segments: create, change, archive, delete (refused while others use it), all
+ * audited. After a change commits, ingestion's "has segments" cache forgets the workspace
+ * and the segment's membership is recomputed soon (`changed`).
+ */
 
 export interface SegmentInput {
   name: string;
   description: string;
   definition: SegmentDefinition;
-}
-
-/** A stored definition, parsed with the same rules that validated it on the way in. */
-export function parseStoredDefinition(value: unknown): SegmentDefinition {
-  const result = validate(value);
-  if (!result.ok) throw new Error(`stored segment definition is invalid: ${result.errors[0]?.message}`);
-  return result.definition;
 }
 
 /**
@@ -57,8 +57,14 @@ function cleanName(name: string): string {
   return trimmed.slice(0, 120);
 }
 
+/** After a change committed: ingestion re-reads which segments exist; a live segment's membership is recomputed soon. */
+async function changed(workspaceId: string, segment: { id: string; archivedAt: Date | null } | null) {
+  segmentsChanged(workspaceId);
+  if (segment && !segment.archivedAt) await queueSegmentRefresh(workspaceId, segment.id);
+}
+
 export async function createSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor }) {
-  return db.$transaction(async (tx) => {
+  const segment = await db.$transaction(async (tx) => {
     await checkReferences(tx, input.workspaceId, null, input.definition);
     const segment = await tx.segment.create({
       data: {
@@ -79,10 +85,12 @@ export async function createSegment(db: Db, input: SegmentInput & { workspaceId:
     });
     return segment;
   });
+  await changed(input.workspaceId, segment);
+  return segment;
 }
 
 export async function updateSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor; segmentId: string }) {
-  return db.$transaction(async (tx) => {
+  const segment = await db.$transaction(async (tx) => {
     const before = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
     if (!before) throw new DomainError("NOT_FOUND", "This segment does not exist.");
     await checkReferences(tx, input.workspaceId, before.id, input.definition);
@@ -107,10 +115,12 @@ export async function updateSegment(db: Db, input: SegmentInput & { workspaceId:
     });
     return segment;
   });
+  await changed(input.workspaceId, segment);
+  return segment;
 }
 
 export async function setSegmentArchived(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string; archived: boolean }) {
-  return db.$transaction(async (tx) => {
+  const segment = await db.$transaction(async (tx) => {
     const before = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
     if (!before) throw new DomainError("NOT_FOUND", "This segment does not exist.");
     const segment = await tx.segment.update({
@@ -125,6 +135,8 @@ export async function setSegmentArchived(db: Db, input: { workspaceId: string; a
     });
     return segment;
   });
+  await changed(input.workspaceId, segment);
+  return segment;
 }
 
 /** For each segment id, the segments among `segments` whose definitions refer to it. */
@@ -143,7 +155,7 @@ export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: str
 }
 
 export async function deleteSegment(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string }) {
-  return db.$transaction(async (tx) => {
+  await db.$transaction(async (tx) => {
     // Nobody starts referring to it between the check and the delete.
     await lockWorkspace(tx, input.workspaceId, "segment-references");
     const segment = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
@@ -163,15 +175,17 @@ export async function deleteSegment(db: Db, input: { workspaceId: string; actor:
       diff: auditDiff({ name: segment.name, definition: segment.definition }, undefined),
     });
   });
+  await changed(input.workspaceId, null);
 }
 
+/** One segment for the builder, with the segments that refer to it. */
 export async function getSegment(db: DbTx, workspaceId: string, segmentId: string) {
   const segment = await db.segment.findFirst({
     where: { id: segmentId, workspaceId },
     include: { updatedBy: { select: { email: true } }, createdBy: { select: { email: true } } },
   });
-  if (!segment) return null;
-  return { ...segment, definition: parseStoredDefinition(segment.definition) };
+  if (!segment) throw new DomainError("NOT_FOUND", "This segment does not exist.");
+  return { ...segment, definition: parseStoredDefinition(segment.definition), dependents: await dependentsOf(db, workspaceId, segment.id) };
 }
 
 export async function listSegments(

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Db } from "../db/client";
 import type { Role } from "../../lib/auth/roles";
 import { createWorkspace } from "../workspaces/service";
-import type { Viewer } from "../auth/session";
+import type { Viewer } from "../auth/viewer-cache";
 
 export async function createUser(db: Db, email = `${randomBytes(4).toString("hex")}@example.com`) {
   return db.user.create({ data: { id: randomBytes(12).toString("hex"), name: email.split("@")[0]!, email } });

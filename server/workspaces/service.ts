@@ -1,3 +1,4 @@
+import { DomainError } from "../errors";
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, DbTx } from "../db/client";
 import type { Role } from "../../lib/auth/roles";
@@ -7,15 +8,6 @@ import { forgetViewers } from "../auth/viewer-cache";
 import { lockWorkspace } from "../db/locks";
 
 /** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
-export class DomainError extends Error {
-  constructor(
-    readonly code: "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_REQUEST",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export const INVITATION_TTL_DAYS = 7;
 
 export function hashToken(token: string): string {
@@ -53,6 +45,25 @@ export async function createWorkspace(
     diff: auditDiff(undefined, { name: workspace.name }),
   });
   return workspace;
+}
+
+/** The workspace as its members see it: settings, a few counts, whether any event arrived yet. */
+export async function workspaceOverview(db: DbTx, workspaceId: string) {
+  const [workspace, members, auditEntries, anyEvent] = await Promise.all([
+    db.workspace.findUniqueOrThrow({ where: { id: workspaceId } }),
+    db.membership.count({ where: { workspaceId } }),
+    db.auditLogEntry.count({ where: { workspaceId } }),
+    db.event.findFirst({ where: { workspaceId }, select: { id: true } }),
+  ]);
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    slug: workspace.slug,
+    defaultTimezone: workspace.defaultTimezone,
+    createdAt: workspace.createdAt,
+    counts: { members, auditEntries },
+    hasEvents: anyEvent !== null,
+  };
 }
 
 export async function updateWorkspace(

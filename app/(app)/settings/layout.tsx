@@ -2,20 +2,17 @@ import type { ReactNode } from "react";
 import { SettingsTabs } from "@/components/settings/settings-tabs";
 import { PageHeader } from "@/components/ui/page-header";
 import { currentViewer } from "@/server/auth/session";
-import { hasRole } from "@/lib/auth/roles";
+import { can } from "@/lib/auth/roles";
 
 export default async function SettingsLayout({ children }: { children: ReactNode }) {
   const viewer = await currentViewer();
-  const isAdmin = viewer?.membership ? hasRole(viewer.membership.role, "admin") : false;
+  const role = viewer?.membership?.role;
+  // Each tab for those its page lets in (requirePageAccess).
   const tabs = [
     { href: "/settings", label: "General" },
-    ...(isAdmin
-      ? [
-          { href: "/settings/members", label: "Members" },
-          { href: "/settings/api-keys", label: "API keys" },
-          { href: "/settings/audit", label: "Audit log" },
-        ]
-      : []),
+    ...(can(role, "members.manage") ? [{ href: "/settings/members", label: "Members" }] : []),
+    ...(can(role, "keys.manage") ? [{ href: "/settings/api-keys", label: "API keys" }] : []),
+    ...(can(role, "audit.read") ? [{ href: "/settings/audit", label: "Audit log" }] : []),
   ];
   return (
     <>

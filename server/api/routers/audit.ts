@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { adminProcedure, router } from "../trpc";
+import { procedureFor, router } from "../trpc";
 import { auditFacets, listAudit } from "../../audit/service";
 import { ZTextCursor } from "../../db/keyset";
 
 export const auditRouter = router({
-  list: adminProcedure
+  list: procedureFor("audit.read")
     .input(
       z.object({
         action: z.string().max(100).optional(),
@@ -16,5 +16,5 @@ export const auditRouter = router({
       }),
     )
     .query(({ ctx, input }) => listAudit(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
-  facets: adminProcedure.query(({ ctx }) => auditFacets(ctx.db, ctx.workspaceId)),
+  facets: procedureFor("audit.read").query(({ ctx }) => auditFacets(ctx.db, ctx.workspaceId)),
 });

@@ -1,11 +1,13 @@
 import { z } from "zod";
-import { adminProcedure, router } from "../trpc";
+import { procedureFor, router } from "../trpc";
+
+const manage = procedureFor("keys.manage");
 import { createApiKey, listApiKeys, revokeApiKey } from "../../keys/service";
 
 export const keysRouter = router({
-  list: adminProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.workspaceId)),
+  list: manage.query(({ ctx }) => listApiKeys(ctx.db, ctx.workspaceId)),
   /** The raw key is in this response once; only its hash is stored. */
-  create: adminProcedure
+  create: manage
     .input(
       z.object({
         name: z.string().trim().min(1, { message: "Give the key a name" }).max(80, { message: "Keep the name under 80 characters" }),
@@ -17,7 +19,7 @@ export const keysRouter = router({
       const { key, raw } = await createApiKey(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input });
       return { id: key.id, name: key.name, kind: key.kind, key: raw };
     }),
-  revoke: adminProcedure
+  revoke: manage
     .input(z.object({ keyId: z.string().min(1) }))
     .mutation(({ ctx, input }) => revokeApiKey(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, keyId: input.keyId })),
 });

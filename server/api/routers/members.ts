@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ZRole } from "../../../lib/auth/roles";
 import { ZInviteMember } from "../../../lib/workspaces/schema";
 import { env } from "../../env";
-import { adminProcedure, authedProcedure, router, viewerProcedure } from "../trpc";
+import { authedProcedure, procedureFor, router } from "../trpc";
 import {
   acceptInvitation,
   changeRole,
@@ -13,10 +13,12 @@ import {
   revokeInvitation,
 } from "../../workspaces/service";
 
+const manage = procedureFor("members.manage");
+
 export const membersRouter = router({
-  list: viewerProcedure.query(({ ctx }) => listMembers(ctx.db, ctx.workspaceId)),
-  invitations: adminProcedure.query(({ ctx }) => listPendingInvitations(ctx.db, ctx.workspaceId)),
-  invite: adminProcedure
+  list: procedureFor("workspace.read").query(({ ctx }) => listMembers(ctx.db, ctx.workspaceId)),
+  invitations: manage.query(({ ctx }) => listPendingInvitations(ctx.db, ctx.workspaceId)),
+  invite: manage
     .input(ZInviteMember)
     .output(z.object({ id: z.string(), email: z.string(), role: ZRole, link: z.string(), expiresAt: z.date() }))
     .mutation(async ({ ctx, input }) => {
@@ -33,12 +35,12 @@ export const membersRouter = router({
         expiresAt: invitation.expiresAt,
       };
     }),
-  revokeInvitation: adminProcedure
+  revokeInvitation: manage
     .input(z.object({ invitationId: z.string().min(1) }))
     .mutation(({ ctx, input }) =>
       revokeInvitation(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
     ),
-  changeRole: adminProcedure
+  changeRole: manage
     .input(z.object({ userId: z.string().min(1), role: ZRole }))
     .mutation(({ ctx, input }) =>
       changeRole(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),
@@ -47,7 +49,7 @@ export const membersRouter = router({
   accept: authedProcedure
     .input(z.object({ token: z.string().min(10).max(200) }))
     .mutation(({ ctx, input }) => acceptInvitation(ctx.db, { user: ctx.viewer.user, token: input.token })),
-  remove: adminProcedure
+  remove: manage
     .input(z.object({ userId: z.string().min(1) }))
     .mutation(({ ctx, input }) =>
       removeMember(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input }),

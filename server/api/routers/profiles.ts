@@ -1,14 +1,16 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { adminProcedure, marketerProcedure, router, viewerProcedure } from "../trpc";
+import { procedureFor, router } from "../trpc";
 import { importProfiles } from "../../profiles/import";
 import { IMPORT_CHUNK_ROWS, ZImportRow } from "../../../lib/profiles/csv-import";
 import { deletePerson } from "../../profiles/gdpr";
-import { PROFILE_SELECT, listProfileEvents, searchProfiles } from "../../profiles/service";
+import { getProfile, listProfileEvents, profileEventNames, searchProfiles } from "../../profiles/service";
 import { ZBigintCursor, ZTextCursor } from "../../db/keyset";
 
+const read = procedureFor("workspace.read");
+const ZProfileId = z.string().min(1).max(100);
+
 export const profilesRouter = router({
-  list: viewerProcedure
+  list: read
     .input(
       z.object({
         search: z.string().trim().max(200).optional(),
@@ -17,48 +19,28 @@ export const profilesRouter = router({
       }),
     )
     .query(({ ctx, input }) => searchProfiles(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
-  get: viewerProcedure.input(z.object({ id: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
-    const profile = await ctx.db.profile.findFirst({ where: { id: input.id, workspaceId: ctx.workspaceId }, select: PROFILE_SELECT });
-    if (!profile) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist (it may have been merged or deleted)." });
-    const eventCount = await ctx.db.event.count({ where: { profileId: profile.id } });
-    return { ...profile, eventCount };
-  }),
-  events: viewerProcedure
+  get: read.input(z.object({ id: ZProfileId })).query(({ ctx, input }) => getProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.id })),
+  events: read
     .input(
       z.object({
-        profileId: z.string().min(1).max(100),
+        profileId: ZProfileId,
         name: z.string().max(200).nullish(),
         cursor: ZBigintCursor.nullish(),
         limit: z.number().int().min(1).max(100).default(30),
       }),
     )
-    .query(async ({ ctx, input }) => {
-      const owned = await ctx.db.profile.count({ where: { id: input.profileId, workspaceId: ctx.workspaceId } });
-      if (!owned) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist." });
-      const page = await listProfileEvents(ctx.db, {
-        profileId: input.profileId,
-        limit: input.limit,
-        name: input.name,
-        before: input.cursor,
-      });
-      return { events: page.events.map((e) => ({ ...e, id: e.id.toString() })), nextCursor: page.nextCursor };
-    }),
-  eventNames: viewerProcedure.input(z.object({ profileId: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
-    const rows = await ctx.db.event.groupBy({
-      by: ["name"],
-      where: { profileId: input.profileId, workspaceId: ctx.workspaceId, name: { not: null } },
-      _count: { _all: true },
-      orderBy: { _count: { name: "desc" } },
-      take: 100,
-    });
-    return rows.map((r) => ({ name: r.name!, count: r._count._all }));
-  }),
+    .query(({ ctx, input }) =>
+      listProfileEvents(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, limit: input.limit, name: input.name, before: input.cursor }),
+    ),
+  eventNames: read
+    .input(z.object({ profileId: ZProfileId }))
+    .query(({ ctx, input }) => profileEventNames(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId })),
   /** GDPR erasure: admin only, audited, leaves hashed suppression records. */
-  delete: adminProcedure
-    .input(z.object({ id: z.string().min(1).max(100) }))
+  delete: procedureFor("profiles.privacy")
+    .input(z.object({ id: ZProfileId }))
     .mutation(({ ctx, input }) => deletePerson(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, profileId: input.id })),
   /** One chunk of a CSV import; the client parses the file and reports progress. */
-  importRows: marketerProcedure
+  importRows: procedureFor("profiles.import")
     .input(
       z.object({
         importId: z.string().min(8).max(64),

@@ -1,22 +1,13 @@
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { env } from "../../env";
-import { marketerProcedure, router, viewerProcedure } from "../trpc";
-import { ZValidDefinition, type EventCondition } from "../../../lib/segments/schema";
-import {
-  createSegment,
-  deleteSegment,
-  dependentsOf,
-  getSegment,
-  listSegments,
-  setSegmentArchived,
-  updateSegment,
-} from "../../segments/service";
-import { cancelPreview, estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "../../segments/preview";
-import { explainProfile, overlapMembers, profileSegments, segmentHistory, segmentOverlap } from "../../segments/membership";
+import { procedureFor, router } from "../trpc";
+import { ZValidDefinition } from "../../../lib/segments/schema";
+import { createSegment, deleteSegment, getSegment, listSegments, setSegmentArchived, updateSegment } from "../../segments/service";
+import { estimateCount, eventHistogram, exactCount, segmentMembers } from "../../segments/preview";
+import { overlapMembers, profileSegmentsExplained, segmentHistory, segmentOverlap, testProfile } from "../../segments/membership";
 import { traitKeys } from "../../profiles/traits";
-import { queueSegmentRefresh } from "../../jobs/worker";
-import { segmentsChanged } from "../../segments/realtime";
+
+const read = procedureFor("workspace.read");
+const save = procedureFor("segments.save");
 
 const ZId = z.string().min(1).max(64);
 const ZSegmentFields = z.object({
@@ -24,16 +15,11 @@ const ZSegmentFields = z.object({
   description: z.string().max(2_000).default(""),
   definition: ZValidDefinition,
 });
-/** Identifies one builder's stream of previews: a newer one cancels the older one still running. */
+/** The builder tab's stream of previews: a newer one cancels the older one still running (server/segments/preview.ts). */
 const ZPreviewKey = z.string().min(8).max(100).optional();
 
-function cancelled(error: unknown): never {
-  if (error instanceof PreviewCancelled) throw new TRPCError({ code: "CLIENT_CLOSED_REQUEST", message: error.message });
-  throw error;
-}
-
 export const segmentsRouter = router({
-  list: viewerProcedure
+  list: read
     .input(
       z.object({
         search: z.string().trim().max(200).optional(),
@@ -45,34 +31,22 @@ export const segmentsRouter = router({
       }),
     )
     .query(({ ctx, input }) => listSegments(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
-  get: viewerProcedure.input(z.object({ id: ZId })).query(async ({ ctx, input }) => {
-    const segment = await getSegment(ctx.db, ctx.workspaceId, input.id);
-    if (!segment) throw new TRPCError({ code: "NOT_FOUND", message: "This segment does not exist." });
-    return { ...segment, dependents: await dependentsOf(ctx.db, ctx.workspaceId, segment.id) };
-  }),
-  create: marketerProcedure.input(ZSegmentFields).mutation(async ({ ctx, input }) => {
+  get: read.input(z.object({ id: ZId })).query(({ ctx, input }) => getSegment(ctx.db, ctx.workspaceId, input.id)),
+  create: save.input(ZSegmentFields).mutation(async ({ ctx, input }) => {
     const segment = await createSegment(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input });
-    segmentsChanged(ctx.workspaceId);
-    await queueSegmentRefresh(ctx.workspaceId, segment.id);
     return { id: segment.id };
   }),
-  update: marketerProcedure.input(ZSegmentFields.extend({ id: ZId })).mutation(async ({ ctx, input }) => {
-    const { id, ...fields } = input;
+  update: save.input(ZSegmentFields.extend({ id: ZId })).mutation(async ({ ctx, input: { id, ...fields } }) => {
     const segment = await updateSegment(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, segmentId: id, ...fields });
-    await queueSegmentRefresh(ctx.workspaceId, segment.id);
     return { id: segment.id, updatedAt: segment.updatedAt };
   }),
-  setArchived: marketerProcedure
+  setArchived: save
     .input(z.object({ id: ZId, archived: z.boolean() }))
-    .mutation(async ({ ctx, input }) => {
-      const segment = await setSegmentArchived(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, segmentId: input.id, archived: input.archived });
-      segmentsChanged(ctx.workspaceId);
-      return segment;
-    }),
-  delete: marketerProcedure
+    .mutation(({ ctx, input }) => setSegmentArchived(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, segmentId: input.id, archived: input.archived })),
+  delete: save
     .input(z.object({ id: ZId }))
     .mutation(({ ctx, input }) => deleteSegment(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, segmentId: input.id })),
-  history: viewerProcedure
+  history: read
     .input(z.object({ id: ZId, days: z.number().int().min(1).max(365).default(30) }))
     .query(({ ctx, input }) => segmentHistory(ctx.db, { workspaceId: ctx.workspaceId, segmentId: input.id, days: input.days })),
 
@@ -80,57 +54,39 @@ export const segmentsRouter = router({
    * The threshold helper: people per number of times they performed an event condition's
    * event (0 … max+), validated as a one-condition definition (errors name `definition.root.children.0…`).
    */
-  histogram: viewerProcedure
+  histogram: read
     .input(z.object({ definition: ZValidDefinition, max: z.number().int().min(2).max(50).default(10) }))
-    .query(({ ctx, input, signal }) => {
-      const [condition] = input.definition.root.children;
-      if (input.definition.root.children.length !== 1 || condition?.type !== "event") {
-        throw new TRPCError({ code: "BAD_REQUEST", message: "The histogram needs a definition with exactly one event condition." });
-      }
-      return eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, condition: condition as EventCondition, now: new Date(), max: input.max, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled);
-    }),
+    .query(({ ctx, input, signal }) => eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), max: input.max, signal })),
   /** Pairwise overlap of 2–8 saved segments (materialised membership), and who is in none. */
-  overlap: viewerProcedure
+  overlap: read
     .input(z.object({ ids: z.array(ZId).min(2, { message: "Pick at least two segments" }).max(8, { message: "Pick at most eight segments" }) }))
     .query(({ ctx, input }) => segmentOverlap(ctx.db, { workspaceId: ctx.workspaceId, segmentIds: input.ids })),
-  overlapMembers: viewerProcedure
+  overlapMembers: read
     .input(z.object({ a: ZId, b: ZId, cursor: z.string().max(64).nullish(), limit: z.number().int().min(1).max(100).default(20) }))
     .query(({ ctx, input }) => overlapMembers(ctx.db, { workspaceId: ctx.workspaceId, a: input.a, b: input.b, after: input.cursor ?? undefined, limit: input.limit })),
 
   /** "Test a profile": whether one person matches a (draft) definition now, with the trace of every node. */
-  explain: viewerProcedure.input(z.object({ profileId: ZId, definition: ZValidDefinition })).query(async ({ ctx, input }) => {
-    const [result] = (await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definitions: [input.definition], now: new Date() })) ?? [];
-    if (!result) throw new TRPCError({ code: "NOT_FOUND", message: "This profile does not exist." });
-    return result;
-  }),
+  explain: read
+    .input(z.object({ profileId: ZId, definition: ZValidDefinition }))
+    .query(({ ctx, input }) => testProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definition: input.definition, now: new Date() })),
   /** A person's current segments (the profile page's Segments tab), each with why they match now. */
-  forProfile: viewerProcedure.input(z.object({ profileId: ZId })).query(async ({ ctx, input }) => {
-    const segments = await profileSegments(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId });
-    const explanations = await explainProfile(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, definitions: segments.map((s) => s.definition), now: new Date() });
-    return segments.map((s, i) => ({ ...s, explanation: explanations?.[i] ?? null }));
-  }),
+  forProfile: read
+    .input(z.object({ profileId: ZId }))
+    .query(({ ctx, input }) => profileSegmentsExplained(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, now: new Date() })),
 
   /** Trait keys with types and common values, for the builder's autocomplete. */
-  traitKeys: viewerProcedure.query(({ ctx }) => traitKeys(ctx.db, ctx.workspaceId)),
+  traitKeys: read.query(({ ctx }) => traitKeys(ctx.db, ctx.workspaceId)),
 
   // Previews: any viewer may preview a definition, saved or not.
-  estimate: viewerProcedure
+  estimate: read
     .input(z.object({ definition: ZValidDefinition, key: ZPreviewKey }))
-    .query(async ({ ctx, input, signal }) => {
-      // A new estimate means the definition changed: the exact count still running for the old one is obsolete.
-      if (input.key) await cancelPreview(`${input.key}:exact`, input.definition);
-      return estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:estimate`, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled);
-    }),
-  exact: viewerProcedure
+    .query(({ ctx, input, signal }) => estimateCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), stream: input.key, signal })),
+  exact: read
     .input(z.object({ definition: ZValidDefinition, key: ZPreviewKey }))
-    .query(({ ctx, input, signal }) =>
-      exactCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), key: input.key && `${input.key}:exact`, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(cancelled),
-    ),
-  members: viewerProcedure
+    .query(({ ctx, input, signal }) => exactCount(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), stream: input.key, signal })),
+  members: read
     .input(z.object({ definition: ZValidDefinition, cursor: z.string().max(64).nullish(), limit: z.number().int().min(1).max(100).default(20) }))
     .query(({ ctx, input, signal }) =>
-      segmentMembers(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), after: input.cursor ?? undefined, limit: input.limit, signal, exactBelow: env().PREVIEW_EXACT_BELOW }).catch(
-        cancelled,
-      ),
+      segmentMembers(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), after: input.cursor ?? undefined, limit: input.limit, signal }),
     ),
 });

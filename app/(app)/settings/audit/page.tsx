@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { AuditLog } from "@/components/settings/audit-log";
-import { requirePageRole } from "@/server/auth/guards";
+import { requirePageAccess } from "@/server/auth/guards";
 
 export const metadata: Metadata = { title: "Audit log" };
 
 export default async function AuditPage() {
-  await requirePageRole("admin");
+  await requirePageAccess("audit.read");
   return <AuditLog />;
 }

@@ -1,3 +1,3 @@
-import { handleSegmentExport } from "@/server/segments/export-http";
+import { handleSegmentExport } from "@/server/segments/http";
 
 export const POST = (req: Request) => handleSegmentExport(req);

@@ -10,14 +10,20 @@
  * forwarded headers (server/http/forwarded.ts), so they can be believed here.
  */
 export function rejectUnsafeRequest(req: Request): Response | null {
+  const problem = unsafeRequestProblem(req);
+  return problem && Response.json({ error: { message: problem.message, code: problem.code } }, { status: problem.status });
+}
+
+/** Why a request may not change anything with the session cookie, or null when it may. */
+export function unsafeRequestProblem(req: Request): { status: number; code: string; message: string } | null {
   if (req.method === "GET" || req.method === "HEAD") return null;
-  if (req.method !== "POST") return jsonError(405, "METHOD_NOT_SUPPORTED", "Use GET for queries and POST for mutations.");
+  if (req.method !== "POST") return { status: 405, code: "METHOD_NOT_SUPPORTED", message: "Use GET for queries and POST for mutations." };
   const contentType = req.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(contentType)) {
-    return jsonError(415, "UNSUPPORTED_MEDIA_TYPE", "Mutations must be sent as application/json.");
+    return { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", message: "Mutations must be sent as application/json." };
   }
   const origin = req.headers.get("origin");
-  if (origin !== null && origin !== ownOrigin(req)) return jsonError(403, "FORBIDDEN", "Cross-site request refused.");
+  if (origin !== null && origin !== ownOrigin(req)) return { status: 403, code: "FORBIDDEN", message: "Cross-site request refused." };
   return null;
 }
 
@@ -31,8 +37,4 @@ export function ownOrigin(req: Request): string | null {
   } catch {
     return null;
   }
-}
-
-function jsonError(status: number, code: string, message: string): Response {
-  return Response.json({ error: { message, code } }, { status });
 }
