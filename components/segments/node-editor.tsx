@@ -30,6 +30,8 @@ import {
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { cn } from "../ui/cn";
+import { Input, Select } from "../ui/field";
+import { NumberInput, SelectInput, TextInput, ValuesInput } from "../ui/inline-inputs";
 import { ThresholdHelper } from "./threshold-helper";
 
 /** What every editor needs: how to change the draft, the errors to show, the per-condition counts. */
@@ -72,89 +74,8 @@ const KIND_ICONS: Record<ConditionKind, typeof Tag> = {
   bucket: Dices,
 };
 
-const control =
-  "h-8 rounded-md border-0 bg-white px-2 text-sm text-slate-900 ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-brand-500 focus:outline-none aria-[invalid=true]:ring-red-400";
-
 function errorFor(ctx: EditorContext, path: NodePath, field: string): string | undefined {
   return ctx.errors.get(path.join("."))?.find((e) => e.field === field || e.field.startsWith(`${field}.`))?.message;
-}
-
-function TextInput({
-  label,
-  value,
-  onChange,
-  error,
-  list,
-  className,
-  placeholder,
-  type = "text",
-}: {
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  error?: string;
-  list?: string;
-  className?: string;
-  placeholder?: string;
-  type?: "text" | "number" | "date";
-}) {
-  return (
-    <input
-      type={type}
-      aria-label={label}
-      title={error ? `${label}: ${error}` : label}
-      aria-invalid={error ? true : undefined}
-      className={cn(control, "w-36", className)}
-      value={value}
-      list={list}
-      placeholder={placeholder}
-      onChange={(e) => onChange(e.target.value)}
-    />
-  );
-}
-
-function NumberInput({ label, value, onChange, error, className }: { label: string; value: number; onChange: (v: number) => void; error?: string; className?: string }) {
-  return (
-    <TextInput
-      type="number"
-      label={label}
-      value={Number.isNaN(value) ? "" : String(value)}
-      onChange={(v) => onChange(v === "" ? Number.NaN : Number(v))}
-      error={error}
-      className={cn("w-20", className)}
-    />
-  );
-}
-
-function SelectInput<T extends string>({ label, value, options, onChange, className }: { label: string; value: T; options: { value: T; label: string }[]; onChange: (v: T) => void; className?: string }) {
-  return (
-    <select aria-label={label} className={cn(control, "pr-7", className)} value={value} onChange={(e) => onChange(e.target.value as T)}>
-      {options.map((o) => (
-        <option key={o.value} value={o.value}>
-          {o.label}
-        </option>
-      ))}
-    </select>
-  );
-}
-
-/** Comma-separated values, shown as text: "DE, AT, CH". */
-function ValuesInput({ label, values, onChange, error, numeric }: { label: string; values: (string | number)[]; onChange: (v: (string | number)[]) => void; error?: string; numeric?: boolean }) {
-  const [text, setText] = useState(values.join(", "));
-  return (
-    <TextInput
-      label={label}
-      value={text}
-      placeholder="a, b, c"
-      error={error}
-      className="w-48"
-      onChange={(v) => {
-        setText(v);
-        const parts = v.split(",").map((s) => s.trim()).filter(Boolean);
-        onChange(numeric ? parts.map(Number).filter((n) => !Number.isNaN(n)) : parts);
-      }}
-    />
-  );
 }
 
 /** The inputs an operator needs, per operand kind. */
@@ -315,12 +236,13 @@ function TraitEditor({ node, path, ctx }: { node: Extract<Condition, { type: "tr
   const fieldText = node.field.startsWith("traits.") ? node.field.slice(7) : node.field;
   return (
     <>
-      <input
+      <Input
+        compact
         aria-label="Trait"
-        className={cn(control, "w-32")}
+        className="w-32"
         list={listId}
         value={fieldText}
-        aria-invalid={errorFor(ctx, path, "field") ? true : undefined}
+        invalid={Boolean(errorFor(ctx, path, "field"))}
         title={errorFor(ctx, path, "field") ?? "A profile field (email, country…) or a trait key"}
         onChange={(e) => {
           const v = e.target.value;
@@ -512,11 +434,12 @@ function ConditionBody({ node, path, ctx }: { node: Condition; path: NodePath; c
       return (
         <>
           <SelectInput label="Membership" value={node.op} options={[{ value: "in", label: "is in" }, { value: "notIn", label: "is not in" }]} onChange={(op) => ctx.update(path, { ...node, op }, `${node.id}:op`)} />
-          <select
+          <Select
+            compact
             aria-label="Segment"
-            className={cn(control, "w-56 pr-7")}
+            className="w-56"
             value={node.segmentId}
-            aria-invalid={errorOf("segmentId") ? true : undefined}
+            invalid={Boolean(errorOf("segmentId"))}
             onChange={(e) => ctx.update(path, { ...node, segmentId: e.target.value }, `${node.id}:segment`)}
           >
             <option value="">Choose a segment…</option>
@@ -527,7 +450,7 @@ function ConditionBody({ node, path, ctx }: { node: Condition; path: NodePath; c
                   {s.name}
                 </option>
               ))}
-          </select>
+          </Select>
         </>
       );
     case "bucket":

@@ -4,17 +4,25 @@ import { cn } from "./cn";
 const control =
   "block w-full rounded-md border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-brand-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
 const invalid = "ring-red-400 focus:ring-red-500";
+/** The small inline control of editors that sit in a row (conditions): marked red by `aria-invalid`. */
+const compactControl =
+  "h-8 rounded-md border-0 bg-white px-2 text-sm text-slate-900 ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-brand-500 focus:outline-none aria-[invalid=true]:ring-red-400";
 
-export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement> & { invalid?: boolean }>(
-  function Input({ className, invalid: isInvalid, ...props }, ref) {
-    return <input ref={ref} className={cn(control, "h-9", isInvalid && invalid, className)} aria-invalid={isInvalid || undefined} {...props} />;
+/** `compact`: the small inline variant, sized by its `className` (see ./inline-inputs). */
+type ControlProps = { invalid?: boolean; compact?: boolean };
+
+export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement> & ControlProps>(
+  function Input({ className, invalid: isInvalid, compact, ...props }, ref) {
+    const classes = compact ? cn(compactControl, className) : cn(control, "h-9", isInvalid && invalid, className);
+    return <input ref={ref} className={classes} aria-invalid={isInvalid || undefined} {...props} />;
   },
 );
 
-export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSelectElement> & { invalid?: boolean }>(
-  function Select({ className, invalid: isInvalid, children, ...props }, ref) {
+export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSelectElement> & ControlProps>(
+  function Select({ className, invalid: isInvalid, compact, children, ...props }, ref) {
+    const classes = compact ? cn(compactControl, "pr-7", className) : cn(control, "h-9 pr-8", isInvalid && invalid, className);
     return (
-      <select ref={ref} className={cn(control, "h-9 pr-8", isInvalid && invalid, className)} aria-invalid={isInvalid || undefined} {...props}>
+      <select ref={ref} className={classes} aria-invalid={isInvalid || undefined} {...props}>
         {children}
       </select>
     );
