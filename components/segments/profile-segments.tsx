@@ -4,11 +4,11 @@ import { useQuery } from "@tanstack/react-query";
 import { UsersRound } from "lucide-react";
 import Link from "next/link";
 import { formatDateTime, relativeTime } from "@/lib/format";
+import { useSegmentChoices } from "../conditions/suggestions";
 import { useTRPC } from "../trpc/client";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Explanation } from "./explanation";
-import { useSegmentChoices } from "./node-editor";
 
 /** The profile page's Segments tab: current memberships with entry date, each with why the person matches. */
 export function ProfileSegments({ profileId }: { profileId: string }) {

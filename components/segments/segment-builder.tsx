@@ -10,11 +10,12 @@ import { checkDraft, definitionKey, emptyDraft, isUnfinished, errorsByNode, inse
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { createHistory, record, redo, seal, undo, type History } from "@/lib/undo";
+import { useSegmentChoices } from "../conditions/suggestions";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
-import { GroupEditor, useSegmentChoices, type EditorContext } from "./node-editor";
+import { GroupEditor, type EditorContext } from "./node-editor";
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
 import { TestProfile } from "./test-profile";

@@ -1,0 +1,37 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+import type { Condition } from "@/lib/segments/schema";
+import { useTRPC } from "../trpc/client";
+import type { ConditionSuggestions, SegmentChoice } from "./editor-context";
+
+const STALE_MS = 5 * 60_000;
+
+/**
+ * The workspace's autocomplete for one condition, asked for only when it needs it: trait
+ * keys for a trait, event names and the named event's properties for an event.
+ */
+export function useConditionSuggestions(node: Condition): ConditionSuggestions {
+  const trpc = useTRPC();
+  const event = node.type === "event" ? node.event : "";
+  const keys = useQuery({ ...trpc.segments.traitKeys.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
+  const names = useQuery({ ...trpc.events.names.queryOptions({ days: 30 }), enabled: node.type === "event", staleTime: STALE_MS });
+  const properties = useQuery({ ...trpc.events.properties.queryOptions({ name: event, days: 30 }), enabled: node.type === "event" && event.trim() !== "", staleTime: STALE_MS });
+  return useMemo(
+    () =>
+      node.type === "trait"
+        ? { traitKeys: keys.data }
+        : node.type === "event"
+          ? { eventNames: names.data?.events.map((e) => e.name), eventProperties: properties.data?.properties }
+          : {},
+    [node.type, keys.data, names.data, properties.data],
+  );
+}
+
+/** The workspace's segments, for "member of a segment" conditions and for naming them. */
+export function useSegmentChoices(): SegmentChoice[] {
+  const trpc = useTRPC();
+  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
+  return useMemo(() => list.data?.items.map((s) => ({ id: s.id, name: s.name })) ?? [], [list.data]);
+}
