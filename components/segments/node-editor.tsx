@@ -1,11 +1,13 @@
 "use client";
 
-import { ArrowDown, ArrowUp, CalendarClock, Dices, GripVertical, Layers, MousePointerClick, Plus, Tag, Trash2, UsersRound } from "lucide-react";
+import { ArrowDown, ArrowUp, GripVertical, Layers, Plus, Trash2, UsersRound } from "lucide-react";
 import { Fragment, useId, useState, type ReactNode } from "react";
 import { newCondition, newGroup, type ConditionKind, type NodePath } from "@/lib/segments/editing";
 import type { Condition, Group, SegmentNode } from "@/lib/segments/schema";
 import { ConditionBody } from "../conditions/condition-body";
+import { ConditionErrors } from "../conditions/condition-errors";
 import type { ConditionContext } from "../conditions/editor-context";
+import { KIND_ICONS, KIND_LABELS, KIND_TITLES } from "../conditions/kinds";
 import { useConditionSuggestions } from "../conditions/suggestions";
 import { Button } from "../ui/button";
 import { cn } from "../ui/cn";
@@ -23,32 +25,6 @@ export interface EditorContext {
   segments: { id: string; name: string }[];
   currentSegmentId?: string;
 }
-
-const KIND_LABELS: Record<ConditionKind, string> = {
-  trait: "Trait or profile field",
-  event: "Performed an event",
-  lastSeen: "Last seen",
-  firstSeen: "First seen",
-  segment: "Member of a segment",
-  bucket: "Random bucket (holdouts)",
-};
-/** Short titles above a condition. */
-const KIND_TITLES: Record<ConditionKind, string> = {
-  trait: "Trait",
-  event: "Performed",
-  lastSeen: "Last seen",
-  firstSeen: "First seen",
-  segment: "Segment",
-  bucket: "Random bucket",
-};
-const KIND_ICONS: Record<ConditionKind, typeof Tag> = {
-  trait: Tag,
-  event: MousePointerClick,
-  lastSeen: CalendarClock,
-  firstSeen: CalendarClock,
-  segment: UsersRound,
-  bucket: Dices,
-};
 
 function errorFor(ctx: EditorContext, path: NodePath, field: string): string | undefined {
   return ctx.errors.get(path.join("."))?.find((e) => e.field === field || e.field.startsWith(`${field}.`))?.message;
@@ -157,23 +133,9 @@ function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; p
       <div className="mt-1.5 ml-12 flex min-w-0 flex-wrap items-center gap-2">
         <ConditionBody node={node} ctx={condition} onChange={(next, field) => ctx.update(path, next, `${node.id}:${field}`)} />
       </div>
-      {errors.length > 0 && (
-        <ul className="mt-1.5 ml-12 space-y-0.5" role="alert">
-          {errors.map((e, i) => (
-            <li key={i} className="text-xs font-medium text-red-600">
-              {fieldLabel(e.field)} {e.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ConditionErrors errors={errors} className="mt-1.5 ml-12" />
     </li>
   );
-}
-
-function fieldLabel(field: string): string {
-  const last = field.split(".").filter((p) => !/^[0-9]+$/.test(p)).pop() ?? "";
-  const names: Record<string, string> = { value: "Value", values: "Values", event: "Event name", path: "Property", from: "Start", to: "End", min: "Minimum", max: "Maximum", amount: "Amount", segmentId: "Segment", field: "Trait" };
-  return names[last] ?? (last ? last[0]!.toUpperCase() + last.slice(1) : "This group");
 }
 
 function AddMenu({ groupPath, ctx }: { groupPath: NodePath; ctx: EditorContext }) {
