@@ -16,6 +16,7 @@ const config = [
         {
           patterns: [
             { group: ["node:*", "next", "next/*", "react", "react-dom", "@prisma/*", "pg", "**/server/**", "**/components/**", "@/server/*", "@/components/*"], message: "lib/ stays pure: no I/O, framework or server imports." },
+            { regex: "^\\.\\./", message: "Import through the @/ alias (siblings may stay ./)." },
           ],
         },
       ],
@@ -39,7 +40,12 @@ const config = [
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/app/**", "**/components/**", "@/app/*", "@/app/**", "@/components/*", "@/components/**"], message: "server/ never imports from app/ or components/." }] },
+        {
+          patterns: [
+            { group: ["**/app/**", "**/components/**", "@/app/*", "@/app/**", "@/components/*", "@/components/**"], message: "server/ never imports from app/ or components/." },
+            { regex: "^\\.\\./", message: "Import through the @/ alias (siblings may stay ./)." },
+          ],
+        },
       ],
       "import/no-cycle": ["error", { ignoreExternal: true }],
     },

@@ -1,3 +1,9 @@
+/**
+ * Every number, date and share the UI shows is formatted here, in one locale, so a count reads
+ * "12,345" and a date "5 Mar 2026" on every page.
+ */
+const LOCALE = "en-GB";
+
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. `now` is an argument so tests never sleep. */
 export function relativeTime(date: Date, now: Date = new Date()): string {
   const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
@@ -12,11 +18,11 @@ export function relativeTime(date: Date, now: Date = new Date()): string {
 }
 
 export function formatDate(date: Date, timeZone?: string): string {
-  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone }).format(date);
+  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "numeric", timeZone }).format(date);
 }
 
 export function formatDateTime(date: Date, timeZone?: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
+  return new Intl.DateTimeFormat(LOCALE, {
     day: "numeric",
     month: "short",
     year: "numeric",
@@ -28,7 +34,7 @@ export function formatDateTime(date: Date, timeZone?: string): string {
 
 /** "14:02:11", in the viewer's time zone (or `timeZone`). */
 export function formatTime(date: Date, timeZone?: string): string {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone }).format(date);
+  return new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone }).format(date);
 }
 
 /** "member.role_changed" → "Member role changed". */
@@ -44,9 +50,59 @@ export function greeting(hour: number): string {
   return "Good evening";
 }
 
-const counts = new Intl.NumberFormat("en-GB");
+const counts = new Intl.NumberFormat(LOCALE);
 
 /** 12345 → "12,345". */
 export function formatCount(n: number): string {
   return counts.format(n);
+}
+
+const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+
+/** 12345 → "12.3k", for axis ticks. */
+export function formatCompact(n: number): string {
+  return compact.format(n);
+}
+
+const percents = [0, 1, 2].map((digits) => new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+/**
+ * A share of a whole: "33%", "4.2%", "0.35%" — more digits the smaller it is, so a small
+ * non-zero share never reads as 0%. "—" when there is no whole to be a share of.
+ */
+export function formatPercent(part: number, whole: number): string {
+  if (!(whole > 0)) return "—";
+  const share = part / whole;
+  if (share === 0) return percents[0]!.format(0);
+  const digits = share >= 0.1 ? 0 : share >= 0.01 ? 1 : 2;
+  return share < 0.0001 ? `<${percents[2]!.format(0.0001)}` : percents[digits]!.format(share);
+}
+
+/** A calendar day "YYYY-MM-DD" as a Date at UTC midnight, so formatting in UTC never shifts it. */
+function dayDate(day: string): Date {
+  return new Date(`${day}T00:00:00Z`);
+}
+
+/** "2026-03-05" → "5 Mar". */
+export function formatDayShort(day: string): string {
+  return new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", timeZone: "UTC" }).format(dayDate(day));
+}
+
+/** "2026-03-05" → "Thu 5 Mar 2026". */
+export function formatDayLong(day: string): string {
+  return new Intl.DateTimeFormat(LOCALE, { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+    .format(dayDate(day))
+    .replace(",", "");
+}
+
+/** "3 h ago", "yesterday", or "on 5 Mar 2026": reads well after "last received an event". */
+export function sinceText(date: Date, now: Date = new Date()): string {
+  const relative = relativeTime(date, now);
+  return relative === formatDate(date) ? `on ${relative}` : relative;
+}
+
+/** A stored value (a trait, an audited field) as text: strings as they are, "—" for nothing, JSON for the rest. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -27,3 +27,13 @@ export async function checkDatabase(client: Pick<Db, "$queryRaw"> = db()): Promi
     clearTimeout(timer);
   }
 }
+
+/** GET /api/v1/health: 200 "ok" while the database answers, 503 "degraded" otherwise; never cached. */
+export async function handleHealth(): Promise<Response> {
+  const database = await checkDatabase();
+  const ok = database.status === "up";
+  return Response.json(
+    { status: ok ? "ok" : "degraded", database },
+    { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
+  );
+}

@@ -1,6 +1,7 @@
 import { useId } from "react";
 import { cn } from "../ui/cn";
-import { countTicks, formatCompact, formatCount, formatDayLong, formatDayShort, labelledIndexes, pluralEvents } from "./format";
+import { formatCompact, formatCount, formatDayLong, formatDayShort } from "@/lib/format";
+import { countTicks, labelledIndexes, pluralEvents } from "./format";
 
 export interface DailyChartDay {
   date: string;

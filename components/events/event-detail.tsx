@@ -10,7 +10,8 @@ import { Card, CardHeader } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { DailyChart, DailyChartSkeleton } from "./daily-chart";
 import { TypeBadges } from "./event-list";
-import { formatCount, pluralEvents, sinceText } from "./format";
+import { formatCount, sinceText } from "@/lib/format";
+import { pluralEvents } from "./format";
 import { PropertyTable, PropertyTableSkeleton } from "./property-table";
 import { Stat, StatGrid } from "./stat";
 

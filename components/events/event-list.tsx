@@ -12,7 +12,7 @@ import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
-import { formatCount, sinceText } from "./format";
+import { formatCount, sinceText } from "@/lib/format";
 import { Stat, StatGrid } from "./stat";
 import { can } from "@/lib/auth/roles";
 

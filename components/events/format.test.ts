@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countTicks, formatCompact, formatCount, formatDayLong, formatDayShort, labelledIndexes, percent, pluralEvents, sinceText } from "./format";
+import { countTicks, labelledIndexes, pluralEvents } from "./format";
 
 describe("events explorer formatting", () => {
   it("makes round, whole-number ticks covering the maximum", () => {
@@ -25,25 +25,8 @@ describe("events explorer formatting", () => {
     expect(labelledIndexes(0)).toEqual([]);
   });
 
-  it("formats calendar days without shifting them", () => {
-    expect(formatDayShort("2026-03-05")).toBe("5 Mar");
-    expect(formatDayLong("2026-03-05")).toBe("Thu 5 Mar 2026");
-    expect(formatDayShort("2026-01-01")).toBe("1 Jan");
-  });
-
-  it("says when something happened, as a phrase", () => {
-    const now = new Date("2026-03-15T12:00:00Z");
-    expect(sinceText(new Date("2026-03-15T09:00:00Z"), now)).toBe("3 h ago");
-    expect(sinceText(new Date("2026-02-01T12:00:00Z"), now)).toBe("on 1 Feb 2026");
-  });
-
-  it("formats counts and shares", () => {
-    expect(formatCount(12345)).toBe("12,345");
-    expect(formatCompact(12345)).toBe("12.3K");
+  it("counts events in words", () => {
     expect(pluralEvents(1)).toBe("1 event");
     expect(pluralEvents(2000)).toBe("2,000 events");
-    expect(percent(1, 3)).toBe("33%");
-    expect(percent(1, 1000)).toBe("<1%");
-    expect(percent(0, 0)).toBe("0%");
   });
 });

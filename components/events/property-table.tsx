@@ -1,6 +1,6 @@
 import type { EventProperty, JsonType } from "@/server/events/explorer";
 import { Badge } from "../ui/badge";
-import { formatCount, percent } from "./format";
+import { formatCount, formatPercent } from "@/lib/format";
 
 const TYPE_TONE: Record<JsonType, "brand" | "green" | "amber" | "slate" | "red"> = {
   string: "brand",
@@ -50,7 +50,7 @@ export function PropertyTable({ properties, sampleSize }: { properties: EventPro
                     >
                       <span title={`${formatCount(t.count)} of ${formatCount(p.count)} values are ${t.type === "null" ? "null" : `of type ${t.type}`}`}>
                         {t.type}
-                        {shown && <span className="ml-1 font-sans opacity-70">{percent(t.count, p.count)}</span>}
+                        {shown && <span className="ml-1 font-sans opacity-70">{formatPercent(t.count, p.count)}</span>}
                       </span>
                     </Badge>
                   ))}
@@ -58,7 +58,7 @@ export function PropertyTable({ properties, sampleSize }: { properties: EventPro
                 {mixed && <p className="mt-1 text-xs text-amber-700">Mixed types</p>}
               </td>
               <td className="px-5 py-3 text-right whitespace-nowrap text-slate-600 tabular-nums" title={`${formatCount(p.count)} of ${formatCount(sampleSize)} events`}>
-                {percent(p.count, sampleSize)}
+                {formatPercent(p.count, sampleSize)}
               </td>
               <td className="px-5 py-3">
                 {p.topValues.length === 0 ? (

@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
-import { formatDateTime, relativeTime } from "@/lib/format";
+import { formatDateTime, formatValue, relativeTime } from "@/lib/format";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
@@ -17,11 +17,6 @@ import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
 import { Field, Select } from "../ui/field";
 import { can } from "@/lib/auth/roles";
-
-function show(value: unknown): string {
-  if (value === null || value === undefined) return "—";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
 
 const TYPE_TONE = { track: "brand", identify: "green", page: "slate", screen: "slate", group: "amber", alias: "amber" } as const;
 
@@ -79,7 +74,7 @@ export function ProfileView({ id }: { id: string }) {
                 ).map(([label, value]) => (
                   <div key={label} className="contents">
                     <dt className="text-slate-500">{label}</dt>
-                    <dd className="truncate text-slate-900">{show(value)}</dd>
+                    <dd className="truncate text-slate-900">{formatValue(value)}</dd>
                   </div>
                 ))}
               </dl>
@@ -95,7 +90,7 @@ export function ProfileView({ id }: { id: string }) {
                   {traits.map(([key, value]) => (
                     <div key={key} className="contents">
                       <dt className="font-mono text-xs leading-5 text-slate-500">{key}</dt>
-                      <dd className="truncate text-slate-900" title={show(value)}>{show(value)}</dd>
+                      <dd className="truncate text-slate-900" title={formatValue(value)}>{formatValue(value)}</dd>
                     </div>
                   ))}
                 </dl>
@@ -240,7 +235,7 @@ function Timeline({ profileId }: { profileId: string }) {
                       {properties.map(([key, value]) => (
                         <div key={key} className="contents">
                           <dt className="text-slate-500">{key}</dt>
-                          <dd className="break-all text-slate-900">{show(value)}</dd>
+                          <dd className="break-all text-slate-900">{formatValue(value)}</dd>
                         </div>
                       ))}
                     </dl>

@@ -4,15 +4,13 @@ import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-qu
 import { AlertTriangle, CheckCircle2, ChevronLeft, UserRound } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
-import { relativeTime } from "@/lib/format";
+import { formatCount, formatPercent, relativeTime } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { cn } from "../ui/cn";
 import { PageHeader } from "../ui/page-header";
-import { formatCount } from "@/lib/format";
 
-const pct = (part: number, whole: number) => (whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part / whole < 0.1 ? 1 : 0)} %`);
 const MAX_PICKED = 8;
 
 /** Pick 2–8 saved segments: pairwise overlaps (count and %), who is in none, and the people in any cell. */
@@ -115,7 +113,7 @@ export function OverlapView() {
                                 type="button"
                                 data-testid={`overlap-${i}-${j}`}
                                 disabled={n === 0}
-                                aria-label={diagonal ? `${row.name}: ${formatCount(n)} members` : `In ${row.name} and ${col.name}: ${formatCount(n)} people, ${pct(n, row.size)} of ${row.name}`}
+                                aria-label={diagonal ? `${row.name}: ${formatCount(n)} members` : `In ${row.name} and ${col.name}: ${formatCount(n)} people, ${formatPercent(n, row.size)} of ${row.name}`}
                                 onClick={() => setCell({ a: row.id, b: col.id })}
                                 className={cn(
                                   "w-full rounded-md px-3 py-1.5 text-right tabular-nums disabled:cursor-default",
@@ -124,7 +122,7 @@ export function OverlapView() {
                                 )}
                               >
                                 <span className="block">{formatCount(n)}</span>
-                                {!diagonal && <span className="block text-[11px] opacity-70">{pct(n, row.size)}</span>}
+                                {!diagonal && <span className="block text-[11px] opacity-70">{formatPercent(n, row.size)}</span>}
                               </button>
                             </td>
                           );
@@ -134,7 +132,7 @@ export function OverlapView() {
                   </tbody>
                 </table>
                 <p className="border-t border-slate-100 px-4 py-2.5 text-sm text-slate-600" data-testid="overlap-none">
-                  In none of them: <span className="font-semibold text-slate-900">{formatCount(data.none)}</span> of {formatCount(data.total)} profiles ({pct(data.none, data.total)}). Percentages are of the row&apos;s segment.
+                  In none of them: <span className="font-semibold text-slate-900">{formatCount(data.none)}</span> of {formatCount(data.total)} profiles ({formatPercent(data.none, data.total)}). Percentages are of the row&apos;s segment.
                   {" "}Membership as of{" "}
                   {data.segments.every((s) => s.refreshedAt) ? relativeTime(new Date(Math.min(...data.segments.map((s) => new Date(s.refreshedAt!).getTime())))) : "the next refresh"}.
                 </p>

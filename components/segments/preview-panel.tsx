@@ -9,10 +9,9 @@ import type { SegmentDefinition } from "@/lib/segments/schema";
 import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
-import { formatCount, formatTime } from "@/lib/format";
+import { formatCount, formatPercent, formatTime } from "@/lib/format";
 import { ExportMembers } from "./export-members";
 
-const pct = (part: number, total: number) => (total === 0 ? "0 %" : `${((100 * part) / total).toFixed(part / total < 0.01 ? 2 : 1)} %`);
 
 /**
  * The builder's live preview: the estimate as soon as it is there (with its interval and
@@ -98,11 +97,11 @@ export function PreviewPanel({
             <p className="mt-1 text-sm text-slate-500">
               {exactValue !== undefined ? (
                 <>
-                  <span className="font-medium text-emerald-700">exact</span> · {pct(exactValue, e.total)} of {formatCount(e.total)} profiles
+                  <span className="font-medium text-emerald-700">exact</span> · {formatPercent(exactValue, e.total)} of {formatCount(e.total)} profiles
                 </>
               ) : (
                 <>
-                  95 % between {formatCount(e.low)} and {formatCount(e.high)} · {pct(e.estimate, e.total)} of {formatCount(e.total)} profiles
+                  95 % between {formatCount(e.low)} and {formatCount(e.high)} · {formatPercent(e.estimate, e.total)} of {formatCount(e.total)} profiles
                 </>
               )}
             </p>
@@ -115,7 +114,7 @@ export function PreviewPanel({
                 </span>
               ) : (
                 <>
-                  Sample of {pct(Math.round(e.sampled * e.total), e.total)} · data as of {formatTime(e.asOf)}
+                  Sample of {formatPercent(Math.round(e.sampled * e.total), e.total)} · data as of {formatTime(e.asOf)}
                 </>
               )}
             </p>

@@ -19,7 +19,7 @@ import { GroupEditor, type EditorContext } from "./node-editor";
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
 import { TestProfile } from "./test-profile";
-import { hasRole } from "@/lib/auth/roles";
+import { can } from "@/lib/auth/roles";
 import { formatCount } from "@/lib/format";
 
 interface Draft {
@@ -61,20 +61,23 @@ export function SegmentBuilder({ segmentId, starter }: { segmentId?: string; sta
   if (!initial || !workspace.data) {
     return <div className="h-96 animate-pulse rounded-xl bg-slate-100" aria-label="Loading the segment" />;
   }
-  const canEdit = hasRole(workspace.data.role, "marketer");
-  return <Builder key={segmentId ?? "new"} segmentId={segmentId} initial={initial} canEdit={canEdit} size={saved.data?.size} dependents={saved.data?.dependents ?? []} />;
+  const canEdit = can(workspace.data.role, "segments.save");
+  const canExport = can(workspace.data.role, "segments.export");
+  return <Builder key={segmentId ?? "new"} segmentId={segmentId} initial={initial} canEdit={canEdit} canExport={canExport} size={saved.data?.size} dependents={saved.data?.dependents ?? []} />;
 }
 
 function Builder({
   segmentId,
   initial,
   canEdit,
+  canExport,
   size,
   dependents,
 }: {
   segmentId?: string;
   initial: Draft;
   canEdit: boolean;
+  canExport: boolean;
   size?: number;
   dependents: { id: string; name: string }[];
 }) {
@@ -256,7 +259,7 @@ function Builder({
           <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
         </Card>
         <div className="flex flex-col gap-4 lg:sticky lg:top-6">
-          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} exportAs={canEdit ? draft.name : undefined} />
+          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} exportAs={canExport ? draft.name : undefined} />
           <SampleMembers definition={previewDefinition} after={!preview.estimate.isFetching} />
           <TestProfile definition={previewDefinition} segmentName={(id) => segments.find((s) => s.id === id)?.name ?? id} />
           {segmentId && <SizeHistory segmentId={segmentId} />}

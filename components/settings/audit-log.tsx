@@ -3,7 +3,7 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { ChevronRight, ScrollText } from "lucide-react";
 import { Fragment, useState } from "react";
-import { formatDateTime, humanizeAction } from "@/lib/format";
+import { formatDateTime, formatValue, humanizeAction } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { QueryError } from "../ui/query-error";
@@ -175,11 +175,6 @@ export function AuditLog() {
   );
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return "—";
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
 function DiffTable({ diff }: { diff: Record<string, { from?: unknown; to?: unknown }> }) {
   return (
     <table className="mt-1 w-full rounded-md border border-slate-200 bg-white text-xs">
@@ -194,8 +189,8 @@ function DiffTable({ diff }: { diff: Record<string, { from?: unknown; to?: unkno
         {Object.entries(diff).map(([field, change]) => (
           <tr key={field}>
             <td className="px-3 py-1.5 text-slate-700">{field}</td>
-            <td className="px-3 py-1.5 text-red-700">{show(change.from)}</td>
-            <td className="px-3 py-1.5 text-emerald-700">{show(change.to)}</td>
+            <td className="px-3 py-1.5 text-red-700">{formatValue(change.from)}</td>
+            <td className="px-3 py-1.5 text-emerald-700">{formatValue(change.to)}</td>
           </tr>
         ))}
       </tbody>

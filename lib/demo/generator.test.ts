@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketOf } from "../profiles/bucket";
+import { bucketOf } from "@/lib/profiles/bucket";
 import {
   DEMO_EVENT_NAMES,
   PERSONAS,

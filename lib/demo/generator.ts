@@ -1,4 +1,4 @@
-import { bucketOf } from "../profiles/bucket";
+import { bucketOf } from "@/lib/profiles/bucket";
 
 /**
  * Deterministic demo data: the customers of a shop that sells fitness watches and the app

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "../storable";
-import { parseDate } from "../time";
+import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "@/lib/storable";
+import { parseDate } from "@/lib/time";
 
 /**
  * Messages of the Segment HTTP Tracking API spec (identify, track, page, screen, group,

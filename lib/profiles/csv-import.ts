@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { STORABLE, UNSTORABLE_MESSAGE } from "../storable";
+import { STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
 
 /**
  * CSV import of profiles: one row per person, an id column (the user id), an optional

@@ -154,7 +154,7 @@ describe("starter segments", () => {
 describe("describeNode", () => {
   it("says each condition in words", async () => {
     const { describeNode } = await import("./editing");
-    const { REFERENCE_DEFINITIONS } = await import("../../bench/segments/reference");
+    const { REFERENCE_DEFINITIONS } = await import("@/bench/segments/reference");
     const [trait, bought, quiet] = [
       { type: "trait", field: "country", valueType: "string", operator: { op: "equals", value: "DE" } },
       { type: "event", event: "purchase", where: [{ path: "amount", valueType: "number", operator: { op: "gt", value: 150 } }], count: { op: "gte", value: 3 }, window: { kind: "last", amount: 30, unit: "days" } },

@@ -1,5 +1,5 @@
 import { comparisonArbitrary } from "./arbitraries";
-import { parseDate } from "../time";
+import { parseDate } from "@/lib/time";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileConditionEvaluator, compileEvaluator, evaluate, evaluateCondition, type EvalEvent, type EvalInput, type EvalProfile, type Trace } from "./evaluate";

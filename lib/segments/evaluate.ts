@@ -1,4 +1,4 @@
-import { parseDate } from "../time";
+import { parseDate } from "@/lib/time";
 import {
   foldCase,
   includesMissing,

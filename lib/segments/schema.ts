@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { BUCKETS } from "../profiles/bucket";
-import { STORABLE, UNSTORABLE_MESSAGE, findUnstorable } from "../storable";
-import { parseDate } from "../time";
+import { BUCKETS } from "@/lib/profiles/bucket";
+import { STORABLE, UNSTORABLE_MESSAGE, findUnstorable } from "@/lib/storable";
+import { parseDate } from "@/lib/time";
 
 /**
  * The segment definition: one tree, read by both the in-memory evaluator

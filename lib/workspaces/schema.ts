@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ZRole } from "../auth/roles";
-import { isTimeZone } from "../time";
+import { ZRole } from "@/lib/auth/roles";
+import { isTimeZone } from "@/lib/time";
 
 export const ZWorkspaceSettings = z.object({
   name: z

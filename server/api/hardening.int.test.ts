@@ -1,15 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
-import { getTrpc, postTrpc } from "../test/trpc-http";
-import { encodeKeyset } from "../db/keyset";
-import { insertApiKey } from "../keys/service";
-import { handleSegmentCount } from "../segments/http";
-import * as workspaces from "../workspaces/service";
-import type { Viewer } from "../auth/viewer-cache";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+import { getTrpc, postTrpc } from "@/server/test/trpc-http";
+import { encodeKeyset } from "@/server/db/keyset";
+import { insertApiKey } from "@/server/keys/service";
+import { handleSegmentCount } from "@/server/segments/http";
+import * as workspaces from "@/server/workspaces/service";
+import type { Viewer } from "@/server/auth/viewer-cache";
 import { INTERNAL_MESSAGE } from "./trpc";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 
 /** A definition whose groups nest `levels` deep (as JSON text: deeper than JSON.stringify goes). */
 function nestedDefinition(levels: number): string {

@@ -1,7 +1,7 @@
 import "server-only";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { BODY_LIMITS, payloadTooLarge, withBoundedBody } from "../http/body";
-import { rejectUnsafeRequest } from "../http/csrf";
+import { BODY_LIMITS, payloadTooLarge, withBoundedBody } from "@/server/http/body";
+import { rejectUnsafeRequest } from "@/server/http/csrf";
 import { appRouter } from "./root";
 import { createContext, type Context } from "./trpc";
 

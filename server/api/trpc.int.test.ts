@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import type { Role } from "../../lib/auth/roles";
-import { useTestDatabase } from "../test/database";
-import { createUser, createWorkspaceWith, viewerFor } from "../test/fixtures";
+import type { Role } from "@/lib/auth/roles";
+import { useTestDatabase } from "@/server/test/database";
+import { createUser, createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
 import { handleTrpcRequest } from "./http";
 import { appRouter } from "./root";
 import { createCallerFactory, type Context } from "./trpc";

@@ -1,14 +1,14 @@
 import "server-only";
-import { Cancelled, DomainError } from "../errors";
+import { Cancelled, DomainError } from "@/server/errors";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { db } from "../db";
-import { resolveViewer } from "../auth/session";
-import { can, PERMISSIONS, type Action } from "../../lib/auth/roles";
-import type { Actor } from "../audit/service";
+import { db } from "@/server/db";
+import { resolveViewer } from "@/server/auth/session";
+import { can, PERMISSIONS, type Action } from "@/lib/auth/roles";
+import type { Actor } from "@/server/audit/service";
 
-import { isDatabaseUnavailable, isInputFault } from "../db/errors";
-import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "../../lib/storable";
+import { isDatabaseUnavailable, isInputFault } from "@/server/db/errors";
+import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "@/lib/storable";
 
 export async function createContext(opts: { headers: Headers }) {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
-import { decodeKeyset } from "../db/keyset";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
+import { decodeKeyset } from "@/server/db/keyset";
 import { listAudit, recordAudit } from "./service";
 
 describe("audit log", () => {

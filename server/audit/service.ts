@@ -1,7 +1,7 @@
-import type { DbTx } from "../db/client";
-import type { Prisma } from "../generated/prisma/client";
-import { redactSecrets, type AuditDiff } from "../../lib/audit/redact";
-import { encodeKeyset, type Keyset } from "../db/keyset";
+import type { DbTx } from "@/server/db/client";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { redactSecrets, type AuditDiff } from "@/lib/audit/redact";
+import { encodeKeyset, type Keyset } from "@/server/db/keyset";
 
 /** Who did something: a signed-in user, an API key or the system itself. */
 export interface Actor {

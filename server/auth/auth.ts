@@ -1,12 +1,12 @@
 import "server-only";
-import { DomainError } from "../errors";
+import { DomainError } from "@/server/errors";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { APIError, createAuthMiddleware } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
-import { db } from "../db";
+import { db } from "@/server/db";
 import { forgetViewers } from "./viewer-cache";
-import { env } from "../env";
+import { env } from "@/server/env";
 
 import {
   INVITATION_HEADER,

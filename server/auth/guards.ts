@@ -1,8 +1,8 @@
 import "server-only";
 import { forbidden, redirect } from "next/navigation";
-import { can, PERMISSIONS, type Action } from "../../lib/auth/roles";
-import { Refusal } from "../http/api";
-import { unsafeRequestProblem } from "../http/csrf";
+import { can, PERMISSIONS, type Action } from "@/lib/auth/roles";
+import { Refusal } from "@/server/http/api";
+import { unsafeRequestProblem } from "@/server/http/csrf";
 import { currentViewer, resolveViewer } from "./session";
 
 /**

@@ -1,6 +1,6 @@
 import "server-only";
 import { toNextJsHandler } from "better-auth/next-js";
-import { BODY_LIMITS, payloadTooLarge, withBoundedBody } from "../http/body";
+import { BODY_LIMITS, payloadTooLarge, withBoundedBody } from "@/server/http/body";
 import { auth } from "./auth";
 
 /** better-auth's endpoints (sign-in, sign-up, sign-out, session), with bodies read within BODY_LIMITS.auth. */

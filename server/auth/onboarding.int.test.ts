@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { inviteMember } from "../workspaces/service";
+import { useTestDatabase } from "@/server/test/database";
+import { inviteMember } from "@/server/workspaces/service";
 import { assertSignUpAllowed, onUserCreated } from "./onboarding";
 
 /** Runs in its own database: it starts from an empty instance. */

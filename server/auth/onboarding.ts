@@ -1,6 +1,6 @@
-import { DomainError } from "../errors";
-import type { Db } from "../db/client";
-import { createWorkspace, findOpenInvitation, joinWorkspace } from "../workspaces/service";
+import { DomainError } from "@/server/errors";
+import type { Db } from "@/server/db/client";
+import { createWorkspace, findOpenInvitation, joinWorkspace } from "@/server/workspaces/service";
 
 /** Headers the sign-up forms send along with better-auth's sign-up request. */
 export const INVITATION_HEADER = "x-junction-invitation";

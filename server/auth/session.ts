@@ -1,10 +1,10 @@
 import "server-only";
 import { cache } from "react";
 import { headers } from "next/headers";
-import { db } from "../db";
+import { db } from "@/server/db";
 import { auth } from "./auth";
 import { cachedViewer, rememberViewer, viewerGeneration, type Viewer } from "./viewer-cache";
-import type { Role } from "../../lib/auth/roles";
+import type { Role } from "@/lib/auth/roles";
 
 /** The signed-in person and their workspace role, resolved from request headers (remembered for a few seconds: viewer-cache.ts). */
 export async function resolveViewer(requestHeaders: Headers): Promise<Viewer | null> {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
-import { changeRole, removeMember, updateWorkspace } from "../workspaces/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+import { changeRole, removeMember, updateWorkspace } from "@/server/workspaces/service";
 import { cachedViewer, forgetViewers, rememberViewer, VIEWER_TTL_MS, viewerGeneration } from "./viewer-cache";
 
 describe("remembered viewers", () => {

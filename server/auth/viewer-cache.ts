@@ -1,4 +1,4 @@
-import type { Role } from "../../lib/auth/roles";
+import type { Role } from "@/lib/auth/roles";
 
 /** The signed-in person and their workspace role (resolved in session.ts, remembered here). */
 export interface Viewer {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "../generated/prisma/client";
+import { PrismaClient } from "@/server/generated/prisma/client";
 
 export type Db = PrismaClient;
 /** A client or the `tx` handed to `$transaction(async (tx) => …)`. */

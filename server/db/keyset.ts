@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isStorableText } from "../../lib/storable";
+import { isStorableText } from "@/lib/storable";
 
 /**
  * Keyset cursors for lists ordered by (time, id), newest first: opaque to clients

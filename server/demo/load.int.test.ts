@@ -3,11 +3,11 @@ import { from as copyFrom } from "pg-copy-streams";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { DEMO_EVENTS, DEMO_PROFILES, seedDemo } from "../../prisma/seed";
-import { demoTotals } from "../../lib/demo/generator";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
-import { findProfileById } from "../profiles/service";
+import { DEMO_EVENTS, DEMO_PROFILES, seedDemo } from "@/prisma/seed";
+import { demoTotals } from "@/lib/demo/generator";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
+import { findProfileById } from "@/server/profiles/service";
 import { copyJson, copyText, loadDemoData, type LoadProgress } from "./load";
 
 const now = new Date("2026-06-01T12:00:00.000Z");

@@ -2,8 +2,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { pgSql } from "../db/client";
-import { bumpDataVersion } from "../workspaces/data-version";
+import { pgSql } from "@/server/db/client";
+import { bumpDataVersion } from "@/server/workspaces/data-version";
 import {
   demoTotals,
   generateDemoData,
@@ -12,7 +12,7 @@ import {
   type DemoOptions,
   type DemoProfile,
   type DemoTable,
-} from "../../lib/demo/generator";
+} from "@/lib/demo/generator";
 
 /**
  * Bulk-loads generated demo data (lib/demo/generator.ts) with COPY … FROM STDIN, one table

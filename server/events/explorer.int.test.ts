@@ -1,11 +1,11 @@
-import { DomainError } from "../errors";
+import { DomainError } from "@/server/errors";
 import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "../api/root";
-import { createCallerFactory } from "../api/trpc";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
+import { appRouter } from "@/server/api/root";
+import { createCallerFactory } from "@/server/api/trpc";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
 
 import { eventDailyCounts, eventProperties, listEventNames } from "./explorer";
 

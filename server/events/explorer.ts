@@ -1,8 +1,8 @@
-import { DomainError } from "../errors";
-import type { DbTx } from "../db/client";
-import { Prisma } from "../generated/prisma/client";
+import { DomainError } from "@/server/errors";
+import type { DbTx } from "@/server/db/client";
+import { Prisma } from "@/server/generated/prisma/client";
 
-import { isTimeZone } from "../../lib/time";
+import { isTimeZone } from "@/lib/time";
 
 /**
  * The Events explorer: which events a workspace receives, how often, and what their

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { Cancelled, DOMAIN_ERROR_STATUS, DomainError } from "../errors";
-import { isDatabaseUnavailable, isInputFault } from "../db/errors";
-import { validate, type SegmentDefinition } from "../../lib/segments/schema";
+import { Cancelled, DOMAIN_ERROR_STATUS, DomainError } from "@/server/errors";
+import { isDatabaseUnavailable, isInputFault } from "@/server/db/errors";
+import { validate, type SegmentDefinition } from "@/lib/segments/schema";
 import { readText } from "./body";
 
 /**

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../db/embedded";
+import { freePort } from "@/server/db/embedded";
 
 /**
  * With the database down, every API answers 503 with Retry-After (a client's cue to come
@@ -15,7 +15,7 @@ describe("APIs while the database is down", () => {
   const basic = `Basic ${Buffer.from("jw_some-write-key:").toString("base64")}`;
 
   it("the tracking API: 503 with Retry-After, for keys in the header or in the body", async () => {
-    const { handleIngest } = await import("../ingest/http");
+    const { handleIngest } = await import("@/server/ingest/http");
     for (const init of <{ headers: Record<string, string>; body: string }[]>[
       { headers: { authorization: basic, "content-type": "application/json" }, body: JSON.stringify({ userId: "u", event: "e" }) },
       { headers: { "content-type": "application/json" }, body: JSON.stringify({ writeKey: "jw_x", userId: "u", event: "e" }) },
@@ -28,8 +28,8 @@ describe("APIs while the database is down", () => {
   });
 
   it("the read and segment APIs: 503 with Retry-After", async () => {
-    const { handleProfile, handleProfileEvents } = await import("../profiles/http");
-    const { handleSegmentCount, handleProfileSegments } = await import("../segments/http");
+    const { handleProfile, handleProfileEvents } = await import("@/server/profiles/http");
+    const { handleSegmentCount, handleProfileSegments } = await import("@/server/segments/http");
     const auth = { authorization: "Bearer js_some-secret-key" };
     for (const res of [
       await handleProfile(new Request("http://x/", { headers: auth }), "u"),
@@ -44,8 +44,8 @@ describe("APIs while the database is down", () => {
   });
 
   it("tRPC: 503 with a plain message the app shows, for queries and mutations", async () => {
-    const { handleTrpcRequest } = await import("../api/http");
-    const { UNAVAILABLE_MESSAGE } = await import("../api/trpc");
+    const { handleTrpcRequest } = await import("@/server/api/http");
+    const { UNAVAILABLE_MESSAGE } = await import("@/server/api/trpc");
     const headers = { host: "localhost:3000", cookie: "better-auth.session_token=abc.def" };
     const query = await handleTrpcRequest(new Request("http://localhost:3000/api/trpc/segments.list?batch=1&input=%7B%7D", { headers }));
     const mutation = await handleTrpcRequest(

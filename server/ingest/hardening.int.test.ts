@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
-import { insertApiKey } from "../keys/service";
-import { findProfileById } from "../profiles/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
+import { insertApiKey } from "@/server/keys/service";
+import { findProfileById } from "@/server/profiles/service";
 import { handleIngest } from "./http";
-import type { MessageType } from "../../lib/ingest/schema";
+import type { MessageType } from "@/lib/ingest/schema";
 
 process.env.INGEST_RATE_LIMIT = "100000";
 

@@ -1,13 +1,13 @@
 import "server-only";
-import { db } from "../db";
-import { env } from "../env";
-import { authenticateKey } from "../keys/service";
+import { db } from "@/server/db";
+import { env } from "@/server/env";
+import { authenticateKey } from "@/server/keys/service";
 import { ingestBatch, isRefused } from "./service";
-import { isDatabaseUnavailable } from "../db/errors";
-import { readText } from "../http/body";
-import { isStorableText } from "../../lib/storable";
-import { queueReevaluation } from "../segments/realtime";
-import { RateLimiter } from "../../lib/ingest/rate-limit";
+import { isDatabaseUnavailable } from "@/server/db/errors";
+import { readText } from "@/server/http/body";
+import { isStorableText } from "@/lib/storable";
+import { queueReevaluation } from "@/server/segments/realtime";
+import { RateLimiter } from "@/lib/ingest/rate-limit";
 import {
   MAX_BATCH_BYTES,
   MAX_MESSAGE_BYTES,
@@ -15,7 +15,7 @@ import {
   type Message,
   type MessageError,
   type MessageType,
-} from "../../lib/ingest/schema";
+} from "@/lib/ingest/schema";
 
 /**
  * The Segment-compatible tracking endpoints (/api/v1/identify, /track, /page, /screen,

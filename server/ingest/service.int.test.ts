@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseMessage, type Message } from "../../lib/ingest/schema";
-import { findProfileById } from "../profiles/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { parseMessage, type Message } from "@/lib/ingest/schema";
+import { findProfileById } from "@/server/profiles/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { ingestBatch, ingestMessage } from "./service";
 
 function message(raw: Record<string, unknown>): Message {

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import { sql as poolSql, sqlTransaction, type Db, type Sql } from "../db/client";
-import { eventTime, type Message } from "../../lib/ingest/schema";
-import { mergeTraits, profileFields, type ProfileFields, type Traits } from "../../lib/ingest/profile";
-import { bucketOf } from "../../lib/profiles/bucket";
-import { isInputFault } from "../db/errors";
-import { randomShard } from "../workspaces/data-version";
+import { sql as poolSql, sqlTransaction, type Db, type Sql } from "@/server/db/client";
+import { eventTime, type Message } from "@/lib/ingest/schema";
+import { mergeTraits, profileFields, type ProfileFields, type Traits } from "@/lib/ingest/profile";
+import { bucketOf } from "@/lib/profiles/bucket";
+import { isInputFault } from "@/server/db/errors";
+import { randomShard } from "@/server/workspaces/data-version";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:

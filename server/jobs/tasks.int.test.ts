@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseCrontab } from "graphile-worker";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
-import { createSegment } from "../segments/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
+import { createSegment } from "@/server/segments/service";
 import { CRONTAB, taskList } from "./tasks";
 
 describe("segment jobs", () => {

@@ -1,8 +1,8 @@
 import type { Task, TaskList } from "graphile-worker";
 import { z } from "zod";
-import { sql, type Db } from "../db/client";
-import { reconcileProfileCount } from "../workspaces/data-version";
-import { refreshSegment, refreshWorkspaceSegments } from "../segments/membership";
+import { sql, type Db } from "@/server/db/client";
+import { reconcileProfileCount } from "@/server/workspaces/data-version";
+import { refreshSegment, refreshWorkspaceSegments } from "@/server/segments/membership";
 
 /**
  * The job handlers (graphile-worker). Each takes the Prisma client explicitly, so tests can

@@ -1,7 +1,7 @@
 import "server-only";
 import { makeWorkerUtils, run, type Runner, type WorkerUtils } from "graphile-worker";
-import { db } from "../db";
-import { env } from "../env";
+import { db } from "@/server/db";
+import { env } from "@/server/env";
 import { CRONTAB, taskList } from "./tasks";
 
 /**

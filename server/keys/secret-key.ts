@@ -1,6 +1,6 @@
 import "server-only";
-import { db } from "../db";
-import { Refusal } from "../http/api";
+import { db } from "@/server/db";
+import { Refusal } from "@/server/http/api";
 import { authenticateKey } from "./service";
 
 /** For the read API: `Authorization: Bearer <secret key>` → the key's workspace, or a 401 `Refusal` (answered by `apiHandler`). */

@@ -1,8 +1,8 @@
-import { DomainError } from "../errors";
+import { DomainError } from "@/server/errors";
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, DbTx } from "../db/client";
-import { recordAudit, type Actor } from "../audit/service";
-import { auditDiff } from "../../lib/audit/redact";
+import type { Db, DbTx } from "@/server/db/client";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import { auditDiff } from "@/lib/audit/redact";
 
 export type ApiKeyKind = "write" | "secret";
 

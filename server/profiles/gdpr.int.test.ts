@@ -1,11 +1,11 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { parseMessage, type Message } from "../../lib/ingest/schema";
-import { appRouter } from "../api/root";
-import { createCallerFactory } from "../api/trpc";
-import { ingestMessage } from "../ingest/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
+import { parseMessage, type Message } from "@/lib/ingest/schema";
+import { appRouter } from "@/server/api/root";
+import { createCallerFactory } from "@/server/api/trpc";
+import { ingestMessage } from "@/server/ingest/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
 import { deletePerson, exportPerson } from "./gdpr";
 import { findProfileById } from "./service";
 

@@ -1,10 +1,10 @@
-import { DomainError } from "../errors";
-import type { Db } from "../db/client";
-import { recordAudit, type Actor } from "../audit/service";
-import { suppressionHash } from "../ingest/service";
+import { DomainError } from "@/server/errors";
+import type { Db } from "@/server/db/client";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import { suppressionHash } from "@/server/ingest/service";
 
-import { bumpDataVersionPrisma } from "../workspaces/data-version";
-import { isTransientConflict } from "../db/errors";
+import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
+import { isTransientConflict } from "@/server/db/errors";
 
 /**
  * GDPR requests for one person. Deletion removes the profile, its identities and events

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseMessage } from "../../lib/ingest/schema";
-import { ingestBatch } from "../ingest/service";
-import { insertApiKey } from "../keys/service";
-import { handleProfileSegments } from "../segments/http";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { parseMessage } from "@/lib/ingest/schema";
+import { ingestBatch } from "@/server/ingest/service";
+import { insertApiKey } from "@/server/keys/service";
+import { handleProfileSegments } from "@/server/segments/http";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { handleProfile, handleProfileEvents } from "./http";
 
 describe("profile read API: ids as they come from the path", () => {

@@ -1,12 +1,12 @@
 import "server-only";
 import { z } from "zod";
-import { db } from "../db";
-import { requireSecretKey } from "../keys/secret-key";
-import { requireRouteAccess } from "../auth/guards";
+import { db } from "@/server/db";
+import { requireSecretKey } from "@/server/keys/secret-key";
+import { requireRouteAccess } from "@/server/auth/guards";
 import { exportPerson } from "./gdpr";
-import { ZBigintCursor } from "../db/keyset";
-import { apiHandler, json, parseInput } from "../http/api";
-import { isStorableText } from "../../lib/storable";
+import { ZBigintCursor } from "@/server/db/keyset";
+import { apiHandler, json, parseInput } from "@/server/http/api";
+import { isStorableText } from "@/lib/storable";
 import { findProfileById, listProfileEvents } from "./service";
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
-import { suppressionHash } from "../ingest/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
+import { suppressionHash } from "@/server/ingest/service";
 import { importProfiles } from "./import";
 import { findProfileById } from "./service";
-import type { ImportRow } from "../../lib/profiles/csv-import";
+import type { ImportRow } from "@/lib/profiles/csv-import";
 
 describe("CSV profile import", () => {
   const t = useTestDatabase();

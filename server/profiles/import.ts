@@ -1,7 +1,7 @@
-import type { Db } from "../db/client";
-import { recordAudit, type Actor } from "../audit/service";
-import { ingestMessage, isRefused } from "../ingest/service";
-import type { ImportRow } from "../../lib/profiles/csv-import";
+import type { Db } from "@/server/db/client";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import { ingestMessage, isRefused } from "@/server/ingest/service";
+import type { ImportRow } from "@/lib/profiles/csv-import";
 
 /**
  * Imports one chunk of CSV rows. Each row is an identify for its id — the same path as

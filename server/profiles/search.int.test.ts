@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseMessage } from "../../lib/ingest/schema";
-import { ingestBatch } from "../ingest/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { parseMessage } from "@/lib/ingest/schema";
+import { ingestBatch } from "@/server/ingest/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { searchProfiles } from "./service";
 
 describe("profile search", () => {

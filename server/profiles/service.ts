@@ -1,7 +1,7 @@
-import { DomainError } from "../errors";
-import type { DbTx } from "../db/client";
-import type { Prisma } from "../generated/prisma/client";
-import { encodeKeyset, type Keyset } from "../db/keyset";
+import { DomainError } from "@/server/errors";
+import type { DbTx } from "@/server/db/client";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { encodeKeyset, type Keyset } from "@/server/db/keyset";
 
 export const PROFILE_SELECT = {
   id: true,

@@ -1,4 +1,4 @@
-import { sql, type Db } from "../db/client";
+import { sql, type Db } from "@/server/db/client";
 
 /** How many profiles the trait summary looks at (the most recently created ones). */
 const TRAIT_SAMPLE = 2_000;

@@ -1,4 +1,4 @@
-import { parseDate } from "../../lib/time";
+import { parseDate } from "@/lib/time";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   validate,
@@ -7,9 +7,9 @@ import {
   type PropertyFilter,
   type SegmentDefinition,
   type SegmentNode,
-} from "../../lib/segments/schema";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+} from "@/lib/segments/schema";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import {
   conditionCountsQuery,
   countQuery,

@@ -1,4 +1,4 @@
-import { parseDate } from "../../lib/time";
+import { parseDate } from "@/lib/time";
 import {
   UNIT_MS,
   foldCase,
@@ -17,8 +17,8 @@ import {
   type TimeUnit,
   type TraitCondition,
   type Window,
-} from "../../lib/segments/schema";
-import { dataVersionSql } from "../workspaces/data-version";
+} from "@/lib/segments/schema";
+import { dataVersionSql } from "@/server/workspaces/data-version";
 
 /**
  * The segment definition compiled to Postgres: one boolean expression per node over the

@@ -1,16 +1,16 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { parseMessage } from "../../lib/ingest/schema";
-import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";
-import { sql } from "../db/client";
-import { ingestBatch } from "../ingest/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { parseMessage } from "@/lib/ingest/schema";
+import type { SegmentDefinition, SegmentNode } from "@/lib/segments/schema";
+import { sql } from "@/server/db/client";
+import { ingestBatch } from "@/server/ingest/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { countQuery } from "./compile-sql";
 import { dropSets } from "./exact-sets";
 import { exactCount } from "./preview";
 import { dropSample } from "./sample";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 
 const trait = (field: string, value: string): SegmentNode => ({ type: "trait", field, valueType: "string", operator: { op: "equals", value } });
 const has = (field: string): SegmentNode => ({ type: "trait", field, valueType: "any", operator: { op: "exists" } });

@@ -1,20 +1,20 @@
 import pg from "pg";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Prisma } from "../generated/prisma/client";
-import { REFERENCE_DEFINITIONS, REFERENCED } from "../../bench/segments/reference";
-import { parseMessage } from "../../lib/ingest/schema";
-import type { SegmentDefinition } from "../../lib/segments/schema";
-import { sql } from "../db/client";
-import { loadDemoData } from "../demo/load";
-import { ingestBatch } from "../ingest/service";
-import { useTestDatabase } from "../test/database";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { REFERENCE_DEFINITIONS, REFERENCED } from "@/bench/segments/reference";
+import { parseMessage } from "@/lib/ingest/schema";
+import type { SegmentDefinition } from "@/lib/segments/schema";
+import { sql } from "@/server/db/client";
+import { loadDemoData } from "@/server/demo/load";
+import { ingestBatch } from "@/server/ingest/service";
+import { useTestDatabase } from "@/server/test/database";
 import { countQuery } from "./compile-sql";
 import { dropSets } from "./exact-sets";
 import { refreshSegment } from "./membership";
 import { estimateCount } from "./preview";
 import { CATCH_UP_WAIT_MS, dropSample } from "./sample";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 // New profiles get random ids, and their buckets follow from them: seeded here, so every run sees the same people.
 vi.mock("node:crypto", async (importOriginal) => {
   const crypto = await importOriginal<typeof import("node:crypto")>();

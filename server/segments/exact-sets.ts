@@ -1,6 +1,6 @@
-import type { Db } from "../db/client";
-import { and, not, or, parseInt4ArraySend, size, type SeqSet } from "../../lib/segments/sets";
-import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";
+import type { Db } from "@/server/db/client";
+import { and, not, or, parseInt4ArraySend, size, type SeqSet } from "@/lib/segments/sets";
+import type { SegmentDefinition, SegmentNode } from "@/lib/segments/schema";
 import { matchingSeqsQuery } from "./compile-sql";
 import { PreviewCancelled, openMoment, runPreviewQuery, type Moment } from "./preview-query";
 

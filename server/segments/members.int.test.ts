@@ -1,18 +1,18 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { Prisma } from "../generated/prisma/client";
-import { parseMessage } from "../../lib/ingest/schema";
-import type { SegmentDefinition } from "../../lib/segments/schema";
-import { sql } from "../db/client";
-import { ingestBatch } from "../ingest/service";
-import { insertApiKey } from "../keys/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { parseMessage } from "@/lib/ingest/schema";
+import type { SegmentDefinition } from "@/lib/segments/schema";
+import { sql } from "@/server/db/client";
+import { ingestBatch } from "@/server/ingest/service";
+import { insertApiKey } from "@/server/keys/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { matchingQuery } from "./compile-sql";
 import { handleSegmentMembers } from "./http";
 import { refreshSegment } from "./membership";
 import { CSV_COLUMNS, csvField, membersCsv } from "./members";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 
 const germans: SegmentDefinition = {
   schemaVersion: 1,

@@ -1,9 +1,9 @@
-import { parseStoredDefinition } from "../../lib/segments/schema";
-import { DomainError } from "../errors";
+import { parseStoredDefinition } from "@/lib/segments/schema";
+import { DomainError } from "@/server/errors";
 import type pg from "pg";
-import { poolOf, type Db } from "../db/client";
+import { poolOf, type Db } from "@/server/db/client";
 import { runPreviewQuery } from "./preview-query";
-import type { SegmentDefinition } from "../../lib/segments/schema";
+import type { SegmentDefinition } from "@/lib/segments/schema";
 
 import { MEMBER_COLUMNS, matchingQuery, membersQuery, type SqlQuery } from "./compile-sql";
 

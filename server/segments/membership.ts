@@ -1,10 +1,10 @@
-import { DomainError } from "../errors";
-import { sql, sqlTransaction, type Db, type Sql } from "../db/client";
-import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "../../lib/segments/schema";
-import { compileEvaluator, evaluate } from "../../lib/segments/evaluate";
+import { DomainError } from "@/server/errors";
+import { sql, sqlTransaction, type Db, type Sql } from "@/server/db/client";
+import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "@/lib/segments/schema";
+import { compileEvaluator, evaluate } from "@/lib/segments/evaluate";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
-import { bumpDataVersion } from "../workspaces/data-version";
+import { bumpDataVersion } from "@/server/workspaces/data-version";
 
 /**
  * Materialised membership of saved segments: who is in, since when (entered_at), who left

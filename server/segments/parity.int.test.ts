@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bucketOf } from "../../lib/profiles/bucket";
-import { compileEvaluator, type EvalEvent, type EvalInput, type EvalProfile } from "../../lib/segments/evaluate";
-import { SEGMENT_SCHEMA_VERSION, validate, type Condition, type SegmentDefinition, type SegmentNode } from "../../lib/segments/schema";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { bucketOf } from "@/lib/profiles/bucket";
+import { compileEvaluator, type EvalEvent, type EvalInput, type EvalProfile } from "@/lib/segments/evaluate";
+import { SEGMENT_SCHEMA_VERSION, validate, type Condition, type SegmentDefinition, type SegmentNode } from "@/lib/segments/schema";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { matchingIdsQuery, type EventStrategy } from "./compile-sql";
-import { comparisonArbitrary } from "../../lib/segments/arbitraries";
+import { comparisonArbitrary } from "@/lib/segments/arbitraries";
 import { countFromSets } from "./exact-sets";
-import { bumpDataVersionPrisma } from "../workspaces/data-version";
+import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 
 /**
  * Parity: the in-memory evaluator and the SQL compiler must agree on every profile, for a

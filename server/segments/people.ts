@@ -1,5 +1,5 @@
-import { sql, type Db } from "../db/client";
-import type { EvalEvent, EvalInput } from "../../lib/segments/evaluate";
+import { sql, type Db } from "@/server/db/client";
+import type { EvalEvent, EvalInput } from "@/lib/segments/evaluate";
 
 interface ProfileRow {
   id: string;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { Cancelled } from "../errors";
+import { Cancelled } from "@/server/errors";
 import type pg from "pg";
-import { poolOf, withConnection, type Db } from "../db/client";
-import { dataVersionSql } from "../workspaces/data-version";
-import type { SegmentDefinition } from "../../lib/segments/schema";
+import { poolOf, withConnection, type Db } from "@/server/db/client";
+import { dataVersionSql } from "@/server/workspaces/data-version";
+import type { SegmentDefinition } from "@/lib/segments/schema";
 import type { SqlQuery } from "./compile-sql";
 
 /**

@@ -1,14 +1,14 @@
 import { countFromSets } from "./exact-sets";
 import { cancelPreview, PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
-import { DomainError } from "../errors";
-import { env } from "../env";
-import { compileEvaluator, compileEventCounter, type EvalInput } from "../../lib/segments/evaluate";
-import type { SegmentDefinition } from "../../lib/segments/schema";
+import { DomainError } from "@/server/errors";
+import { env } from "@/server/env";
+import { compileEvaluator, compileEventCounter, type EvalInput } from "@/lib/segments/evaluate";
+import type { SegmentDefinition } from "@/lib/segments/schema";
 import { conditionCountsQuery, countQuery, eventHistogramQuery, membersQuery } from "./compile-sql";
-import { sql, type Db } from "../db/client";
-import { readDataVersion, type DataVersion } from "../workspaces/data-version";
+import { sql, type Db } from "@/server/db/client";
+import { readDataVersion, type DataVersion } from "@/server/workspaces/data-version";
 import { countSample, sampleOf, upToDate, type ProfileSample } from "./sample";
-import { interval } from "../../lib/segments/interval";
+import { interval } from "@/lib/segments/interval";
 
 export { cancelPreview, PreviewCancelled } from "./preview-query";
 

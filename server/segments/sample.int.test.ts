@@ -1,12 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Prisma } from "../generated/prisma/client";
-import { REFERENCE_DEFINITIONS, REFERENCED } from "../../bench/segments/reference";
-import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
-import { compileEventCounter } from "../../lib/segments/evaluate";
-import { emptyDefinition, type EventCondition, type SegmentDefinition } from "../../lib/segments/schema";
-import { sql } from "../db/client";
-import { loadDemoData } from "../demo/load";
-import { useTestDatabase } from "../test/database";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { REFERENCE_DEFINITIONS, REFERENCED } from "@/bench/segments/reference";
+import { BUCKETS, sampleBuckets } from "@/lib/profiles/bucket";
+import { compileEventCounter } from "@/lib/segments/evaluate";
+import { emptyDefinition, type EventCondition, type SegmentDefinition } from "@/lib/segments/schema";
+import { sql } from "@/server/db/client";
+import { loadDemoData } from "@/server/demo/load";
+import { useTestDatabase } from "@/server/test/database";
 import pg from "pg";
 import { conditionCountsQuery, countQuery, eventHistogramQuery, matchingQuery } from "./compile-sql";
 import { CANCEL_GRACE_MS, countFromSets, dropSets, SET_TTL_MS } from "./exact-sets";
@@ -14,7 +14,7 @@ import { refreshSegment } from "./membership";
 import { estimateCount, eventHistogram, exactCount, PreviewCancelled, segmentMembers } from "./preview";
 import { countSample, dropSample, loadSample, sampleOf } from "./sample";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 
 const now = new Date("2026-11-25T00:00:00.000Z");
 

@@ -1,10 +1,10 @@
-import type { Db } from "../db/client";
-import { BUCKETS, sampleBuckets } from "../../lib/profiles/bucket";
-import { compileConditionEvaluator, type EvalInput } from "../../lib/segments/evaluate";
-import type { SegmentDefinition } from "../../lib/segments/schema";
+import type { Db } from "@/server/db/client";
+import { BUCKETS, sampleBuckets } from "@/lib/profiles/bucket";
+import { compileConditionEvaluator, type EvalInput } from "@/lib/segments/evaluate";
+import type { SegmentDefinition } from "@/lib/segments/schema";
 import { loadPeople } from "./people";
-import { sql } from "../db/client";
-import { dataVersionSql } from "../workspaces/data-version";
+import { sql } from "@/server/db/client";
+import { dataVersionSql } from "@/server/workspaces/data-version";
 
 /**
  * The estimate's sample, held in memory: a fixed random set of whole buckets (in the

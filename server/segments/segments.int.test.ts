@@ -2,23 +2,23 @@ import pg from "pg";
 import fc from "fast-check";
 import { TRPCError } from "@trpc/server";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { parseMessage } from "../../lib/ingest/schema";
-import { emptyDefinition, type SegmentDefinition } from "../../lib/segments/schema";
-import { appRouter } from "../api/root";
-import { createCallerFactory, type Context } from "../api/trpc";
-import { ingestBatch } from "../ingest/service";
-import { insertApiKey } from "../keys/service";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
-import { postTrpc } from "../test/trpc-http";
+import { parseMessage } from "@/lib/ingest/schema";
+import { emptyDefinition, type SegmentDefinition } from "@/lib/segments/schema";
+import { appRouter } from "@/server/api/root";
+import { createCallerFactory, type Context } from "@/server/api/trpc";
+import { ingestBatch } from "@/server/ingest/service";
+import { insertApiKey } from "@/server/keys/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+import { postTrpc } from "@/server/test/trpc-http";
 import { refreshSegment, reevaluateProfiles } from "./membership";
 import { handleProfileSegments, handleSegmentCount, segmentDefinitionJsonSchema } from "./http";
 import { cancelPreview, estimateCount, exactCount, PreviewCancelled } from "./preview";
 import { createSegment } from "./service";
-import { queueSegmentRefresh } from "../jobs/worker";
+import { queueSegmentRefresh } from "@/server/jobs/worker";
 import { segmentsChanged } from "./realtime";
 
-vi.mock("../jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
+vi.mock("@/server/jobs/worker", () => ({ queueSegmentRefresh: vi.fn(async () => {}) }));
 // Spied on, and still doing its work (ingestion's "has segments" cache).
 vi.mock("./realtime", async (original) => {
   const actual = await original<typeof import("./realtime")>();

@@ -1,14 +1,14 @@
-import { DomainError } from "../errors";
-import type { Db, DbTx } from "../db/client";
-import type { Prisma } from "../generated/prisma/client";
-import { recordAudit, type Actor } from "../audit/service";
-import { auditDiff } from "../../lib/audit/redact";
+import { DomainError } from "@/server/errors";
+import type { Db, DbTx } from "@/server/db/client";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import { auditDiff } from "@/lib/audit/redact";
 
-import { lockWorkspace } from "../db/locks";
-import { bumpDataVersionPrisma } from "../workspaces/data-version";
-import { queueSegmentRefresh } from "../jobs/worker";
+import { lockWorkspace } from "@/server/db/locks";
+import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
+import { queueSegmentRefresh } from "@/server/jobs/worker";
 import { segmentsChanged } from "./realtime";
-import { parseStoredDefinition, referencedSegments, walk, type SegmentDefinition } from "../../lib/segments/schema";
+import { parseStoredDefinition, referencedSegments, walk, type SegmentDefinition } from "@/lib/segments/schema";
 
 /**
  * Saved segments: create, change, archive, delete (refused while others use it), all

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, inject } from "vitest";
-import { createDb, type Db } from "../db/client";
-import { createTestDatabase } from "../db/test-database";
+import { createDb, type Db } from "@/server/db/client";
+import { createTestDatabase } from "@/server/db/test-database";
 
 /**
  * A fresh, migrated database for one test file, dropped afterwards.

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "../db/client";
-import type { Role } from "../../lib/auth/roles";
-import { createWorkspace } from "../workspaces/service";
-import type { Viewer } from "../auth/viewer-cache";
+import type { Db } from "@/server/db/client";
+import type { Role } from "@/lib/auth/roles";
+import { createWorkspace } from "@/server/workspaces/service";
+import type { Viewer } from "@/server/auth/viewer-cache";
 
 export async function createUser(db: Db, email = `${randomBytes(4).toString("hex")}@example.com`) {
   return db.user.create({ data: { id: randomBytes(12).toString("hex"), name: email.split("@")[0]!, email } });

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { acquireTestServer } from "../db/test-database";
+import { acquireTestServer } from "@/server/db/test-database";
 
 /** One Postgres server for the integration run; each test file makes its own database on it. */
 export default async function setup(project: TestProject) {

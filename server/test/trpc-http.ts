@@ -1,7 +1,7 @@
-import { handleTrpcRequest } from "../api/http";
-import type { Context } from "../api/trpc";
-import type { Db } from "../db/client";
-import type { Viewer } from "../auth/viewer-cache";
+import { handleTrpcRequest } from "@/server/api/http";
+import type { Context } from "@/server/api/trpc";
+import type { Db } from "@/server/db/client";
+import type { Viewer } from "@/server/auth/viewer-cache";
 
 /**
  * A tRPC mutation over HTTP, as the app's client sends it (same-origin JSON POST, superjson

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { parseMessage } from "../../lib/ingest/schema";
-import { sql } from "../db/client";
-import { loadDemoData } from "../demo/load";
-import { ingestBatch, ingestMessage } from "../ingest/service";
-import { deletePerson } from "../profiles/gdpr";
-import { importProfiles } from "../profiles/import";
-import { refreshSegment } from "../segments/membership";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith } from "../test/fixtures";
+import { parseMessage } from "@/lib/ingest/schema";
+import { sql } from "@/server/db/client";
+import { loadDemoData } from "@/server/demo/load";
+import { ingestBatch, ingestMessage } from "@/server/ingest/service";
+import { deletePerson } from "@/server/profiles/gdpr";
+import { importProfiles } from "@/server/profiles/import";
+import { refreshSegment } from "@/server/segments/membership";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith } from "@/server/test/fixtures";
 import { readDataVersion, reconcileProfileCount } from "./data-version";
 
 /**

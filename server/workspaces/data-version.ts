@@ -1,4 +1,4 @@
-import type { DbTx, Sql } from "../db/client";
+import type { DbTx, Sql } from "@/server/db/client";
 
 /**
  * A workspace's data version and profile count. Every transaction that changes people data

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "../test/database";
-import { createWorkspaceWith, viewerFor } from "../test/fixtures";
-import { postTrpc } from "../test/trpc-http";
-import { listAudit } from "../audit/service";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+import { postTrpc } from "@/server/test/trpc-http";
+import { listAudit } from "@/server/audit/service";
 import { acceptInvitation, changeRole, findOpenInvitation, inviteMember, joinWorkspace, removeMember, revokeInvitation, updateWorkspace } from "./service";
 
 describe("workspace and member services", () => {

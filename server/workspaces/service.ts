@@ -1,11 +1,12 @@
-import { DomainError } from "../errors";
+import { DomainError } from "@/server/errors";
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, DbTx } from "../db/client";
-import type { Role } from "../../lib/auth/roles";
-import { auditDiff } from "../../lib/audit/redact";
-import { recordAudit, type Actor } from "../audit/service";
-import { forgetViewers } from "../auth/viewer-cache";
-import { lockWorkspace } from "../db/locks";
+import type { Db, DbTx } from "@/server/db/client";
+import type { Role } from "@/lib/auth/roles";
+import { auditDiff } from "@/lib/audit/redact";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import { forgetViewers } from "@/server/auth/viewer-cache";
+import { lockWorkspace } from "@/server/db/locks";
+import { env } from "@/server/env";
 
 /** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
 export const INVITATION_TTL_DAYS = 7;
@@ -153,7 +154,7 @@ export async function inviteMember(
       target: { type: "invitation", id: invitation.id },
       diff: auditDiff(undefined, { email, role: input.role }),
     });
-    return { invitation, token };
+    return { invitation, token, link: `${env().APP_URL}/invite/${token}` };
   });
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { procedureFor, router } from "../trpc";
-import { auditFacets, listAudit } from "../../audit/service";
-import { ZTextCursor } from "../../db/keyset";
+import { procedureFor, router } from "@/server/api/trpc";
+import { auditFacets, listAudit } from "@/server/audit/service";
+import { ZTextCursor } from "@/server/db/keyset";
 
 export const auditRouter = router({
   list: procedureFor("audit.read")

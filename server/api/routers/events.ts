@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { procedureFor, router } from "../trpc";
-import { DEFAULT_WINDOW_DAYS, eventDailyCounts, eventProperties, listEventNames } from "../../events/explorer";
-import { isTimeZone } from "../../../lib/time";
+import { procedureFor, router } from "@/server/api/trpc";
+import { DEFAULT_WINDOW_DAYS, eventDailyCounts, eventProperties, listEventNames } from "@/server/events/explorer";
+import { isTimeZone } from "@/lib/time";
 
 const read = procedureFor("workspace.read");
 const ZEventName = z.string().min(1).max(200);

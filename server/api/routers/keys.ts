@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { procedureFor, router } from "../trpc";
+import { procedureFor, router } from "@/server/api/trpc";
 
 const manage = procedureFor("keys.manage");
-import { createApiKey, listApiKeys, revokeApiKey } from "../../keys/service";
+import { createApiKey, listApiKeys, revokeApiKey } from "@/server/keys/service";
 
 export const keysRouter = router({
   list: manage.query(({ ctx }) => listApiKeys(ctx.db, ctx.workspaceId)),

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { ZRole } from "../../../lib/auth/roles";
-import { ZInviteMember } from "../../../lib/workspaces/schema";
-import { env } from "../../env";
-import { authedProcedure, procedureFor, router } from "../trpc";
+import { ZRole } from "@/lib/auth/roles";
+import { ZInviteMember } from "@/lib/workspaces/schema";
+import { authedProcedure, procedureFor, router } from "@/server/api/trpc";
 import {
   acceptInvitation,
   changeRole,
@@ -11,7 +10,7 @@ import {
   listPendingInvitations,
   removeMember,
   revokeInvitation,
-} from "../../workspaces/service";
+} from "@/server/workspaces/service";
 
 const manage = procedureFor("members.manage");
 
@@ -22,18 +21,8 @@ export const membersRouter = router({
     .input(ZInviteMember)
     .output(z.object({ id: z.string(), email: z.string(), role: ZRole, link: z.string(), expiresAt: z.date() }))
     .mutation(async ({ ctx, input }) => {
-      const { invitation, token } = await inviteMember(ctx.db, {
-        workspaceId: ctx.workspaceId,
-        actor: ctx.actor,
-        ...input,
-      });
-      return {
-        id: invitation.id,
-        email: invitation.email,
-        role: invitation.role,
-        link: `${env().APP_URL}/invite/${token}`,
-        expiresAt: invitation.expiresAt,
-      };
+      const { invitation, link } = await inviteMember(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input });
+      return { id: invitation.id, email: invitation.email, role: invitation.role, link, expiresAt: invitation.expiresAt };
     }),
   revokeInvitation: manage
     .input(z.object({ invitationId: z.string().min(1) }))

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { procedureFor, router } from "../trpc";
-import { importProfiles } from "../../profiles/import";
-import { IMPORT_CHUNK_ROWS, ZImportRow } from "../../../lib/profiles/csv-import";
-import { deletePerson } from "../../profiles/gdpr";
-import { getProfile, listProfileEvents, profileEventNames, searchProfiles } from "../../profiles/service";
-import { ZBigintCursor, ZTextCursor } from "../../db/keyset";
+import { procedureFor, router } from "@/server/api/trpc";
+import { importProfiles } from "@/server/profiles/import";
+import { IMPORT_CHUNK_ROWS, ZImportRow } from "@/lib/profiles/csv-import";
+import { deletePerson } from "@/server/profiles/gdpr";
+import { getProfile, listProfileEvents, profileEventNames, searchProfiles } from "@/server/profiles/service";
+import { ZBigintCursor, ZTextCursor } from "@/server/db/keyset";
 
 const read = procedureFor("workspace.read");
 const ZProfileId = z.string().min(1).max(100);

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { procedureFor, router } from "../trpc";
-import { ZValidDefinition } from "../../../lib/segments/schema";
-import { createSegment, deleteSegment, getSegment, listSegments, setSegmentArchived, updateSegment } from "../../segments/service";
-import { estimateCount, eventHistogram, exactCount, segmentMembers } from "../../segments/preview";
-import { overlapMembers, profileSegmentsExplained, segmentHistory, segmentOverlap, testProfile } from "../../segments/membership";
-import { traitKeys } from "../../profiles/traits";
+import { procedureFor, router } from "@/server/api/trpc";
+import { ZValidDefinition } from "@/lib/segments/schema";
+import { createSegment, deleteSegment, getSegment, listSegments, setSegmentArchived, updateSegment } from "@/server/segments/service";
+import { estimateCount, eventHistogram, exactCount, segmentMembers } from "@/server/segments/preview";
+import { overlapMembers, profileSegmentsExplained, segmentHistory, segmentOverlap, testProfile } from "@/server/segments/membership";
+import { traitKeys } from "@/server/profiles/traits";
 
 const read = procedureFor("workspace.read");
 const save = procedureFor("segments.save");

@@ -1,6 +1,6 @@
-import { procedureFor, router } from "../trpc";
-import { updateWorkspace, workspaceOverview } from "../../workspaces/service";
-import { ZWorkspaceSettings } from "../../../lib/workspaces/schema";
+import { procedureFor, router } from "@/server/api/trpc";
+import { updateWorkspace, workspaceOverview } from "@/server/workspaces/service";
+import { ZWorkspaceSettings } from "@/lib/workspaces/schema";
 
 export const workspaceRouter = router({
   /** The workspace and the viewer's role in it (what the UI may offer: `can(role, …)`). */
