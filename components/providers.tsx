@@ -8,7 +8,8 @@ export function Providers({ children }: { children: ReactNode }) {
   return (
     <TrpcProviders>
       {children}
-      <Toaster position="bottom-right" richColors closeButton />
+      {/* Top centre: never over a row's buttons (Revoke, Archive) at the right or the paging at the bottom. */}
+      <Toaster position="top-center" richColors closeButton />
     </TrpcProviders>
   );
 }

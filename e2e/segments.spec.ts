@@ -317,6 +317,41 @@ test("the overlap view of two saved segments shows the engine's intersection cou
   await snap(page, "segment-overlap");
 });
 
+test("archiving asks first, refuses while another segment uses it (naming it), and the row leaves at once, with an undo", async () => {
+  const listed = await page.request.get("/api/trpc/segments.list?input=" + encodeURIComponent(JSON.stringify({ json: { search: "German shoppers" } })));
+  const shoppersId = ((await listed.json()) as { result: { data: { json: { items: { id: string }[] } } } }).result.data.json.items[0]!.id;
+  const created = await page.request.post("/api/trpc/segments.create", {
+    data: { json: { name: "Shoppers, refined", description: "", definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "segment", op: "in", segmentId: shoppersId }] } } } },
+  });
+  expect(created.status()).toBe(200);
+
+  await page.goto("/segments");
+  await page.getByRole("button", { name: "Archive German shoppers" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("Other segments are built on it");
+  await expect(dialog.getByRole("link", { name: "Shoppers, refined" })).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Archive" })).toBeDisabled();
+  await snap(page, "segment-archive-blocked");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+
+  await page.getByRole("button", { name: "Archive Shoppers, refined" }).click();
+  await expect(dialog).toContainText("It stops updating and leaves the list");
+  await dialog.getByRole("button", { name: "Archive" }).click();
+  await expect(page.getByText("Archived “Shoppers, refined”")).toBeVisible();
+  await expect(page.getByTestId("segments-table").getByRole("link", { name: "Shoppers, refined" })).toHaveCount(0);
+
+  // "Include archived" adds archived segments to the list, marked, beside the live ones.
+  await page.getByLabel("Include archived").check();
+  await expect(page.getByTestId("segments-table").getByRole("link", { name: "German shoppers" })).toBeVisible();
+  await expect(page.getByRole("row", { name: /Shoppers, refined/ })).toContainText("Archived");
+  await page.getByLabel("Include archived").uncheck();
+
+  // Undo from the toast brings it back.
+  await page.getByRole("button", { name: "Undo" }).click();
+  await expect(page.getByTestId("segments-table").getByRole("link", { name: "Shoppers, refined" })).toBeVisible();
+});
+
 test("a viewer opens and previews the segment but cannot save it", async ({ browser }) => {
   await page.goto("/settings/members");
   await page.getByLabel("Email address").fill(SEG_VIEWER.email);

@@ -4,6 +4,7 @@ import type { Db } from "../server/db/client";
 import { createWorkspace } from "../server/workspaces/service";
 import { insertApiKey } from "../server/keys/service";
 import { loadDemoData } from "../server/demo/load";
+import { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED } from "../lib/demo/generator";
 
 /** Demo mode only (embedded database): README documents these credentials. */
 export const DEMO_EMAIL = "demo@junction.local";
@@ -11,10 +12,7 @@ export const DEMO_PASSWORD = "junction-demo";
 export const DEMO_WORKSPACE = "Acme Fitness (demo)";
 export const DEMO_WRITE_KEY = "demo-write-key";
 export const DEMO_SECRET_KEY = "demo-secret-key";
-/** Generated people and events in the demo workspace (lib/demo/generator.ts). */
-export const DEMO_PROFILES = 5_000;
-export const DEMO_EVENTS = 60_000;
-export const DEMO_SEED = 2026;
+export { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED };
 
 export interface SeedDemoOptions {
   /** The database of `db`: with it, the demo workspace also gets generated profiles and events. */

@@ -11,13 +11,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { createDb } from "../server/db/client";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../server/db/embedded";
 import { migrate } from "../server/db/migrate";
 import { seedDemo } from "../prisma/seed";
+import { ensureProductionBuild } from "./build-stamp";
 
 const MODES = ["dev", "start", "prepare"] as const;
 const mode = MODES.find((m) => m === process.argv[2]) ?? "dev";
@@ -131,13 +132,16 @@ async function main() {
 
   if (mode === "prepare") return shutdown(0);
 
-  const next = path.join(root, "node_modules", ".bin", "next");
-  if (mode === "start" && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
-    log("no production build yet: running next build");
-    const code = await run(next, ["build"], env);
+  if (mode === "start") {
+    const code = await ensureProductionBuild(root, (command, args) => run(command, args, { ...env, NODE_ENV: "production" }), log);
     if (code !== 0) return shutdown(code);
   }
-  log(`starting Next.js (${mode}) on http://localhost:${port}`);
+  if (mode === "dev") {
+    // A development build left by an earlier run made the browser reload in a loop ("HMR hash
+    // mismatch"); start the development server from a clean slate. The production build stays.
+    await rm(path.join(root, ".next", "dev"), { recursive: true, force: true });
+  }
+  log(mode === "start" ? "starting the web server" : "starting the development server (pages compile on first visit)");
   // A bigger young generation: ingestion allocates a lot of short-lived objects, and with
   // the default each batch of events went through several scavenges (bench/README.md).
   if (mode === "start" && !/--max-semi-space-size/.test(env.NODE_OPTIONS ?? "")) {

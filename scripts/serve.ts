@@ -13,6 +13,8 @@ import path from "node:path";
 import next from "next";
 import { normalizeForwarded, parseTrustedProxies, type TrustedProxies } from "../server/http/forwarded";
 import { lingerAfterEarlyAnswer } from "../server/http/linger";
+import { startupAddresses } from "../lib/auth/origins";
+import { runShutdown } from "../server/shutdown";
 import { STATIC_SECURITY_HEADERS, contentSecurityPolicy, newNonce } from "../server/http/security-headers";
 
 const dev = process.argv[2] === "dev";
@@ -49,8 +51,25 @@ const server = createServer((req, res) => {
 });
 if (dev) server.on("upgrade", (req, socket, head) => void app.getUpgradeHandler()(req, socket, head));
 
-server.listen(port, () => {
-  console.log(`[junction] web server ready on port ${port}${process.env.TRUSTED_PROXIES ? ` (trusting forwarded headers from ${process.env.TRUSTED_PROXIES})` : ""}`);
+/**
+ * The first request to each route loads its code; do that for the pages people open first
+ * (signed out, they answer with the sign-in page or a redirect to it) before saying "ready",
+ * so the first page a person opens is quick. Never holds the start-up for long.
+ */
+async function warmUp() {
+  const paths = ["/login", "/", "/segments", "/profiles", "/api/v1/health"];
+  await Promise.allSettled(
+    paths.map((p) => fetch(`http://127.0.0.1:${port}${p}`, { redirect: "manual", signal: AbortSignal.timeout(10_000) }).then((r) => r.arrayBuffer())),
+  );
+}
+
+server.listen(port, async () => {
+  if (!dev) await warmUp();
+  const demo = process.env.JUNCTION_DEMO === "1";
+  const [first, ...others] = startupAddresses({ appUrl: process.env.APP_URL ?? `http://localhost:${port}`, port, demo });
+  const proxies = process.env.TRUSTED_PROXIES ? ` (trusting forwarded headers from ${process.env.TRUSTED_PROXIES})` : "";
+  console.log(`[junction] ready: open ${first}${others.length ? ` (or ${others.join(", ")})` : ""}${proxies}`);
+  if (demo) console.log("[junction] demo sign-in: demo@junction.local / junction-demo");
 });
 
 let closing = false;
@@ -64,6 +83,8 @@ async function close() {
   await closed;
   clearTimeout(cap);
   await app.close().catch(() => {});
+  // Then the worker and the database pool, so the database can stop with nobody connected.
+  await runShutdown((line) => console.log(`[junction] ${line}`));
   process.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void close());

@@ -9,6 +9,7 @@
  * Postgres: TEST_DATABASE_URL or DATABASE_URL, else the local server on 127.0.0.1:5432,
  * else an embedded one under .data/test-postgres. Chromium: CHROMIUM_PATH or /usr/bin/chromium.
  */
+import { ensureProductionBuild } from "./build-stamp";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -83,7 +84,7 @@ async function main() {
       console.error(`\nChromium not found at ${chromium}. Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.`);
       results.push({ step: "e2e tests", ok: false, seconds: 0 });
     } else {
-      const built = await step("production build", () => run(bin("next"), ["build"], env));
+      const built = await step("production build", () => ensureProductionBuild(root, (command, args) => run(command, args, env), (line) => console.log(line)));
       if (built) {
         await step("e2e tests", async () => {
           const { adminUrl } = await testServer();

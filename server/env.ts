@@ -9,6 +9,8 @@ import { z } from "zod";
 const ZEnv = z.object({
   DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgres:// URL" }),
   APP_URL: z.string().url().default("http://localhost:3000"),
+  /** The web server's port (scripts/serve.ts); in demo mode sign-in accepts every loopback name on it. */
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
   BETTER_AUTH_SECRET: z
     .string()
     .min(32, { message: "BETTER_AUTH_SECRET must be at least 32 characters" })

@@ -47,12 +47,17 @@ export function ConditionBody({ node, onChange, ctx }: { node: Condition; onChan
           <SelectInput label="Membership" value={node.op} options={[{ value: "in", label: "is in" }, { value: "notIn", label: "is not in" }]} onChange={(op) => onChange({ ...node, op }, "op")} />
           <Select compact aria-label="Segment" className="w-56" value={node.segmentId} invalid={Boolean(errorOf("segmentId"))} onChange={(e) => onChange({ ...node, segmentId: e.target.value }, "segment")}>
             <option value="">Choose a segment…</option>
-            {ctx.segments.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            {ctx.segments
+              .filter((s) => !s.archived || s.id === node.segmentId)
+              .map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.archived ? `${s.name} (archived)` : s.name}
+                </option>
+              ))}
           </Select>
+          {ctx.segments.some((s) => s.id === node.segmentId && s.archived) && (
+            <span className="text-xs text-amber-700">archived: its membership no longer updates</span>
+          )}
         </>
       );
     case "bucket":

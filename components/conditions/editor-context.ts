@@ -15,6 +15,8 @@ export type ErrorOf = (field: string) => string | undefined;
 export interface SegmentChoice {
   id: string;
   name: string;
+  /** Archived segments are offered only to show a reference that already points at one. */
+  archived?: boolean;
 }
 
 /** A trait key of the workspace's profiles: its JSON types and common values, most common first. */

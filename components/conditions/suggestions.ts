@@ -32,6 +32,6 @@ export function useConditionSuggestions(node: Condition): ConditionSuggestions {
 /** The workspace's segments, for "member of a segment" conditions and for naming them. */
 export function useSegmentChoices(): SegmentChoice[] {
   const trpc = useTRPC();
-  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
-  return useMemo(() => list.data?.items.map((s) => ({ id: s.id, name: s.name })) ?? [], [list.data]);
+  const list = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false, includeArchived: true }));
+  return useMemo(() => list.data?.items.map((s) => ({ id: s.id, name: s.name, archived: s.archivedAt !== null })) ?? [], [list.data]);
 }

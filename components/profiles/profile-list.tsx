@@ -15,6 +15,7 @@ import { PageHeader } from "../ui/page-header";
 import { useDebounced } from "../ui/use-debounced";
 import { CsvImport } from "./csv-import";
 import { can } from "@/lib/auth/roles";
+import { personLabel } from "@/lib/profiles/display";
 
 const SHOWN_TRAITS = ["plan", "goal", "city"];
 
@@ -92,14 +93,15 @@ export function ProfileList() {
                 ))}
               {rows.map((p) => {
                 const traits = (p.traits ?? {}) as Record<string, unknown>;
+                const label = personLabel({ traits, email: p.email, userId: p.userId });
                 return (
                   <tr key={p.id} className="hover:bg-slate-50">
                     <td className="max-w-80 px-5 py-2.5">
                       <Link href={`/profiles/${p.id}`} className="block truncate font-medium text-brand-700 hover:underline">
-                        {p.userId ?? <span className="text-slate-500 italic">Anonymous</span>}
+                        {label.anonymous ? <span className="text-slate-500 italic">{label.primary}</span> : label.primary}
                       </Link>
                       <p className="truncate text-xs text-slate-500">
-                        {p.email ?? (p.userId ? "—" : <span className="font-mono">{p.identities[0]?.value ?? "—"}</span>)}
+                        {label.secondary ?? (label.anonymous ? <span className="font-mono">{p.identities[0]?.value ?? "—"}</span> : "—")}
                       </p>
                     </td>
                     <td className="px-5 py-2.5 text-slate-600">{p.country ?? "—"}</td>

@@ -17,6 +17,7 @@ import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
 import { Field, Select } from "../ui/field";
 import { can } from "@/lib/auth/roles";
+import { personLabel, personName } from "@/lib/profiles/display";
 
 const TYPE_TONE = { track: "brand", identify: "green", page: "slate", screen: "slate", group: "amber", alias: "amber" } as const;
 
@@ -44,15 +45,15 @@ export function ProfileView({ id }: { id: string }) {
       <div className="mb-6 flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
         <h1 className="text-2xl font-semibold tracking-tight text-slate-900">
-          {p ? p.userId ?? "Anonymous visitor" : <span className="inline-block h-7 w-64 animate-pulse rounded bg-slate-100" />}
+          {p ? personLabel(p).primary : <span className="inline-block h-7 w-64 animate-pulse rounded bg-slate-100" />}
         </h1>
         {p && (
           <p className="mt-1 text-sm text-slate-500">
-            {p.email ?? "No email"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {p.eventCount} events
+            {[personName(p.traits) ? p.email : null, p.userId].filter(Boolean).join(" · ") || "No email or user id"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {p.eventCount} events
           </p>
         )}
         </div>
-        {isAdmin && p && <PrivacyActions id={id} label={p.userId ?? p.email ?? "this anonymous visitor"} />}
+        {isAdmin && p && <PrivacyActions id={id} label={personLabel(p).anonymous ? "this anonymous visitor" : personLabel(p).primary} />}
       </div>
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6">

@@ -10,6 +10,7 @@ import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { cn } from "../ui/cn";
 import { PageHeader } from "../ui/page-header";
+import { personLabel } from "@/lib/profiles/display";
 
 const MAX_PICKED = 8;
 
@@ -161,8 +162,8 @@ function CellMembers({ a, b, names }: { a: string; b: string; names: { id: strin
           <li key={m.id}>
             <Link href={`/profiles/${m.id}`} className="flex items-center gap-2.5 px-5 py-2 text-sm hover:bg-slate-50">
               <UserRound className="size-4 text-slate-400" aria-hidden="true" />
-              <span className="font-medium text-brand-700">{m.userId ?? "Anonymous"}</span>
-              <span className="text-slate-500">{m.email ?? ""}</span>
+              <span className="min-w-0 truncate font-medium text-brand-700">{personLabel(m).primary}</span>
+              <span className="min-w-0 truncate text-slate-500">{personLabel(m).secondary ?? ""}</span>
             </Link>
           </li>
         ))}

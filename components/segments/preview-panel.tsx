@@ -11,6 +11,7 @@ import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
 import { formatCount, formatPercent, formatTime } from "@/lib/format";
 import { ExportMembers } from "./export-members";
+import { personLabel } from "@/lib/profiles/display";
 
 
 /**
@@ -211,8 +212,8 @@ export function SampleMembers({ definition, after }: { definition: SegmentDefini
               <Link href={`/profiles/${m.id}`} className="flex items-center gap-2.5 px-5 py-2 text-sm hover:bg-slate-50">
                 <UserRound className="size-4 shrink-0 text-slate-400" aria-hidden="true" />
                 <span className="min-w-0 flex-1">
-                  <span className="block truncate font-medium text-brand-700">{m.userId ?? "Anonymous"}</span>
-                  <span className="block truncate text-xs text-slate-500">{m.email ?? "—"}</span>
+                  <span className="block truncate font-medium text-brand-700">{personLabel(m).primary}</span>
+                  <span className="block truncate text-xs text-slate-500">{personLabel(m).secondary ?? "—"}</span>
                 </span>
               </Link>
             </li>

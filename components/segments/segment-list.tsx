@@ -5,10 +5,13 @@ import { Archive, ArchiveRestore, Blend, Copy, Plus, Search, UsersRound } from "
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { toast } from "sonner";
 import { relativeTime } from "@/lib/format";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { useTRPC } from "../trpc/client";
+import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 import { QueryError } from "../ui/query-error";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
@@ -40,16 +43,33 @@ export function SegmentList() {
   const router = useRouter();
   const queryClient = useQueryClient();
   const [search, setSearch] = useState("");
-  const [archived, setArchived] = useState(false);
+  const [includeArchived, setIncludeArchived] = useState(false);
+  const [archiving, setArchiving] = useState<{ id: string; name: string; usedBy: { id: string; name: string }[] } | null>(null);
   const term = useDebounced(search.trim(), 300);
   const list = useInfiniteQuery(
-    trpc.segments.list.infiniteQueryOptions({ search: term || undefined, archived, limit: 25 }, { getNextPageParam: (page) => page.nextCursor }),
+    trpc.segments.list.infiniteQueryOptions({ search: term || undefined, includeArchived, limit: 25 }, { getNextPageParam: (page) => page.nextCursor }),
   );
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const workspace = useQuery(trpc.workspace.current.queryOptions());
   const canEdit = can(workspace.data?.role, "segments.save");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.segments.list.queryKey() });
-  const setArchivedMutation = useMutation(trpc.segments.setArchived.mutationOptions({ onSuccess: refresh }));
+  // Every list of segments (this page's, the pickers'), whatever its input or kind of query.
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.segments.list.pathKey() });
+  const setArchivedMutation = useMutation(
+    trpc.segments.setArchived.mutationOptions({
+      onSuccess: async (segment, input) => {
+        setArchiving(null);
+        await refresh();
+        if (input.archived) {
+          toast.success(`Archived “${segment.name}”`, {
+            description: "It no longer updates. Find it again with “Include archived”.",
+            action: { label: "Undo", onClick: () => setArchivedMutation.mutate({ id: segment.id, archived: false }) },
+          });
+        } else {
+          toast.success(`Restored “${segment.name}”`);
+        }
+      },
+    }),
+  );
   const duplicate = useMutation(trpc.segments.create.mutationOptions());
   const get = (id: string) => queryClient.fetchQuery(trpc.segments.get.queryOptions({ id }));
 
@@ -77,14 +97,14 @@ export function SegmentList() {
           <Input type="search" aria-label="Search segments" placeholder="Search by name" className="pl-9" value={search} onChange={(e) => setSearch(e.target.value)} />
         </div>
         <label className="inline-flex items-center gap-2 text-sm text-slate-600">
-          <input type="checkbox" className="size-4 rounded border-slate-300" checked={archived} onChange={(e) => setArchived(e.target.checked)} /> Show archived
+          <input type="checkbox" className="size-4 rounded border-slate-300" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} /> Include archived
         </label>
       </div>
       {list.isError ? (
         <QueryError error={list.error} what="segments" onRetry={() => void list.refetch()} retrying={list.isRefetching} />
       ) : list.isSuccess && rows.length === 0 ? (
-        term || archived ? (
-          <EmptyState icon={Search} title={archived ? "No archived segments" : `No segments match “${term}”`} description="Try another name." />
+        term ? (
+          <EmptyState icon={Search} title={`No segments match “${term}”`} description="Try another name." />
         ) : (
           <EmptyState
             icon={UsersRound}
@@ -131,9 +151,12 @@ export function SegmentList() {
               {rows.map((s) => (
                 <tr key={s.id} className="hover:bg-slate-50">
                   <td className="max-w-80 px-5 py-2.5">
-                    <Link href={`/segments/${s.id}`} className="block truncate font-medium text-brand-700 hover:underline">
-                      {s.name}
-                    </Link>
+                    <span className="flex min-w-0 items-center gap-2">
+                      <Link href={`/segments/${s.id}`} className={`truncate font-medium hover:underline ${s.archivedAt ? "text-slate-500" : "text-brand-700"}`} title={s.name}>
+                        {s.name}
+                      </Link>
+                      {s.archivedAt && <Badge>Archived</Badge>}
+                    </span>
                     {s.description && <p className="truncate text-xs text-slate-500">{s.description}</p>}
                   </td>
                   <td className="px-5 py-2.5 text-right font-medium text-slate-900 tabular-nums">{s.refreshedAt ? formatCount(s.size) : <span className="text-slate-400">counting…</span>}</td>
@@ -166,10 +189,14 @@ export function SegmentList() {
                       <Button
                         variant="ghost"
                         size="sm"
-                        aria-label={`${archived ? "Restore" : "Archive"} ${s.name}`}
-                        onClick={() => setArchivedMutation.mutate({ id: s.id, archived: !archived })}
+                        aria-label={`${s.archivedAt ? "Restore" : "Archive"} ${s.name}`}
+                        title={s.archivedAt ? "Restore" : "Archive"}
+                        loading={setArchivedMutation.isPending && setArchivedMutation.variables?.id === s.id && !!s.archivedAt}
+                        onClick={() =>
+                          s.archivedAt ? setArchivedMutation.mutate({ id: s.id, archived: false }) : setArchiving({ id: s.id, name: s.name, usedBy: s.usedBy })
+                        }
                       >
-                        {archived ? <ArchiveRestore className="size-3.5" aria-hidden="true" /> : <Archive className="size-3.5" aria-hidden="true" />}
+                        {s.archivedAt ? <ArchiveRestore className="size-3.5" aria-hidden="true" /> : <Archive className="size-3.5" aria-hidden="true" />}
                       </Button>
                     </td>
                   )}
@@ -178,7 +205,7 @@ export function SegmentList() {
             </tbody>
           </table>
           <div className="flex items-center justify-between border-t border-slate-100 px-5 py-3 text-sm text-slate-500">
-            <span>{rows.length} shown</span>
+            <span>{list.isPending ? "Loading…" : `${formatCount(rows.length)} shown`}</span>
             {list.hasNextPage && (
               <Button variant="secondary" size="sm" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
                 Load more
@@ -187,7 +214,36 @@ export function SegmentList() {
           </div>
         </Card>
       )}
-      {setArchivedMutation.isError && <p role="alert" className="mt-3 text-sm text-red-600">{setArchivedMutation.error.message}</p>}
+      <ConfirmDialog
+        open={archiving !== null}
+        title={archiving ? `Archive “${archiving.name}”?` : ""}
+        confirmLabel="Archive"
+        tone="primary"
+        pending={setArchivedMutation.isPending}
+        confirmDisabled={(archiving?.usedBy.length ?? 0) > 0}
+        onCancel={() => {
+          setArchiving(null);
+          setArchivedMutation.reset();
+        }}
+        onConfirm={() => archiving && setArchivedMutation.mutate({ id: archiving.id, archived: true })}
+      >
+        {archiving && archiving.usedBy.length > 0 ? (
+          <div data-testid="archive-blocked">
+            <p>Other segments are built on it, and would keep counting a membership that no longer updates:</p>
+            <ul className="mt-2 list-disc pl-5">
+              {archiving.usedBy.map((u) => (
+                <li key={u.id}>
+                  <Link href={`/segments/${u.id}`} className="font-medium text-brand-700 hover:underline">{u.name}</Link>
+                </li>
+              ))}
+            </ul>
+            <p className="mt-2">Change those first, then archive it.</p>
+          </div>
+        ) : (
+          <p>It stops updating and leaves the list. Its members and history are kept; you can restore it any time from “Include archived”.</p>
+        )}
+        {setArchivedMutation.isError && <p role="alert" className="mt-3 text-red-600">{setArchivedMutation.error.message}</p>}
+      </ConfirmDialog>
       {duplicate.isError && <p role="alert" className="mt-3 text-sm text-red-600">{duplicate.error.message}</p>}
     </>
   );

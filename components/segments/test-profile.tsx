@@ -10,6 +10,7 @@ import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
 import { Explanation } from "./explanation";
+import { personLabel } from "@/lib/profiles/display";
 
 /** "Test a profile": pick anyone and see, live, which conditions hold for them and what was seen. */
 export function TestProfile({ definition, segmentName }: { definition: SegmentDefinition | null; segmentName: (id: string) => string }) {
@@ -58,9 +59,9 @@ export function TestProfile({ definition, segmentName }: { definition: SegmentDe
                     <button
                       type="button"
                       className="w-full truncate py-1.5 text-left text-brand-700 hover:underline"
-                      onClick={() => setPicked({ id: p.id, label: p.userId ?? p.email ?? p.id })}
+                      onClick={() => setPicked({ id: p.id, label: personLabel(p).primary })}
                     >
-                      {p.userId ?? "Anonymous"} <span className="text-slate-500">{p.email ?? ""}</span>
+                      {personLabel(p).primary} <span className="text-slate-500">{personLabel(p).secondary ?? ""}</span>
                     </button>
                   </li>
                 ))}

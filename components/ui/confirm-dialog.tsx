@@ -14,6 +14,7 @@ export function ConfirmDialog({
   confirmLabel,
   tone = "danger",
   pending = false,
+  confirmDisabled = false,
   onConfirm,
   onCancel,
 }: {
@@ -23,6 +24,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   tone?: "danger" | "primary";
   pending?: boolean;
+  /** The action cannot go ahead (the body says why): only Cancel is offered. */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -58,6 +61,7 @@ export function ConfirmDialog({
           variant="primary"
           className={tone === "danger" ? "bg-red-600 hover:bg-red-700 disabled:bg-red-600/50" : undefined}
           loading={pending}
+          disabled={confirmDisabled}
           onClick={onConfirm}
         >
           {confirmLabel}

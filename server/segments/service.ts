@@ -119,10 +119,22 @@ export async function updateSegment(db: Db, input: SegmentInput & { workspaceId:
   return segment;
 }
 
+/**
+ * Archive (or restore) a segment. Archiving one that live segments still use is refused,
+ * naming them, like deleting: an archived segment stops updating, and the segments built on
+ * it would quietly count against a frozen membership.
+ */
 export async function setSegmentArchived(db: Db, input: { workspaceId: string; actor: Actor; segmentId: string; archived: boolean }) {
   const segment = await db.$transaction(async (tx) => {
+    if (input.archived) await lockWorkspace(tx, input.workspaceId, "segment-references");
     const before = await tx.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
     if (!before) throw new DomainError("NOT_FOUND", "This segment does not exist.");
+    if (input.archived && !before.archivedAt) {
+      const live = await dependentsOf(tx, input.workspaceId, before.id, { liveOnly: true });
+      if (live.length > 0) {
+        throw new DomainError("CONFLICT", `“${before.name}” is used by ${live.map((d) => `“${d.name}”`).join(", ")}. Change those first, then archive it.`);
+      }
+    }
     const segment = await tx.segment.update({
       where: { id: before.id },
       data: { archivedAt: input.archived ? (before.archivedAt ?? new Date()) : null, updatedById: input.actor.userId },
@@ -149,8 +161,11 @@ function referrers(segments: { id: string; name: string; definition: unknown }[]
 }
 
 /** Segments whose definitions refer to this one. */
-export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: string): Promise<{ id: string; name: string }[]> {
-  const all = await db.segment.findMany({ where: { workspaceId, id: { not: segmentId } }, select: { id: true, name: true, definition: true } });
+export async function dependentsOf(db: DbTx, workspaceId: string, segmentId: string, options: { liveOnly?: boolean } = {}): Promise<{ id: string; name: string }[]> {
+  const all = await db.segment.findMany({
+    where: { workspaceId, id: { not: segmentId }, ...(options.liveOnly ? { archivedAt: null } : {}) },
+    select: { id: true, name: true, definition: true },
+  });
   return referrers(all).get(segmentId) ?? [];
 }
 
@@ -193,7 +208,8 @@ export async function listSegments(
   input: {
     workspaceId: string;
     search?: string;
-    archived?: boolean;
+    /** Archived segments too (marked by `archivedAt`), not only live ones. */
+    includeArchived?: boolean;
     cursor?: string | null;
     limit: number;
     /** With each segment's 30-day history and who uses it (the segments page); pickers need neither. */
@@ -203,7 +219,7 @@ export async function listSegments(
   const rows = await db.segment.findMany({
     where: {
       workspaceId: input.workspaceId,
-      archivedAt: input.archived ? { not: null } : null,
+      ...(input.includeArchived ? {} : { archivedAt: null }),
       ...(input.search ? { name: { contains: input.search, mode: "insensitive" as const } } : {}),
     },
     orderBy: [{ updatedAt: "desc" }, { id: "desc" }],

@@ -23,7 +23,7 @@ export const segmentsRouter = router({
     .input(
       z.object({
         search: z.string().trim().max(200).optional(),
-        archived: z.boolean().default(false),
+        includeArchived: z.boolean().default(false),
         cursor: z.string().max(64).nullish(),
         limit: z.number().int().min(1).max(100).default(50),
         /** Each segment's 30-day history and who uses it (the segments page); pickers pass false. */
