@@ -91,7 +91,7 @@ test("every response carries the security headers; pages run under a nonce CSP w
   expect(nonces.size, "a fresh nonce per response").toBe(paths.length);
   // The pages work (client-side navigation, React running) under the policy.
   await page.goto("/");
-  await page.getByRole("link", { name: "Profiles" }).click();
+  await page.getByRole("link", { name: "Profiles", exact: true }).click();
   await expect(page).toHaveURL(/\/profiles$/);
   await expect(page.getByRole("heading", { name: "Profiles", exact: true })).toBeVisible();
   // Signed out, too.

@@ -77,9 +77,12 @@ test("search a profile, open it, filter its timeline", async () => {
   const table = page.getByTestId("profiles-table");
   await expect(table.getByRole("link")).toHaveCount(1);
   await snap(page, "profiles-search");
-  await table.getByRole("link", { name: "e2e-user" }).click();
+  // People are listed by name or email, not by id; the id is beside it.
+  await expect(table).toContainText("e2e-user");
+  await table.getByRole("link", { name: "e2e@example.com" }).click();
 
-  await expect(page.getByRole("heading", { name: "e2e-user" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "e2e@example.com" })).toBeVisible();
+  await expect(page.getByText(/^e2e-user · first seen/)).toBeVisible();
   await expect(page.getByTestId("traits")).toContainText("run_faster");
   await expect(page.getByTestId("identities").getByRole("listitem")).toHaveCount(3);
   const timeline = page.getByTestId("timeline");
@@ -95,9 +98,9 @@ test("search a profile, open it, filter its timeline", async () => {
   // Search by a trait value and by an anonymous id find the same person.
   await page.goto("/profiles");
   await page.getByLabel("Search profiles").fill("run_faster");
-  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e-user" })).toBeVisible();
+  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e@example.com" })).toBeVisible();
   await page.getByLabel("Search profiles").fill("anon-e2e");
-  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e-user" })).toBeVisible();
+  await expect(page.getByTestId("profiles-table").getByRole("link", { name: "e2e@example.com" })).toBeVisible();
   await page.getByLabel("Search profiles").fill("no-such-person-anywhere");
   await expect(page.getByText("No profiles match")).toBeVisible();
 });
@@ -118,7 +121,8 @@ test("import a CSV with bad rows: the good rows land, the report names the bad o
   await snap(page, "profiles-import-report");
 
   await page.getByLabel("Search profiles").fill("csv-ada");
-  await page.getByTestId("profiles-table").getByRole("link", { name: "csv-ada" }).click();
+  await expect(page.getByTestId("profiles-table")).toContainText("csv-ada");
+  await page.getByTestId("profiles-table").getByRole("link", { name: "ada@import.test" }).click();
   await expect(page.getByTestId("traits")).toContainText("Berlin");
   await expect(page.getByTestId("traits")).toContainText("36");
 });
@@ -140,7 +144,7 @@ test("a marketer cannot delete or export a person; an admin exports and deletes 
   const auth = { authorization: `Bearer ${secretKey}` };
   const profile = await (await request.get("/api/v1/profiles/e2e-user", { headers: auth })).json();
   await marketer.goto(`/profiles/${profile.id}`);
-  await expect(marketer.getByRole("heading", { name: "e2e-user" })).toBeVisible();
+  await expect(marketer.getByRole("heading", { name: "e2e@example.com" })).toBeVisible();
   await expect(marketer.getByRole("button", { name: "Delete person" })).toHaveCount(0);
   const refused = await marketer.request.post("/api/trpc/profiles.delete", { data: { json: { id: profile.id } } });
   expect(refused.status()).toBe(403);
@@ -165,7 +169,7 @@ test("a marketer cannot delete or export a person; an admin exports and deletes 
   await snap(page, "profile-delete");
   await page.getByRole("dialog").getByRole("button", { name: "Delete permanently" }).click();
   await page.waitForURL(/\/profiles$/);
-  await expect(page.getByText(/Deleted e2e-user/)).toBeVisible();
+  await expect(page.getByText(/Deleted e2e@example.com/)).toBeVisible();
   expect((await request.get("/api/v1/profiles/e2e-user", { headers: auth })).status()).toBe(404);
 
   // Later events for the deleted person are dropped.

@@ -157,9 +157,18 @@ test("undo and redo restore edits", async () => {
   await expect(conditions.nth(0).getByLabel("Trait value")).toHaveValue("DE");
 });
 
-test("an unfinished condition is marked and the save is refused", async () => {
+test("an unfinished condition is left out of the count and marked; focus follows adding and removing; the save is refused", async () => {
   await page.getByRole("button", { name: "Add condition" }).click();
   await page.getByRole("menuitem", { name: "Trait or profile field" }).click();
+  const added = page.getByTestId("condition").nth(3);
+  // Keyboard users land in the new condition, not on the page body.
+  await expect(added.locator("[data-node-body] :is(input, select)").first()).toBeFocused();
+  // The finished conditions are still counted, each with its own count; the new one is marked as left out.
+  await expect(added.getByTestId("condition-unfinished")).toHaveText("Unfinished · not counted");
+  await expect(page.getByTestId("left-out")).toHaveText("Without the unfinished condition (marked)");
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+  await expect(page.getByTestId("condition-count")).toHaveCount(3);
+  await snap(page, "segment-builder-unfinished");
   await page.getByRole("button", { name: "Save segment" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "Fix the marked condition first." })).toBeVisible();
   const unfinished = page.getByTestId("condition").nth(3);
@@ -170,6 +179,9 @@ test("an unfinished condition is marked and the save is refused", async () => {
   await snap(page, "segment-builder-invalid");
   await unfinished.getByRole("button", { name: /^Remove condition/ }).click();
   await expect(page.getByTestId("condition")).toHaveCount(3);
+  // Removing the last condition moves focus to the one before it.
+  await expect(page.getByTestId("condition").nth(2).locator("[data-node-body] :is(input, select)").first()).toBeFocused();
+  await expect(page.getByTestId("left-out")).toHaveCount(0);
 });
 
 test("save, reload: the definition is intact", async () => {
@@ -419,6 +431,44 @@ test("a slow exact count shows its time and can be cancelled, which stops its qu
   await expect(page.getByTestId("exact-count")).toHaveText(((await engine.json()) as { exact: number }).exact.toLocaleString("en"));
   await page.keyboard.press("Control+z");
   await expect(page.getByTestId("dirty")).toHaveCount(0);
+});
+
+test("an open segment page keeps its counts current: someone who joins shows up without a reload", async ({ request }) => {
+  test.setTimeout(90_000);
+  await page.goto(segmentUrl);
+  await expect(page.getByText("2 members · saved")).toBeVisible();
+  await expect(page.getByTestId("exact-count")).toHaveText("2");
+
+  const now = Date.now();
+  const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
+  const batch = [
+    { type: "identify", userId: "seg-de-5", traits: { country: "DE", email: "seg-de-5@shop.test" } },
+    ...[1, 2, 3].map((d) => ({ type: "track", userId: "seg-de-5", event: "purchase", timestamp: at(d), properties: { amount: 49 } })),
+  ];
+  const res = await request.post("/api/v1/batch", { headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` }, data: { batch } });
+  expect(res.status()).toBe(200);
+
+  // Nobody reloads: the saved size and the preview catch up on their own (every 15 s, and on returning to the tab).
+  await expect(page.getByText("3 members · saved")).toBeVisible({ timeout: 45_000 });
+  await expect(page.getByTestId("exact-count")).toHaveText("3", { timeout: 45_000 });
+});
+
+test("the dashboard shows the workspace in numbers, each linking to its page", async () => {
+  const db = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await db.connect();
+  const { rows } = await db.query(`SELECT (SELECT count(*) FROM profiles)::int AS people, (SELECT count(*) FROM segments WHERE archived_at IS NULL)::int AS segments`);
+  await db.end();
+  await page.goto("/");
+  await expect(page.getByTestId("stat-people")).toContainText(rows[0].people.toLocaleString("en"));
+  await expect(page.getByTestId("stat-segments")).toContainText(String(rows[0].segments));
+  await expect(page.getByTestId("stat-events-this-week")).toContainText(/[1-9]/);
+  await expect(page.getByTestId("largest-segments")).toContainText("German buyers gone quiet");
+  await expect(page.getByRole("link", { name: /Build a segment/ }).getByLabel("Done")).toBeVisible();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await snap(page, "dashboard");
+  await page.getByTestId("stat-people").click();
+  await expect(page).toHaveURL(/\/profiles$/);
+  await page.setViewportSize({ width: 1280, height: 720 });
 });
 
 test("the builder ran under the Content-Security-Policy without console errors", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCompact, formatCount, formatDayLong, formatDayShort, formatPercent, formatValue, humanizeAction, relativeTime, sinceText } from "./format";
+import { formatCompact, formatCount, formatCountOf, formatDayLong, formatDayShort, formatPercent, formatValue, humanizeAction, relativeTime, sinceText } from "./format";
 
 describe("relativeTime", () => {
   const now = new Date("2026-11-24T12:00:00Z");
@@ -21,6 +21,7 @@ describe("relativeTime", () => {
 describe("humanizeAction", () => {
   it("turns dotted verbs into words", () => {
     expect(humanizeAction("member.role_changed")).toBe("Member role changed");
+    expect(humanizeAction("api_key.created")).toBe("API key created");
   });
 });
 
@@ -28,6 +29,9 @@ describe("numbers, days and shares", () => {
   it("formats counts and compact counts", () => {
     expect(formatCount(12345)).toBe("12,345");
     expect(formatCompact(12345)).toBe("12.3k");
+    expect(formatCountOf(1, "member")).toBe("1 member");
+    expect(formatCountOf(0, "member")).toBe("0 members");
+    expect(formatCountOf(2500, "person", "people")).toBe("2,500 people");
   });
 
   it("formats calendar days without shifting them", () => {

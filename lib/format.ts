@@ -37,10 +37,17 @@ export function formatTime(date: Date, timeZone?: string): string {
   return new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone }).format(date);
 }
 
-/** "member.role_changed" → "Member role changed". */
+const ACRONYMS: Record<string, string> = { api: "API", csv: "CSV", gdpr: "GDPR", sms: "SMS", url: "URL", id: "ID" };
+
+/** "member.role_changed" → "Member role changed", "api_key.created" → "API key created". */
 export function humanizeAction(action: string): string {
-  const words = action.replace(/[._]/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const words = action
+    .replace(/[._]/g, " ")
+    .trim()
+    .split(/\s+/)
+    .map((w) => ACRONYMS[w.toLowerCase()] ?? w);
+  const text = words.join(" ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function greeting(hour: number): string {
@@ -55,6 +62,11 @@ const counts = new Intl.NumberFormat(LOCALE);
 /** 12345 → "12,345". */
 export function formatCount(n: number): string {
   return counts.format(n);
+}
+
+/** "1 member", "12,345 members": a count with its noun, singular for exactly one. */
+export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${counts.format(n)} ${n === 1 ? singular : plural}`;
 }
 
 const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });

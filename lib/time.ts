@@ -39,3 +39,14 @@ export function parseDate(value: string): number | null {
   const time = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
   return time >= MIN_DATE && time < MAX_DATE ? time : null;
 }
+
+/**
+ * The time zones to offer in a picker: UTC first (runtimes list it under no name of its own,
+ * so a picker would show "Africa/Abidjan" for it), then every IANA zone the runtime knows,
+ * and `current` even if this runtime does not know it.
+ */
+export function timeZoneChoices(current?: string): string[] {
+  const zones = ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
+  if (current && !zones.includes(current)) zones.splice(1, 0, current);
+  return zones;
+}

@@ -19,3 +19,12 @@ function fieldLabel(field: string): string {
   const names: Record<string, string> = { value: "Value", values: "Values", event: "Event name", path: "Property", from: "Start", to: "End", min: "Minimum", max: "Maximum", amount: "Amount", segmentId: "Segment", field: "Trait" };
   return names[last] ?? (last ? last[0]!.toUpperCase() + last.slice(1) : "This group");
 }
+
+/** On a condition the count leaves out until it is finished. */
+export function UnfinishedBadge() {
+  return (
+    <span className="shrink-0 rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-800 ring-1 ring-amber-200 ring-inset" data-testid="condition-unfinished">
+      Unfinished · not counted
+    </span>
+  );
+}

@@ -4,8 +4,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Activity, ArrowRight, CheckCircle2, Circle, Route, UserPlus, UsersRound } from "lucide-react";
 import Link from "next/link";
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from "@/lib/auth/roles";
-import { greeting, humanizeAction, relativeTime } from "@/lib/format";
-import { useTRPC } from "../trpc/client";
+import { formatCount, formatCountOf, greeting, humanizeAction, relativeTime } from "@/lib/format";
+import { LIVE, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { PageHeader } from "../ui/page-header";
@@ -16,6 +16,7 @@ export function DashboardView({ firstName }: { firstName: string }) {
   const role = workspace.data?.role;
   const canReadAudit = can(role, "audit.read");
   const activity = useQuery({ ...trpc.audit.list.queryOptions({ limit: 6 }), enabled: canReadAudit });
+  const stats = useQuery({ ...trpc.workspace.stats.queryOptions(), ...LIVE });
 
   const steps = [
     {
@@ -33,7 +34,7 @@ export function DashboardView({ firstName }: { firstName: string }) {
       icon: Activity,
     },
     {
-      done: false,
+      done: (stats.data?.segments.live ?? 0) > 0,
       title: "Build a segment",
       text: "Traits plus behaviour: “bought 3× in 30 days but inactive for 7”.",
       href: "/segments",
@@ -54,8 +55,14 @@ export function DashboardView({ firstName }: { firstName: string }) {
         title={`${greeting(new Date().getHours())}${firstName ? `, ${firstName}` : ""}`}
         description={workspace.data ? `Here is where ${workspace.data.name} stands.` : "Loading your workspace…"}
       />
+      <section aria-label="Your workspace in numbers" className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <Stat href="/profiles" label="People" value={stats.data?.people} detail="profiles, known and anonymous" />
+        <Stat href="/events" label="Events today" value={stats.data?.events.today} detail={stats.data ? `since midnight, ${stats.data.events.timeZone}` : undefined} />
+        <Stat href="/events" label="Events this week" value={stats.data?.events.thisWeek} detail="since Monday" />
+        <Stat href="/segments" label="Segments" value={stats.data?.segments.live} detail="live, kept current" />
+      </section>
       <div className="grid gap-6 lg:grid-cols-3">
-        <Card className="lg:col-span-2">
+        <Card className="self-start lg:col-span-2">
           <CardHeader title="Get started" description="Four steps from an empty workspace to a running journey." />
           <ol className="divide-y divide-slate-100">
             {steps.map((step) => (
@@ -77,6 +84,32 @@ export function DashboardView({ firstName }: { firstName: string }) {
           </ol>
         </Card>
         <div className="space-y-6">
+          <Card>
+            <CardHeader
+              title="Largest segments"
+              actions={
+                <Link href="/segments" className="text-sm font-medium text-brand-600 hover:text-brand-700">
+                  All segments
+                </Link>
+              }
+            />
+            <ul className="divide-y divide-slate-100" data-testid="largest-segments">
+              {stats.isPending && <li className="px-5 py-4 text-sm text-slate-400">Loading…</li>}
+              {stats.data?.segments.largest.length === 0 && (
+                <li className="px-5 py-4 text-sm text-slate-500">
+                  No segments yet. <Link href="/segments" className="font-medium text-brand-600 hover:text-brand-700">Build one</Link>
+                </li>
+              )}
+              {stats.data?.segments.largest.map((s) => (
+                <li key={s.id}>
+                  <Link href={`/segments/${s.id}`} className="flex items-center justify-between gap-3 px-5 py-2.5 text-sm hover:bg-slate-50">
+                    <span className="min-w-0 truncate font-medium text-brand-700" title={s.name}>{s.name}</span>
+                    <span className="shrink-0 text-slate-600 tabular-nums">{formatCountOf(s.size, "member")}</span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </Card>
           <Card>
             <CardHeader title="Your access" />
             <CardBody className="space-y-2">
@@ -117,5 +150,20 @@ export function DashboardView({ firstName }: { firstName: string }) {
         </div>
       </div>
     </>
+  );
+}
+
+/** One number of the workspace, linking to where it comes from. */
+function Stat({ href, label, value, detail }: { href: string; label: string; value: number | undefined; detail?: string }) {
+  return (
+    <Link href={href} className="group rounded-xl border border-slate-200 bg-white px-5 py-4 shadow-xs hover:border-brand-300" data-testid={`stat-${label.toLowerCase().replace(/ /g, "-")}`}>
+      <p className="text-xs font-medium tracking-wide text-slate-500 uppercase">{label}</p>
+      {value === undefined ? (
+        <div className="mt-2 h-8 w-24 animate-pulse rounded bg-slate-100" />
+      ) : (
+        <p className="mt-1 text-3xl font-semibold tracking-tight text-slate-900 tabular-nums group-hover:text-brand-700">{formatCount(value)}</p>
+      )}
+      {detail && <p className="mt-0.5 truncate text-xs text-slate-500">{detail}</p>}
+    </Link>
   );
 }

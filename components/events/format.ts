@@ -1,9 +1,9 @@
 /** Pure helpers for the Events explorer's chart: scales and labels. Numbers and dates come from lib/format. */
-import { formatCount } from "@/lib/format";
+import { formatCountOf } from "@/lib/format";
 
 /** "3 events", "1 event". */
 export function pluralEvents(n: number): string {
-  return `${formatCount(n)} ${n === 1 ? "event" : "events"}`;
+  return formatCountOf(n, "event");
 }
 
 /**

@@ -1,16 +1,17 @@
 "use client";
 
-import { ArrowDown, ArrowUp, GripVertical, Layers, Plus, Trash2, UsersRound } from "lucide-react";
-import { Fragment, useId, useState, type ReactNode } from "react";
-import { newCondition, newGroup, type ConditionKind, type NodePath } from "@/lib/segments/editing";
+import { ArrowDown, ArrowUp, GripVertical, Trash2, UsersRound } from "lucide-react";
+import { Fragment, useState, type ReactNode } from "react";
+import type { NodePath } from "@/lib/segments/editing";
 import type { Condition, Group, SegmentNode } from "@/lib/segments/schema";
 import { ConditionBody } from "../conditions/condition-body";
-import { ConditionErrors } from "../conditions/condition-errors";
+import { ConditionErrors, UnfinishedBadge } from "../conditions/condition-errors";
 import type { ConditionContext } from "../conditions/editor-context";
 import { KIND_ICONS, KIND_LABELS, KIND_TITLES } from "../conditions/kinds";
 import { useConditionSuggestions } from "../conditions/suggestions";
 import { Button } from "../ui/button";
 import { cn } from "../ui/cn";
+import { AddMenu, focusNodeSoon } from "./add-menu";
 
 /** What the group editor needs: how to change the draft, the errors to show, the per-condition counts. */
 export interface EditorContext {
@@ -21,7 +22,9 @@ export interface EditorContext {
   move: (path: NodePath, to: number) => void;
   errors: Map<string, { field: string; message: string }[]>;
   /** Top-level conditions only: how many match each alone. */
-  counts?: { text: string; title: string }[];
+  counts?: ({ text: string; title: string } | undefined)[];
+  /** Nodes ("1.0") the count leaves out because they are unfinished. */
+  unfinished?: ReadonlySet<string>;
   segments: { id: string; name: string }[];
   currentSegmentId?: string;
 }
@@ -90,7 +93,17 @@ function NodeActions({ path, siblings, ctx, label }: { path: NodePath; siblings:
       <Button variant="ghost" size="sm" aria-label={`Move ${label} down`} disabled={index === siblings - 1} onClick={() => ctx.move(path, index + 1)}>
         <ArrowDown className="size-3.5" aria-hidden="true" />
       </Button>
-      <Button variant="ghost" size="sm" aria-label={`Remove ${label}`} onClick={() => ctx.remove(path)}>
+      <Button
+        variant="ghost"
+        size="sm"
+        aria-label={`Remove ${label}`}
+        onClick={() => {
+          ctx.remove(path);
+          // The next node moves into this place; else the one before; else the group's "Add condition".
+          const parent = path.slice(0, -1);
+          focusNodeSoon([path.join("."), [...parent, index - 1].join(".")], `[data-add-for="${parent.join(".")}"]`);
+        }}
+      >
         <Trash2 className="size-3.5" aria-hidden="true" />
       </Button>
     </div>
@@ -100,6 +113,7 @@ function NodeActions({ path, siblings, ctx, label }: { path: NodePath; siblings:
 function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; path: NodePath; siblings: number; ctx: EditorContext; count?: { text: string; title: string } }) {
   const Icon = KIND_ICONS[node.type];
   const errors = ctx.errors.get(path.join(".")) ?? [];
+  const leftOut = ctx.unfinished?.has(path.join(".")) ?? false;
   const label = `condition ${path.map((i) => i + 1).join(".")}`;
   const drop = useDropTarget(path, ctx);
   const suggestions = useConditionSuggestions(node);
@@ -109,18 +123,21 @@ function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; p
       {...drop.props}
       className={cn(
         "group/node rounded-lg border bg-white px-3 py-2.5 shadow-xs",
-        errors.length ? "border-red-300 bg-red-50/30" : "border-slate-200",
+        errors.length ? "border-red-300 bg-red-50/30" : leftOut ? "border-amber-300 border-dashed" : "border-slate-200",
         drop.over && "ring-2 ring-brand-400",
       )}
       aria-label={`${KIND_LABELS[node.type]}, ${label}`}
       data-testid="condition"
       data-invalid={errors.length > 0 || undefined}
+      data-unfinished={leftOut || undefined}
+      data-node-path={path.join(".")}
     >
       <div className="flex items-center gap-2">
         <DragHandle path={path} label={label} />
         <Icon className="size-4 shrink-0 text-slate-400" aria-hidden="true" />
         <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{KIND_TITLES[node.type]}</span>
         <span className="flex-1" />
+        {leftOut && errors.length === 0 && <UnfinishedBadge />}
         {count && (
           <span className="inline-flex shrink-0 items-center gap-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 tabular-nums" title={count.title} data-testid="condition-count">
             <UsersRound className="size-3" aria-hidden="true" />
@@ -130,64 +147,11 @@ function ConditionRow({ node, path, siblings, ctx, count }: { node: Condition; p
         )}
         <NodeActions path={path} siblings={siblings} ctx={ctx} label={label} />
       </div>
-      <div className="mt-1.5 ml-12 flex min-w-0 flex-wrap items-center gap-2">
+      <div className="mt-1.5 ml-12 flex min-w-0 flex-wrap items-center gap-2" data-node-body>
         <ConditionBody node={node} ctx={condition} onChange={(next, field) => ctx.update(path, next, `${node.id}:${field}`)} />
       </div>
       <ConditionErrors errors={errors} className="mt-1.5 ml-12" />
     </li>
-  );
-}
-
-function AddMenu({ groupPath, ctx }: { groupPath: NodePath; ctx: EditorContext }) {
-  const [open, setOpen] = useState(false);
-  const menuId = useId();
-  const where = groupPath.length ? `group ${groupPath.map((i) => i + 1).join(".")}` : "segment";
-  return (
-    <div className="relative flex flex-wrap gap-2">
-      <Button variant="secondary" size="sm" aria-haspopup="menu" aria-expanded={open} aria-controls={menuId} onClick={() => setOpen((o) => !o)}>
-        <Plus className="size-3.5" aria-hidden="true" /> Add condition
-      </Button>
-      <Button variant="ghost" size="sm" onClick={() => ctx.insert(groupPath, newGroup(groupPath.length % 2 === 0 ? "or" : "and"))} aria-label={`Add group to ${where}`}>
-        <Layers className="size-3.5" aria-hidden="true" /> Add group
-      </Button>
-      {open && (
-        <ul
-          id={menuId}
-          role="menu"
-          aria-label={`Condition kinds for ${where}`}
-          className="absolute top-9 left-0 z-20 w-64 rounded-lg border border-slate-200 bg-white p-1 shadow-lg"
-          onKeyDown={(e) => {
-            if (e.key === "Escape") setOpen(false);
-            if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-              e.preventDefault();
-              const items = [...e.currentTarget.querySelectorAll<HTMLButtonElement>("[role=menuitem]")];
-              const at = items.indexOf(document.activeElement as HTMLButtonElement);
-              items[(at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
-            }
-          }}
-        >
-          {(Object.keys(KIND_LABELS) as ConditionKind[]).map((kind, i) => {
-            const Icon = KIND_ICONS[kind];
-            return (
-              <li key={kind} role="none">
-                <button
-                  type="button"
-                  role="menuitem"
-                  autoFocus={i === 0}
-                  className="flex w-full items-center gap-2 rounded-md px-2.5 py-1.5 text-left text-sm text-slate-700 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none"
-                  onClick={() => {
-                    ctx.insert(groupPath, newCondition(kind));
-                    setOpen(false);
-                  }}
-                >
-                  <Icon className="size-4 text-slate-400" aria-hidden="true" /> {KIND_LABELS[kind]}
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-      )}
-    </div>
   );
 }
 
@@ -274,7 +238,7 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
           })}
         </ol>
       )}
-      <AddMenu groupPath={path} ctx={ctx} />
+      <AddMenu groupPath={path} childCount={group.children.length} ctx={ctx} />
     </>
   );
   if (isRoot) return <div className="flex flex-col gap-3">{body}</div>;
@@ -287,6 +251,7 @@ export function GroupEditor({ group, path, ctx, siblings = 1 }: { group: Group; 
         drop.over && "ring-2 ring-brand-400",
       )}
       data-testid="group"
+      data-node-path={path.join(".")}
       aria-label={label}
       role="group"
     >

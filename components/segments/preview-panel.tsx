@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { definitionKey } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
-import { ABORTABLE, useTRPC } from "../trpc/client";
+import { ABORTABLE, LIVE, useTRPC } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import { Card } from "../ui/card";
 import { formatCount, formatPercent, formatTime } from "@/lib/format";
@@ -28,6 +28,8 @@ export function usePreview(definition: SegmentDefinition | null, previewKey: str
     enabled: definition !== null,
     placeholderData: keepPreviousData,
     staleTime: 15_000,
+    // The same definition counts differently as events arrive: keep an open builder current.
+    ...LIVE,
   });
   const needsExact = definition !== null && estimate.data !== undefined && !estimate.isPlaceholderData && estimate.data.exact === undefined;
   const exact = useQuery({
@@ -35,6 +37,9 @@ export function usePreview(definition: SegmentDefinition | null, previewKey: str
     enabled: needsExact,
     staleTime: 15_000,
     retry: false,
+    // Exact counts of big workspaces cost seconds: half as often as the estimate.
+    refetchInterval: 30_000,
+    refetchOnWindowFocus: "always",
   });
   return { estimate, exact, needsExact };
 }
@@ -43,11 +48,15 @@ export function PreviewPanel({
   definition,
   preview,
   invalid,
+  leftOut = 0,
   exportAs,
 }: {
   definition: SegmentDefinition | null;
   preview: ReturnType<typeof usePreview>;
+  /** Nothing can be counted yet (every condition is unfinished). */
   invalid: boolean;
+  /** Unfinished conditions the count leaves out (they are marked in the builder). */
+  leftOut?: number;
   /** The segment's name, when the viewer may export its members (marketers and admins). */
   exportAs?: string;
 }) {
@@ -56,13 +65,14 @@ export function PreviewPanel({
   const { estimate, exact, needsExact } = preview;
   const [cancelled, setCancelled] = useState<string | null>(null);
   const shownJson = definition ? JSON.stringify(definition) : "";
-  const exactRunning = needsExact && exact.isFetching;
+  // A refresh of an answer already shown runs quietly: the answer stays until the new one is in.
+  const exactRunning = needsExact && exact.isFetching && exact.data === undefined;
   const elapsed = useElapsed(exactRunning);
 
   const e = estimate.data;
-  const exactValue = e?.exact ?? (needsExact && exact.data && !exact.isFetching ? exact.data.exact : undefined);
+  const exactValue = e?.exact ?? (needsExact && exact.data ? exact.data.exact : undefined);
   // The moment an exact count from held sets describes (it may be a few seconds before the request).
-  const exactAsOf = e?.exact === undefined && needsExact && exact.data && !exact.isFetching ? exact.data.asOf : undefined;
+  const exactAsOf = e?.exact === undefined && needsExact && exact.data ? exact.data.asOf : undefined;
   const stale = estimate.isPlaceholderData || invalid;
   const wasCancelled = cancelled === shownJson;
 
@@ -77,8 +87,13 @@ export function PreviewPanel({
         data-exact-key={definition && exactValue !== undefined && !estimate.isPlaceholderData ? definitionKey(definition) : undefined}
       >
         <p className="text-xs font-medium tracking-wide text-slate-500 uppercase">Audience size</p>
+        {!invalid && leftOut > 0 && (
+          <p className="mt-1 text-xs font-medium text-amber-700" data-testid="left-out">
+            Without the {leftOut === 1 ? "unfinished condition" : `${leftOut} unfinished conditions`} (marked)
+          </p>
+        )}
         {invalid ? (
-          <p className="mt-2 text-sm text-slate-500">Finish the marked conditions to see the size.</p>
+          <p className="mt-2 text-sm text-slate-500">Finish a condition to see how many people match.</p>
         ) : !e ? (
           <div className="mt-2 flex items-center gap-2 text-sm text-slate-500">
             <Spinner className="size-4" /> Estimating…

@@ -6,12 +6,12 @@ import { ChevronLeft, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { checkDraft, definitionKey, emptyDraft, isUnfinished, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
+import { checkDraft, definitionKey, emptyDraft, finishedPart, isUnfinished, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
 import { createHistory, record, redo, seal, undo, type History } from "@/lib/undo";
 import { useSegmentChoices } from "../conditions/suggestions";
-import { useTRPC } from "../trpc/client";
+import { LIVE, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
@@ -20,7 +20,7 @@ import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
 import { TestProfile } from "./test-profile";
 import { can } from "@/lib/auth/roles";
-import { formatCount } from "@/lib/format";
+import { formatCount, formatCountOf } from "@/lib/format";
 
 interface Draft {
   name: string;
@@ -34,7 +34,12 @@ const PREVIEW_DEBOUNCE_MS = 250;
 /** The builder for a saved segment (`segmentId`) or a new one (optionally from a starter). */
 export function SegmentBuilder({ segmentId, starter }: { segmentId?: string; starter?: string }) {
   const trpc = useTRPC();
-  const saved = useQuery({ ...trpc.segments.get.queryOptions({ id: segmentId ?? "" }), enabled: segmentId !== undefined });
+  // Its size changes as people come and go: refetched on returning to the tab and every 15 s while it is open.
+  const saved = useQuery({
+    ...trpc.segments.get.queryOptions({ id: segmentId ?? "" }),
+    enabled: segmentId !== undefined,
+    ...LIVE,
+  });
   const workspace = useQuery(trpc.workspace.current.queryOptions());
 
   const initial = useMemo<Draft | null>(() => {
@@ -145,22 +150,30 @@ function Builder({
     [check, showErrors],
   );
 
-  const validDefinition = check.ok ? check.definition : null;
-  const debounced = useDebounced(validDefinition ? JSON.stringify(validDefinition) : null, PREVIEW_DEBOUNCE_MS);
-  const previewDefinition = useMemo(() => (debounced ? (JSON.parse(debounced) as SegmentDefinition) : null), [debounced]);
+  // With a condition unfinished, the rest is still counted (and the unfinished one marked as left out).
+  const partial = useMemo(() => (check.ok ? null : finishedPart(draft.definition, check.errors)), [check, draft.definition]);
+  const countable = check.ok ? { definition: check.definition, kept: null } : partial ? { definition: partial.definition, kept: partial.kept } : null;
+  const debounced = useDebounced(countable ? JSON.stringify(countable) : null, PREVIEW_DEBOUNCE_MS);
+  const counted = useMemo(() => (debounced ? (JSON.parse(debounced) as { definition: SegmentDefinition; kept: number[] | null }) : null), [debounced]);
+  const previewDefinition = counted?.definition ?? null;
   const preview = usePreview(previewDefinition, previewKey);
   const segments = useSegmentChoices();
 
   const counts = useMemo(() => {
     const e = preview.estimate.data;
-    if (!e || preview.estimate.isPlaceholderData) return undefined;
+    if (!e || preview.estimate.isPlaceholderData || !counted) return undefined;
     // Exact per condition: from the estimate (small workspaces) or, once there, the exact count (big ones).
-    const exact = preview.needsExact && !preview.exact.isFetching ? preview.exact.data?.conditions : undefined;
-    return e.conditions.map((c, i) => {
+    const exact = preview.needsExact ? preview.exact.data?.conditions : undefined;
+    const shown = e.conditions.map((c, i) => {
       const known = c.exact ?? exact?.[i];
       return known !== undefined ? { text: formatCount(known), title: "People who match this condition alone" } : { text: `≈ ${formatCount(c.estimate)}`, title: "People who match this condition alone (estimated)" };
     });
-  }, [preview.estimate.data, preview.estimate.isPlaceholderData, preview.needsExact, preview.exact.isFetching, preview.exact.data]);
+    if (!counted.kept) return shown;
+    // Back onto the draft's rows: the counted definition left the unfinished ones out.
+    const rows: ((typeof shown)[number] | undefined)[] = [];
+    counted.kept.forEach((row, i) => (rows[row] = shown[i]));
+    return rows;
+  }, [preview.estimate.data, preview.estimate.isPlaceholderData, preview.needsExact, preview.exact.data, counted]);
 
   const ctx: EditorContext = {
     update: (path, node, group) => setDefinition((d) => updateAt(d, path, () => node), group),
@@ -169,6 +182,7 @@ function Builder({
     move: (path, to) => setDefinition((d) => moveWithin(d, path, to)),
     errors: visibleErrors,
     counts,
+    unfinished: partial?.leftOut,
     segments,
     currentSegmentId: segmentId,
   };
@@ -230,7 +244,7 @@ function Builder({
               <span className="size-2 rounded-full bg-amber-500" aria-hidden="true" /> Unsaved changes
             </span>
           ) : segmentId ? (
-            <span className="mr-1 text-sm text-slate-500">{size !== undefined ? `${formatCount(size)} members · saved` : "Saved"}</span>
+            <span className="mr-1 text-sm text-slate-500">{size !== undefined ? `${formatCountOf(size, "member")} · saved` : "Saved"}</span>
           ) : null}
           <Button variant="ghost" size="sm" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={history.past.length === 0} onClick={() => setHistory(undo)}>
             <Undo2 className="size-4" aria-hidden="true" />
@@ -259,7 +273,13 @@ function Builder({
           <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
         </Card>
         <div className="flex flex-col gap-4 lg:sticky lg:top-6">
-          <PreviewPanel definition={previewDefinition} preview={preview} invalid={!check.ok} exportAs={canExport ? draft.name : undefined} />
+          <PreviewPanel
+            definition={previewDefinition}
+            preview={preview}
+            invalid={!countable}
+            leftOut={check.ok ? 0 : errorsByNode(check.errors).size}
+            exportAs={canExport && check.ok ? draft.name : undefined}
+          />
           <SampleMembers definition={previewDefinition} after={!preview.estimate.isFetching} />
           <TestProfile definition={previewDefinition} segmentName={(id) => segments.find((s) => s.id === id)?.name ?? id} />
           {segmentId && <SizeHistory segmentId={segmentId} />}

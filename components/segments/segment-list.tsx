@@ -8,7 +8,7 @@ import { useState } from "react";
 import { toast } from "sonner";
 import { relativeTime } from "@/lib/format";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
-import { useTRPC } from "../trpc/client";
+import { LIVE, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { ConfirmDialog } from "../ui/confirm-dialog";
@@ -47,7 +47,7 @@ export function SegmentList() {
   const [archiving, setArchiving] = useState<{ id: string; name: string; usedBy: { id: string; name: string }[] } | null>(null);
   const term = useDebounced(search.trim(), 300);
   const list = useInfiniteQuery(
-    trpc.segments.list.infiniteQueryOptions({ search: term || undefined, includeArchived, limit: 25 }, { getNextPageParam: (page) => page.nextCursor }),
+    trpc.segments.list.infiniteQueryOptions({ search: term || undefined, includeArchived, limit: 25 }, { getNextPageParam: (page) => page.nextCursor, ...LIVE }),
   );
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const workspace = useQuery(trpc.workspace.current.queryOptions());

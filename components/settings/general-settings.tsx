@@ -2,8 +2,10 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
 import { toast } from "sonner";
-import { formatDate } from "@/lib/format";
+import { formatCountOf, formatDate } from "@/lib/format";
+import { timeZoneChoices } from "@/lib/time";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
@@ -39,13 +41,16 @@ function WorkspaceForm({
   const queryClient = useQueryClient();
   const [name, setName] = useState(workspace.name);
   const [timezone, setTimezone] = useState(workspace.defaultTimezone);
-  const timezones = useMemo(() => Intl.supportedValuesOf("timeZone"), []);
+  const timezones = useMemo(() => timeZoneChoices(workspace.defaultTimezone), [workspace.defaultTimezone]);
 
+  const router = useRouter();
   const update = useMutation(
     trpc.workspace.update.mutationOptions({
       onSuccess: async () => {
         toast.success("Workspace settings saved");
         await queryClient.invalidateQueries({ queryKey: trpc.workspace.pathKey() });
+        // The sidebar is rendered on the server: fetch it again so it shows the new name.
+        router.refresh();
       },
       onError: (error) => {
         if (Object.keys(fieldErrors(error)).length === 0) toast.error(errorMessage(error));
@@ -78,8 +83,7 @@ function WorkspaceForm({
               )}
             </Field>
             <p className="text-xs text-slate-500">
-              Created {formatDate(workspace.createdAt)} · {workspace.counts.members}{" "}
-              {workspace.counts.members === 1 ? "member" : "members"}
+              Created {formatDate(workspace.createdAt)} · {formatCountOf(workspace.counts.members, "member")}
             </p>
             {canEdit ? (
               <Button type="submit" loading={update.isPending} disabled={!dirty}>

@@ -16,6 +16,13 @@ export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
  */
 export const ABORTABLE = { trpc: { abortOnUnmount: true } };
 
+/**
+ * For counts that change while a page is open (segment sizes, previews, the dashboard):
+ * refetched when the person comes back to the tab and every 15 s while it is visible
+ * (TanStack Query skips the interval for hidden tabs).
+ */
+export const LIVE = { refetchInterval: 15_000, refetchOnWindowFocus: "always" as const };
+
 function makeQueryClient() {
   return new QueryClient({
     defaultOptions: {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainMessage } from "@/lib/messages";
 import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "@/lib/storable";
 import { parseDate } from "@/lib/time";
 
@@ -92,7 +93,7 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => {
       const path = issue.path.map(String).join(".");
       if (issue.code === "invalid_union" && issue.path.length === 0) return "type: must be one of " + MESSAGE_TYPES.join(", ");
-      return path ? `${path}: ${issue.message}` : issue.message;
+      return path ? `${path}: ${plainMessage(issue)}` : plainMessage(issue);
     })
     .join("; ");
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainMessage } from "@/lib/messages";
 import { STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
 
 /**
@@ -67,7 +68,7 @@ export function toImportRow(record: Record<string, string | undefined>, mapping:
     email: email ? email : undefined,
     traits,
   });
-  if (!parsed.success) return { ok: false, line, error: parsed.error.issues.map((i) => i.message).join("; ") };
+  if (!parsed.success) return { ok: false, line, error: parsed.error.issues.map((i) => plainMessage(i)).join("; ") };
   return { ok: true, row: parsed.data };
 }
 

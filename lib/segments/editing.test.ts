@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  finishedPart,
   allowsFlag,
   changeOperator,
   checkDraft,
@@ -167,5 +168,38 @@ describe("describeNode", () => {
     expect(describeNode({ type: "segment", op: "notIn", segmentId: "s1" }, () => "Buyers")).toBe("not in segment “Buyers”");
     // Every reference definition's nodes have words.
     for (const { definition } of REFERENCE_DEFINITIONS) for (const child of definition.root.children) expect(describeNode(child).length).toBeGreaterThan(3);
+  });
+});
+
+describe("finishedPart: counting what is finished while a condition is not", () => {
+  const trait = (value: string) => ({ type: "trait" as const, field: "country", valueType: "string" as const, operator: { op: "equals" as const, value } });
+  const draft = (children: SegmentDefinition["root"]["children"]): SegmentDefinition => ({ schemaVersion: 1, root: { type: "group", op: "and", children } });
+
+  it("leaves out the unfinished condition and says where the others came from", () => {
+    const d = draft([trait("DE"), trait(""), trait("FR")]);
+    const check = checkDraft(d);
+    expect(check.ok).toBe(false);
+    const part = finishedPart(d, check.ok ? [] : check.errors)!;
+    expect(part.definition.root.children).toEqual([trait("DE"), trait("FR")]);
+    expect(part.kept).toEqual([0, 2]);
+    expect([...part.leftOut]).toEqual(["1"]);
+  });
+
+  it("drops a group its unfinished conditions emptied, keeps one that still has finished ones", () => {
+    const d = draft([
+      { type: "group", op: "or", children: [trait("")] },
+      { type: "group", op: "or", children: [trait("AT"), trait("")] },
+    ]);
+    const check = checkDraft(d);
+    const part = finishedPart(d, check.ok ? [] : check.errors)!;
+    expect(part.kept).toEqual([1]);
+    expect(part.definition.root.children).toEqual([{ type: "group", op: "or", children: [trait("AT")] }]);
+    expect([...part.leftOut].sort()).toEqual(["0", "0.0", "1.1"]);
+  });
+
+  it("gives nothing to count when every condition is unfinished", () => {
+    const d = draft([trait(""), trait("  ")]);
+    const check = checkDraft(d);
+    expect(finishedPart(d, check.ok ? [] : check.errors)).toBeNull();
   });
 });

@@ -314,6 +314,45 @@ export function splitErrorPath(path: (string | number)[]): { node: NodePath; fie
   return { node, field: path.slice(i).join(".") };
 }
 
+/**
+ * What can be counted while some conditions are unfinished or wrong: the draft without every
+ * node that has an error (a group left empty by that goes too). `kept[i]` is the index in
+ * the draft of the result's i-th top-level condition, so per-condition counts land on the
+ * right rows; `leftOut` holds the node keys ("1.0") left out. Null when nothing countable
+ * is left, or the rest is still not a valid definition.
+ */
+export function finishedPart(draft: SegmentDefinition, errors: ValidationError[]): { definition: SegmentDefinition; kept: number[]; leftOut: Set<string> } | null {
+  const bad = new Set(errors.map((e) => splitErrorPath(e.path).node.join(".")));
+  if (bad.has("")) return null;
+  const leftOut = new Set<string>();
+  const prune = (node: SegmentNode, path: number[]): SegmentNode | null => {
+    const key = path.join(".");
+    if (bad.has(key)) {
+      leftOut.add(key);
+      return null;
+    }
+    if (node.type !== "group") return node;
+    const children = node.children.flatMap((child, i) => prune(child, [...path, i]) ?? []);
+    if (children.length === 0 && node.children.length > 0) {
+      leftOut.add(key);
+      return null;
+    }
+    return { ...node, children };
+  };
+  const kept: number[] = [];
+  const children: SegmentNode[] = [];
+  draft.root.children.forEach((child, i) => {
+    const pruned = prune(child, [i]);
+    if (pruned) {
+      kept.push(i);
+      children.push(pruned);
+    }
+  });
+  if (children.length === 0) return null;
+  const check = checkDraft({ ...draft, root: { ...draft.root, children } });
+  return check.ok ? { definition: check.definition, kept, leftOut } : null;
+}
+
 /** Errors by node (`"1.0"`, `""` for the root), each with the field it is about. */
 export function errorsByNode(errors: ValidationError[]): Map<string, { field: string; message: string }[]> {
   const out = new Map<string, { field: string; message: string }[]>();

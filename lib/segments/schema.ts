@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainMessage } from "@/lib/messages";
 import { BUCKETS } from "@/lib/profiles/bucket";
 import { STORABLE, UNSTORABLE_MESSAGE, findUnstorable } from "@/lib/storable";
 import { parseDate } from "@/lib/time";
@@ -279,7 +280,7 @@ export function validate(input: unknown): ValidationResult {
   if (shape.length > 0) return { ok: false, errors: shape };
   const parsed = ZSegmentDefinition.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message })) };
+    return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: plainMessage(i) })) };
   }
   const definition = parsed.data;
   const errors: ValidationError[] = [];

@@ -1,4 +1,5 @@
 import "server-only";
+import { plainMessage } from "@/lib/messages";
 import { Cancelled, DomainError } from "@/server/errors";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
@@ -37,7 +38,7 @@ export function fieldErrorsOf(issues: IssueLike[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const issue of issues) {
     const key = issue.path.map(String).join(".");
-    (out[key] ??= []).push(issue.message);
+    (out[key] ??= []).push(plainMessage(issue));
   }
   return out;
 }

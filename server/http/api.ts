@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { plainMessage } from "@/lib/messages";
 import { Cancelled, DOMAIN_ERROR_STATUS, DomainError } from "@/server/errors";
 import { isDatabaseUnavailable, isInputFault } from "@/server/db/errors";
 import { validate, type SegmentDefinition } from "@/lib/segments/schema";
@@ -68,7 +69,7 @@ export function invalid(errors: Issue[]): Refusal {
 /** `value` checked against `schema`, or a 400 naming each problem. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message })));
+  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: plainMessage(i) })));
   return parsed.data;
 }
 

@@ -1,10 +1,13 @@
 import { procedureFor, router } from "@/server/api/trpc";
 import { updateWorkspace, workspaceOverview } from "@/server/workspaces/service";
+import { workspaceStats } from "@/server/workspaces/stats";
 import { ZWorkspaceSettings } from "@/lib/workspaces/schema";
 
 export const workspaceRouter = router({
   /** The workspace and the viewer's role in it (what the UI may offer: `can(role, …)`). */
   current: procedureFor("workspace.read").query(async ({ ctx }) => ({ ...(await workspaceOverview(ctx.db, ctx.workspaceId)), role: ctx.role })),
+  /** The dashboard's numbers (people, events today and this week, segments). */
+  stats: procedureFor("workspace.read").query(({ ctx }) => workspaceStats(ctx.db, { workspaceId: ctx.workspaceId, now: new Date() })),
   update: procedureFor("workspace.manage")
     .input(ZWorkspaceSettings)
     .mutation(async ({ ctx, input }) => {
