@@ -285,6 +285,9 @@ test("the threshold helper shows how many people bought 0, 1, 2, … times", asy
   await expect(helper.locator("[data-k='3']")).toHaveAttribute("data-selected", "true");
   await expect(helper.locator("[data-k='2']")).not.toHaveAttribute("data-selected", "true");
   await expect(helper).toContainText("Cut at ≥ 3: 4 of");
+  // This workspace is previewed like a big one: a sampled estimate first, then the exact bins, each labelled.
+  await expect(helper).not.toContainText("estimated");
+  await expect(helper.locator("[data-k='4']")).toContainText("1");
   await snap(page, "segment-threshold-helper");
   // Moving the cut by clicking a bar is an edit like any other: undo puts it back.
   await helper.locator("[data-k='4']").click();

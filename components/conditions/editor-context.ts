@@ -36,6 +36,8 @@ export interface EventPropertySuggestion {
 /** Autocomplete for one condition (see `useConditionSuggestions`); anything missing is simply not offered. */
 export interface ConditionSuggestions {
   traitKeys?: TraitKeySuggestion[];
+  /** Common values of the built-in fields: `{ country: ["DE", "US", …] }`. */
+  fieldValues?: Record<string, string[]>;
   eventNames?: string[];
   /** The properties of the event the condition names. */
   eventProperties?: EventPropertySuggestion[];

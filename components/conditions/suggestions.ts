@@ -16,16 +16,17 @@ export function useConditionSuggestions(node: Condition): ConditionSuggestions {
   const trpc = useTRPC();
   const event = node.type === "event" ? node.event : "";
   const keys = useQuery({ ...trpc.segments.traitKeys.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
+  const fields = useQuery({ ...trpc.segments.fieldValues.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
   const names = useQuery({ ...trpc.events.names.queryOptions({ days: 30 }), enabled: node.type === "event", staleTime: STALE_MS });
   const properties = useQuery({ ...trpc.events.properties.queryOptions({ name: event, days: 30 }), enabled: node.type === "event" && event.trim() !== "", staleTime: STALE_MS });
   return useMemo(
     () =>
       node.type === "trait"
-        ? { traitKeys: keys.data }
+        ? { traitKeys: keys.data, fieldValues: fields.data }
         : node.type === "event"
           ? { eventNames: names.data?.events.map((e) => e.name), eventProperties: properties.data?.properties }
           : {},
-    [node.type, keys.data, names.data, properties.data],
+    [node.type, keys.data, fields.data, names.data, properties.data],
   );
 }
 

@@ -8,7 +8,7 @@ import { ABORTABLE, useTRPC } from "../trpc/client";
 import { Spinner } from "../ui/button";
 import { cn } from "../ui/cn";
 import { useDebounced } from "../ui/use-debounced";
-import { formatCount } from "@/lib/format";
+import { formatCompact, formatCount } from "@/lib/format";
 
 const MAX = 10;
 
@@ -26,18 +26,28 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
     return check.ok ? check.definition : null;
   }, [node]);
   const key = useDebounced(probe ? JSON.stringify(probe) : null, 300);
-  const histogram = useQuery({
-    ...trpc.segments.histogram.queryOptions({ definition: key ? JSON.parse(key) : null, max: MAX }, ABORTABLE),
+  const input = { definition: key ? JSON.parse(key) : null, max: MAX };
+  const estimate = useQuery({
+    ...trpc.segments.histogram.queryOptions(input, ABORTABLE),
     enabled: key !== null,
     placeholderData: keepPreviousData,
     staleTime: 60_000,
   });
+  // Big workspaces answer from a sample first, which misses the rare high counts; the exact
+  // distribution follows, so the bars agree with the condition's own count.
+  const exact = useQuery({
+    ...trpc.segments.histogram.queryOptions({ ...input, exact: true }, ABORTABLE),
+    enabled: key !== null && estimate.data?.estimated === true && !estimate.isPlaceholderData,
+    staleTime: 60_000,
+    retry: false,
+  });
+  const histogram = exact.data ? exact : estimate;
 
   const { op, value } = node.count;
   const inCut = (k: number) => (op === "gte" ? k >= value : op === "lte" ? k <= value : k === value && !(k === MAX && value > MAX));
   const data = histogram.data;
-  // The "0 times" bar usually dwarfs the rest: bars are scaled to the largest of 1…10+.
-  const top = data ? Math.max(1, ...data.profiles.slice(1)) : 1;
+  // A square-root scale over all bars, "0 times" included: 4,927 and 72 both show, and differ.
+  const top = data ? Math.sqrt(Math.max(1, ...data.profiles)) : 1;
   const matched = data ? data.profiles.reduce((sum, n, k) => (inCut(k) ? sum + n : sum), 0) : 0;
 
   return (
@@ -48,7 +58,7 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
           {node.window.kind === "last" ? `in the last ${node.window.amount} ${node.window.unit}` : node.window.kind === "ever" ? "ever" : "in the window"}
           {data?.estimated && <span className="ml-1 text-amber-700">(estimated)</span>}
         </span>
-        {histogram.isFetching && <Spinner className="size-3.5" />}
+        {(estimate.isFetching || exact.isFetching) && <Spinner className="size-3.5" />}
       </figcaption>
       {!probe ? (
         <p className="mt-2 text-xs text-slate-500">Complete the event name and window to see the distribution.</p>
@@ -56,7 +66,7 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
         <div className="mt-2 h-24 animate-pulse rounded bg-slate-100" />
       ) : (
         <>
-          <div className="mt-2 flex h-24 items-end gap-1" role="list" aria-label="Profiles per number of events">
+          <div className="mt-2 flex h-28 items-end gap-1" role="list" aria-label="Profiles per number of events">
             {data.profiles.map((n, k) => {
               const label = k === MAX ? `${MAX}+` : String(k);
               const selected = inCut(k);
@@ -74,14 +84,16 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
                   onClick={() => onCut({ op: k === 0 ? "eq" : op === "eq" && value === 0 ? "gte" : op, value: k })}
                   className="group relative flex h-full min-w-0 flex-1 flex-col justify-end focus:outline-none"
                 >
+                  <span className={cn("mb-0.5 block truncate text-center text-[9px] leading-none tabular-nums", selected ? "font-semibold text-brand-700" : "text-slate-500")} aria-hidden="true">
+                    {formatCompact(n)}
+                  </span>
                   <span
                     className={cn(
                       "block w-full rounded-t-sm transition-colors group-hover:opacity-80 group-focus-visible:ring-2 group-focus-visible:ring-brand-500",
                       selected ? "bg-brand-500" : "bg-slate-300",
                     )}
-                    style={{ height: `${Math.max(2, Math.min(100, (100 * n) / top))}%` }}
+                    style={{ height: `${n === 0 ? 1 : Math.max(3, (85 * Math.sqrt(n)) / top)}%` }}
                   />
-                  {k === 0 && n > top && <span className="absolute top-0 left-0 w-full text-center text-[9px] text-slate-500">↑</span>}
                 </button>
               );
             })}
@@ -95,7 +107,7 @@ export function ThresholdHelper({ node, onCut }: { node: EventCondition; onCut: 
           </div>
           <p className="mt-1.5 text-xs text-slate-600">
             Cut at <span className="font-medium">{op === "gte" ? `≥ ${value}` : op === "lte" ? `≤ ${value}` : `= ${value}`}</span>: {formatCount(matched)} of {formatCount(data.total)} people
-            {data.estimated ? " (estimated)" : ""}.
+            {data.estimated ? (exact.isFetching ? " (estimated; counting exactly…)" : " (estimated)") : ""}.
           </p>
         </>
       )}

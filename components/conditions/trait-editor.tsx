@@ -13,7 +13,7 @@ export function TraitEditor({ node, onChange, ctx }: { node: TraitCondition; onC
   const listId = useId();
   const valuesId = useId();
   const traitKey = node.field.startsWith("traits.") ? node.field.slice(7).split(".")[0] : undefined;
-  const top = keys?.find((k) => k.key === traitKey)?.topValues ?? [];
+  const top = traitKey !== undefined ? (keys?.find((k) => k.key === traitKey)?.topValues ?? []) : (ctx.suggestions.fieldValues?.[node.field] ?? []);
   const fieldText = node.field.startsWith("traits.") ? node.field.slice(7) : node.field;
   const fieldError = ctx.errorOf("field");
   return (

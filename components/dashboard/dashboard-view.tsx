@@ -138,7 +138,10 @@ export function DashboardView({ firstName }: { firstName: string }) {
                 {activity.data?.entries.length === 0 && <li className="px-5 py-4 text-sm text-slate-500">Nothing has happened yet.</li>}
                 {activity.data?.entries.map((entry) => (
                   <li key={entry.id} className="px-5 py-3">
-                    <p className="text-sm text-slate-800">{humanizeAction(entry.action)}</p>
+                    <p className="truncate text-sm text-slate-800" title={entry.target.label}>
+                      {humanizeAction(entry.action)}
+                      {entry.target.type !== "workspace" && <span className="text-slate-500"> · {entry.target.label}</span>}
+                    </p>
                     <p className="text-xs text-slate-500">
                       {entry.actorLabel} · {relativeTime(entry.createdAt)}
                     </p>

@@ -36,8 +36,8 @@ export function OverlapView() {
       </Link>
       <PageHeader title="Overlap" description="Do your segments exclude each other? Pick two to eight to see who is in several, and who is in none." />
       <div className="grid items-start gap-5 lg:grid-cols-[16rem_minmax(0,1fr)]">
-        <Card className="p-4">
-          <fieldset>
+        <Card className="min-w-0 p-4">
+          <fieldset className="min-w-0">
             <legend className="text-sm font-semibold text-slate-900">Segments ({picked.length}/{MAX_PICKED})</legend>
             {list.data?.items.length === 0 && <p className="mt-2 text-sm text-slate-500">No saved segments yet.</p>}
             <ul className="mt-2 space-y-1">
@@ -51,8 +51,8 @@ export function OverlapView() {
                       disabled={!picked.includes(s.id) && picked.length >= MAX_PICKED}
                       onChange={() => toggle(s.id)}
                     />
-                    <span className="min-w-0 flex-1 truncate">{s.name}</span>
-                    <span className="text-xs text-slate-400 tabular-nums">{formatCount(s.size)}</span>
+                    <span className="min-w-0 flex-1 truncate" title={s.name}>{s.name}</span>
+                    <span className="shrink-0 text-xs text-slate-500 tabular-nums" title={`${formatCount(s.size)} members`}>{formatCount(s.size)}</span>
                   </label>
                 </li>
               ))}
@@ -123,7 +123,7 @@ export function OverlapView() {
                                 )}
                               >
                                 <span className="block">{formatCount(n)}</span>
-                                {!diagonal && <span className="block text-[11px] opacity-70">{formatPercent(n, row.size)}</span>}
+                                {!diagonal && n > 0 && <span className="block text-[11px] opacity-70">{formatPercent(n, row.size)}</span>}
                               </button>
                             </td>
                           );

@@ -223,6 +223,8 @@ function Builder({
           <Link href="/segments" className="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-700">
             <ChevronLeft className="size-4" aria-hidden="true" /> Segments
           </Link>
+          {/* The page's heading for screen readers; the name is edited in place below. */}
+          <h1 className="sr-only">{segmentId ? draft.name || "Unnamed segment" : "New segment"}</h1>
           <input
             aria-label="Segment name"
             placeholder="Name this segment"

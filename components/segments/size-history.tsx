@@ -1,10 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { formatDate } from "@/lib/format";
+import { formatCount, formatDate } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
 import { Card } from "../ui/card";
-import { formatCount } from "@/lib/format";
 
 
 /** Daily size over the last 30 days with entries (up) and exits (down), from the engine's history. */
@@ -30,11 +29,16 @@ export function SizeHistory({ segmentId }: { segmentId: string }) {
           <div className="h-24 animate-pulse rounded bg-slate-100" />
         ) : days.length === 0 ? (
           <p className="text-sm text-slate-500">The history starts with the first refresh.</p>
+        ) : days.length === 1 ? (
+          // One day is a point, not a trend: say it in words until there is a line to draw.
+          <p className="text-sm text-slate-600" data-testid="size-history">
+            <span className="text-2xl font-semibold text-slate-900 tabular-nums">{formatCount(last!.size)}</span> members since {formatDate(new Date(last!.day))}
+            <span className="mt-1 block text-xs text-slate-500">The chart fills in day by day.</span>
+          </p>
         ) : (
           <figure data-testid="size-history">
             <svg viewBox={`0 0 ${w} ${h + 28}`} className="w-full" role="img" aria-label={`Size from ${formatCount(days[0]!.size)} to ${formatCount(last!.size)} over ${days.length} days`}>
               <path d={line} fill="none" stroke="currentColor" strokeWidth="2" className="text-brand-500" strokeLinejoin="round" />
-              {days.length === 1 && <circle cx={x(0)} cy={h - 4 - (days[0]!.size / maxSize) * (h - 8)} r="3" className="fill-brand-500" />}
               {days.map((d, i) => (
                 <g key={String(d.day)}>
                   <title>{`${formatDate(new Date(d.day))}: ${formatCount(d.size)} members, +${formatCount(d.entered)} entered, −${formatCount(d.exited)} exited`}</title>

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { ChevronRight, ScrollText } from "lucide-react";
 import { Fragment, useState } from "react";
@@ -141,9 +142,14 @@ export function AuditLog() {
                       <td className="px-3 py-2.5 whitespace-nowrap text-slate-500">{formatDateTime(entry.createdAt)}</td>
                       <td className="max-w-56 truncate px-3 py-2.5 text-slate-800">{entry.actorLabel}</td>
                       <td className="px-3 py-2.5 font-medium text-slate-900">{humanizeAction(entry.action)}</td>
-                      <td className="px-3 py-2.5 text-slate-500">
-                        {entry.targetType}
-                        {entry.targetId && <span className="ml-1 font-mono text-xs text-slate-400">{entry.targetId.slice(0, 10)}</span>}
+                      <td className="max-w-72 truncate px-3 py-2.5 text-slate-600" title={entry.target.label}>
+                        {entry.target.href ? (
+                          <Link href={entry.target.href} className="font-medium text-brand-700 hover:underline">
+                            {entry.target.label}
+                          </Link>
+                        ) : (
+                          entry.target.label
+                        )}
                       </td>
                     </tr>
                     {expanded && hasDiff && (

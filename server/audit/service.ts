@@ -1,4 +1,5 @@
 import type { DbTx } from "@/server/db/client";
+import { describeTargets } from "./targets";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { redactSecrets, type AuditDiff } from "@/lib/audit/redact";
 import { encodeKeyset, type Keyset } from "@/server/db/keyset";
@@ -75,8 +76,9 @@ export async function listAudit(db: DbTx, q: AuditQuery) {
   });
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
+  const targets = await describeTargets(db, q.workspaceId, page);
   return {
-    entries: page,
+    entries: page.map((entry, i) => ({ ...entry, target: targets[i]! })),
     nextCursor: rows.length > q.limit && last ? encodeKeyset(last.createdAt, last.id) : null,
   };
 }

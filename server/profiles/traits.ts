@@ -37,3 +37,27 @@ export async function traitKeys(db: Db, workspaceId: string): Promise<TraitKey[]
      LIMIT 200`;
   return rows.map((r) => ({ key: r.key, types: r.types, topValues: r.top_values }));
 }
+
+/** The profile fields with values worth suggesting (codes people type: DE, Europe/Berlin, de-DE). */
+export const SUGGESTED_FIELDS = ["country", "timezone", "locale"] as const;
+
+/**
+ * The most common values of the built-in profile fields (country, time zone, locale) in the
+ * same bounded sample as `traitKeys`, most common first: the builder suggests "DE" for
+ * `country` as it suggests "pro" for `plan`.
+ */
+export async function fieldValues(db: Db, workspaceId: string): Promise<Record<(typeof SUGGESTED_FIELDS)[number], string[]>> {
+  const rows = await sql(db).query<{ field: string; value: string }>`
+    WITH sample AS (
+      SELECT country, timezone, locale FROM profiles WHERE workspace_id = ${workspaceId} ORDER BY created_at DESC LIMIT ${TRAIT_SAMPLE}::int),
+    pairs AS (
+      SELECT 'country' AS field, country AS value FROM sample WHERE country IS NOT NULL
+      UNION ALL SELECT 'timezone', timezone FROM sample WHERE timezone IS NOT NULL
+      UNION ALL SELECT 'locale', locale FROM sample WHERE locale IS NOT NULL),
+    ranked AS (
+      SELECT field, value, row_number() OVER (PARTITION BY field ORDER BY count(*) DESC, value) AS rank FROM pairs GROUP BY 1, 2)
+    SELECT field, value FROM ranked WHERE rank <= 30 ORDER BY field, rank`;
+  const out = { country: [] as string[], timezone: [] as string[], locale: [] as string[] };
+  for (const r of rows) out[r.field as keyof typeof out].push(r.value);
+  return out;
+}

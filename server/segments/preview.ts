@@ -157,22 +157,24 @@ export interface Histogram {
 /**
  * The threshold helper: how many people performed an event condition's event 0, 1, …,
  * `max`+ times in its window (with its property filters) — counted in SQL for small
- * workspaces, from the in-memory sample for big ones, like the estimate.
+ * workspaces, from the in-memory sample for big ones, like the estimate. `exact` counts in
+ * SQL whatever the size: the helper asks for it after the estimate, since a sample misses
+ * the rare high counts (the tail a marketer cuts at) that the condition's own count shows.
  */
 export async function eventHistogram(
   db: Db,
-  input: { workspaceId: string; definition: SegmentDefinition; now: Date; max: number; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
+  input: { workspaceId: string; definition: SegmentDefinition; now: Date; max: number; exact?: boolean; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
 ): Promise<Histogram> {
   const [condition] = input.definition.root.children;
   if (input.definition.root.children.length !== 1 || condition?.type !== "event") {
     throw new DomainError("BAD_REQUEST", "The histogram needs a definition with exactly one event condition.");
   }
   const started = performance.now();
-  const { total, sample } = await sampleIfBig(db, input);
+  const { total, sample } = input.exact ? { total: 0, sample: null } : await sampleIfBig(db, input);
   const profiles = Array.from({ length: input.max + 1 }, () => 0);
   if (!sample) {
     const rows = await run<{ k: number; profiles: number }>(db, eventHistogramQuery(condition, { workspaceId: input.workspaceId, now: input.now, max: input.max }), {
-      timeoutMs: 10_000,
+      timeoutMs: input.exact ? 60_000 : 10_000,
       signal: input.signal,
     });
     for (const r of rows) profiles[r.k] = r.profiles;

@@ -145,6 +145,9 @@ describe("the estimate's in-memory sample", () => {
     const estimated = await eventHistogram(t.db, { workspaceId, definition, now, max: 10, exactBelow: 0, sampleProfiles: 600 });
     expect(estimated.estimated).toBe(true);
     expect(Math.abs(estimated.profiles.reduce((a, b) => a + b, 0) - 2_000)).toBeLessThanOrEqual(11);
+    // Asked for exactly, a big workspace is counted in SQL: the same bins as the small-workspace path.
+    const exactBig = await eventHistogram(t.db, { workspaceId, definition, now, max: 10, exact: true, exactBelow: 0, sampleProfiles: 600 });
+    expect(exactBig).toMatchObject({ estimated: false, total: 2_000, profiles: exact.profiles });
     expect(() => eventHistogramQuery(condition, { workspaceId, now, max: 0 })).toThrow(/max/);
   });
 

@@ -318,6 +318,8 @@ describe("saved segments, membership and the segment API", () => {
 
     const keys = await callerAs("viewer").segments.traitKeys();
     expect(keys.find((k) => k.key === "country")).toMatchObject({ types: ["string"], topValues: expect.arrayContaining(["DE", "FR"]) });
+    // The built-in country field is suggested too (the profile column, not only the trait).
+    expect((await callerAs("viewer").segments.fieldValues()).country).toEqual(expect.arrayContaining(["DE", "FR"]));
 
     const refersToA = await marketer.segments.create({ name: "Refers to DE", definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "segment", op: "in", segmentId: a.id }] } } });
     const list = await callerAs("viewer").segments.list({ search: "Overlap" });

@@ -4,7 +4,7 @@ import { ZValidDefinition } from "@/lib/segments/schema";
 import { createSegment, deleteSegment, getSegment, listSegments, setSegmentArchived, updateSegment } from "@/server/segments/service";
 import { estimateCount, eventHistogram, exactCount, segmentMembers } from "@/server/segments/preview";
 import { overlapMembers, profileSegmentsExplained, segmentHistory, segmentOverlap, testProfile } from "@/server/segments/membership";
-import { traitKeys } from "@/server/profiles/traits";
+import { fieldValues, traitKeys } from "@/server/profiles/traits";
 
 const read = procedureFor("workspace.read");
 const save = procedureFor("segments.save");
@@ -55,8 +55,8 @@ export const segmentsRouter = router({
    * event (0 … max+), validated as a one-condition definition (errors name `definition.root.children.0…`).
    */
   histogram: read
-    .input(z.object({ definition: ZValidDefinition, max: z.number().int().min(2).max(50).default(10) }))
-    .query(({ ctx, input, signal }) => eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), max: input.max, signal })),
+    .input(z.object({ definition: ZValidDefinition, max: z.number().int().min(2).max(50).default(10), exact: z.boolean().default(false) }))
+    .query(({ ctx, input, signal }) => eventHistogram(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, now: new Date(), max: input.max, exact: input.exact, signal })),
   /** Pairwise overlap of 2–8 saved segments (materialised membership), and who is in none. */
   overlap: read
     .input(z.object({ ids: z.array(ZId).min(2, { message: "Pick at least two segments" }).max(8, { message: "Pick at most eight segments" }) }))
@@ -76,6 +76,8 @@ export const segmentsRouter = router({
 
   /** Trait keys with types and common values, for the builder's autocomplete. */
   traitKeys: read.query(({ ctx }) => traitKeys(ctx.db, ctx.workspaceId)),
+  /** Common values of the built-in fields (country, timezone, locale), for suggestions. */
+  fieldValues: read.query(({ ctx }) => fieldValues(ctx.db, ctx.workspaceId)),
 
   // Previews: any viewer may preview a definition, saved or not.
   estimate: read

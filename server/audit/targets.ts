@@ -1,0 +1,72 @@
+import { personLabel } from "@/lib/profiles/display";
+import type { DbTx } from "@/server/db/client";
+
+/** What an audit entry was about, for people: a name and where to see it (null once it is gone). */
+export interface AuditTarget {
+  type: string;
+  id: string | null;
+  label: string;
+  href: string | null;
+}
+
+const KIND_LABELS: Record<string, string> = {
+  segment: "Segment",
+  api_key: "API key",
+  user: "Member",
+  invitation: "Invitation",
+  profile: "Person",
+  workspace: "Workspace",
+  import: "Import",
+  channel: "Channel",
+};
+
+const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile"]);
+
+/**
+ * Names for the targets of a page of audit entries, one query per kind. What no longer
+ * exists is named from the entry's own record of it (a deleted segment's name is in its
+ * diff) or as "deleted", and not linked.
+ */
+export async function describeTargets(
+  db: DbTx,
+  workspaceId: string,
+  entries: { targetType: string; targetId: string | null; diff: unknown }[],
+): Promise<AuditTarget[]> {
+  const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
+  const [segments, keys, users, invitations, profiles, workspace] = await Promise.all([
+    db.segment.findMany({ where: { workspaceId, id: { in: ids("segment") } }, select: { id: true, name: true } }),
+    db.apiKey.findMany({ where: { workspaceId, id: { in: ids("api_key") } }, select: { id: true, name: true } }),
+    db.user.findMany({ where: { id: { in: ids("user") } }, select: { id: true, email: true } }),
+    db.invitation.findMany({ where: { workspaceId, id: { in: ids("invitation") } }, select: { id: true, email: true } }),
+    db.profile.findMany({ where: { workspaceId, id: { in: ids("profile") } }, select: { id: true, traits: true, email: true, userId: true } }),
+    ids("workspace").length > 0 ? db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } }) : null,
+  ]);
+  const names = new Map<string, string>([
+    ...segments.map((s) => [`segment:${s.id}`, s.name] as const),
+    ...keys.map((k) => [`api_key:${k.id}`, k.name] as const),
+    ...users.map((u) => [`user:${u.id}`, u.email] as const),
+    ...invitations.map((i) => [`invitation:${i.id}`, i.email] as const),
+    ...profiles.map((p) => [`profile:${p.id}`, personLabel(p).primary] as const),
+  ]);
+  return entries.map(({ targetType: type, targetId: id, diff }) => {
+    const kind = KIND_LABELS[type] ?? type;
+    if (type === "workspace") return { type, id, label: workspace?.name ?? kind, href: "/settings" };
+    // Kinds with nothing to look up (an import, a channel): their kind is the name.
+    if (!LOOKED_UP.has(type)) return { type, id, label: kind, href: null };
+    const name = id ? names.get(`${type}:${id}`) : undefined;
+    if (name !== undefined) {
+      const href = type === "segment" ? `/segments/${id}` : type === "profile" ? `/profiles/${id}` : type === "api_key" ? "/settings/api-keys" : "/settings/members";
+      return { type, id, label: `${kind} “${name}”`, href };
+    }
+    const recorded = recordedName(diff);
+    return { type, id, label: recorded ? `${kind} “${recorded}” (deleted)` : id ? `${kind} (deleted)` : kind, href: null };
+  });
+}
+
+/** A deleted thing's name as its own audit entry kept it: `{ name: { from: "…" } }`. */
+function recordedName(diff: unknown): string | null {
+  if (typeof diff !== "object" || diff === null) return null;
+  const name = (diff as Record<string, { from?: unknown; to?: unknown } | undefined>).name;
+  const value = name?.from ?? name?.to;
+  return typeof value === "string" ? value : null;
+}
