@@ -228,7 +228,8 @@ function Builder({
           <input
             aria-label="Segment name"
             placeholder="Name this segment"
-            className="mt-1 block w-full max-w-xl rounded-md border-0 bg-transparent px-1 py-0.5 text-2xl font-semibold tracking-tight text-slate-900 placeholder:text-slate-400 hover:bg-white focus:bg-white focus:ring-2 focus:ring-brand-500 focus:outline-none"
+            title={draft.name}
+            className="mt-1 block w-full max-w-xl truncate rounded-md border-0 bg-transparent px-1 py-0.5 text-2xl font-semibold tracking-tight text-slate-900 placeholder:text-slate-400 hover:bg-white focus:bg-white focus:ring-2 focus:ring-brand-500 focus:outline-none"
             value={draft.name}
             onChange={(e) => change((d) => ({ ...d, name: e.target.value }), "name")}
           />
