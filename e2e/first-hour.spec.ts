@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -68,6 +69,8 @@ test("the README's command serves the app at localhost and 127.0.0.1, stops quie
   const first = await start();
   expect(first.output()).toContain(`ready: open http://localhost:${port} (or http://127.0.0.1:${port})`);
   expect(first.output()).toContain("seeded demo workspace");
+  // Demo mode makes its own master key for channel credentials, kept for the next start.
+  expect(existsSync(path.join(dataDir, "secret-key"))).toBe(true);
   await signInAt(browser, `http://localhost:${port}`);
   await signInAt(browser, `http://127.0.0.1:${port}`);
 

@@ -66,4 +66,21 @@ describe("the start command's database handling", () => {
       await client.end();
     }
   }, 60_000);
+
+  it("with DATABASE_URL, `start` refuses to run without a master key for channel credentials, or with a malformed one, and says why", async () => {
+    const base: Record<string, string | undefined> = { ...process.env, DATABASE_URL: "postgresql://nobody@127.0.0.1:1/never", BETTER_AUTH_SECRET: "x".repeat(40) };
+    delete base.JUNCTION_SECRET_KEY;
+    const start = (env: Record<string, string | undefined>) =>
+      exec(process.execPath, ["--import", "tsx", "scripts/run.ts", "start"], { cwd: root, env: env as NodeJS.ProcessEnv, timeout: 30_000 }).then(
+        () => ({ code: 0, stderr: "" }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    const missing = await start(base);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("JUNCTION_SECRET_KEY must be set");
+    const malformed = await start({ ...base, JUNCTION_SECRET_KEY: "dG9vLXNob3J0" });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/must be 32/);
+    expect(malformed.stderr).not.toContain("dG9vLXNob3J0");
+  }, 60_000);
 });

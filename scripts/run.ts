@@ -18,6 +18,7 @@ import { createDb } from "../server/db/client";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../server/db/embedded";
 import { migrate } from "../server/db/migrate";
 import { seedDemo } from "../prisma/seed";
+import { newMasterKey, parseKeyring } from "../server/channels/credentials";
 import { ensureProductionBuild } from "./build-stamp";
 
 const MODES = ["dev", "start", "prepare"] as const;
@@ -84,10 +85,11 @@ setInterval(() => {
   if (gone || (ancestors.length > 0 && process.ppid !== ancestors[0])) void shutdown(0);
 }, 500).unref();
 
-async function demoSecret(): Promise<string> {
-  const file = path.join(dataDir, "auth-secret");
+/** A secret kept under the data directory for demo mode: made once, reused on every start. */
+async function demoSecret(name: string, make: () => string): Promise<string> {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
-  const secret = randomBytes(32).toString("base64url");
+  const secret = make();
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
   return secret;
@@ -115,11 +117,27 @@ async function main() {
     });
     env.DATABASE_URL = await ensureDatabase(embedded.adminUrl, "junction");
     env.JUNCTION_DEMO = "1";
-    env.BETTER_AUTH_SECRET ??= await demoSecret();
+    env.BETTER_AUTH_SECRET ??= await demoSecret("auth-secret", () => randomBytes(32).toString("base64url"));
+    env.JUNCTION_SECRET_KEY ??= await demoSecret("secret-key", newMasterKey);
     log(`embedded Postgres is listening on 127.0.0.1:${embedded.port}`);
-  } else if (!process.env.BETTER_AUTH_SECRET && mode === "start") {
-    console.error("BETTER_AUTH_SECRET must be set (32+ random characters) when DATABASE_URL is set. Try: openssl rand -base64 32");
-    process.exit(1);
+  } else if (mode === "start") {
+    if (!process.env.BETTER_AUTH_SECRET) {
+      console.error("BETTER_AUTH_SECRET must be set (32+ random characters) when DATABASE_URL is set. Try: openssl rand -base64 32");
+      process.exit(1);
+    }
+    if (!process.env.JUNCTION_SECRET_KEY) {
+      console.error("JUNCTION_SECRET_KEY must be set when DATABASE_URL is set: it encrypts channel credentials. Try: openssl rand -base64 32");
+      process.exit(1);
+    }
+  }
+  // A malformed master key is found now, not at the first send.
+  if (env.JUNCTION_SECRET_KEY) {
+    try {
+      parseKeyring(env.JUNCTION_SECRET_KEY);
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    }
   }
 
   const result = await migrate(env.DATABASE_URL!, { log });

@@ -19,6 +19,17 @@ const ZEnv = z.object({
     .enum(["0", "1"])
     .default("0")
     .transform((v) => v === "1"),
+  /**
+   * Master key(s) for provider secrets (server/channels/credentials.ts): base64 keys of 32
+   * bytes, comma-separated, the first encrypting. Generated under JUNCTION_DATA_DIR in demo
+   * mode; `npm start` refuses to run without it when DATABASE_URL is set.
+   */
+  JUNCTION_SECRET_KEY: z.string().optional(),
+  /** Lets channels reach loopback and private addresses (local development, tests); the settings page says so. */
+  JUNCTION_ALLOW_PRIVATE_NETWORK: z
+    .enum(["0", "1"])
+    .default("0")
+    .transform((v) => v === "1"),
   SIGN_IN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Messages per second per write key (token bucket, burst of one second). */
   INGEST_RATE_LIMIT: z.coerce.number().int().positive().default(20_000),
