@@ -48,6 +48,8 @@ export default defineConfig({
       BETTER_AUTH_SECRET: process.env.E2E_AUTH_SECRET ?? "e2e-secret-e2e-secret-e2e-secret-0000",
       // A test-only master key for channel credentials (never used outside the e2e database).
       JUNCTION_SECRET_KEY: process.env.E2E_SECRET_KEY ?? "ZTJlLW1hc3Rlci1rZXktZTJlLW1hc3Rlci1rZXktMDA=",
+      // The channels spec connects to an SMTP server on this machine.
+      JUNCTION_ALLOW_PRIVATE_NETWORK: "1",
       SIGN_IN_RATE_LIMIT: "20",
       // Previews of the e2e workspace (a few dozen people) go the way of a big workspace: an
       // in-memory estimate first, then an exact count from per-condition sets.

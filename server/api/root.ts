@@ -1,6 +1,7 @@
 import "server-only";
 import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
+import { channelsRouter } from "./routers/channels";
 import { eventsRouter } from "./routers/events";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
@@ -16,6 +17,7 @@ export const appRouter = router({
   profiles: profilesRouter,
   events: eventsRouter,
   segments: segmentsRouter,
+  channels: channelsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -20,7 +20,7 @@ const KIND_LABELS: Record<string, string> = {
   channel: "Channel",
 };
 
-const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile"]);
+const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel"]);
 
 /**
  * Names for the targets of a page of audit entries, one query per kind. What no longer
@@ -33,13 +33,14 @@ export async function describeTargets(
   entries: { targetType: string; targetId: string | null; diff: unknown }[],
 ): Promise<AuditTarget[]> {
   const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
-  const [segments, keys, users, invitations, profiles, workspace] = await Promise.all([
+  const [segments, keys, users, invitations, profiles, workspace, channels] = await Promise.all([
     db.segment.findMany({ where: { workspaceId, id: { in: ids("segment") } }, select: { id: true, name: true } }),
     db.apiKey.findMany({ where: { workspaceId, id: { in: ids("api_key") } }, select: { id: true, name: true } }),
     db.user.findMany({ where: { id: { in: ids("user") } }, select: { id: true, email: true } }),
     db.invitation.findMany({ where: { workspaceId, id: { in: ids("invitation") } }, select: { id: true, email: true } }),
     db.profile.findMany({ where: { workspaceId, id: { in: ids("profile") } }, select: { id: true, traits: true, email: true, userId: true } }),
     ids("workspace").length > 0 ? db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } }) : null,
+    db.channel.findMany({ where: { workspaceId, id: { in: ids("channel") } }, select: { id: true, name: true } }),
   ]);
   const names = new Map<string, string>([
     ...segments.map((s) => [`segment:${s.id}`, s.name] as const),
@@ -47,6 +48,7 @@ export async function describeTargets(
     ...users.map((u) => [`user:${u.id}`, u.email] as const),
     ...invitations.map((i) => [`invitation:${i.id}`, i.email] as const),
     ...profiles.map((p) => [`profile:${p.id}`, personLabel(p).primary] as const),
+    ...channels.map((c) => [`channel:${c.id}`, c.name] as const),
   ]);
   return entries.map(({ targetType: type, targetId: id, diff }) => {
     const kind = KIND_LABELS[type] ?? type;
@@ -55,7 +57,7 @@ export async function describeTargets(
     if (!LOOKED_UP.has(type)) return { type, id, label: kind, href: null };
     const name = id ? names.get(`${type}:${id}`) : undefined;
     if (name !== undefined) {
-      const href = type === "segment" ? `/segments/${id}` : type === "profile" ? `/profiles/${id}` : type === "api_key" ? "/settings/api-keys" : "/settings/members";
+      const href = type === "segment" ? `/segments/${id}` : type === "profile" ? `/profiles/${id}` : type === "api_key" ? "/settings/api-keys" : type === "channel" ? "/settings/channels" : "/settings/members";
       return { type, id, label: `${kind} “${name}”`, href };
     }
     const recorded = recordedName(diff);

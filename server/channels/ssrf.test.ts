@@ -40,6 +40,9 @@ describe("which addresses channels may reach", () => {
     await expect(checkHost("hooks.example.com", { resolve })).rejects.toThrow(/hooks\.example\.com resolves to 10\.0\.0\.5, a private network address/);
     await expect(checkHost("hooks.example.com", { resolve, allowPrivate: true })).resolves.toEqual({ address: "93.184.216.34", family: 4 });
     await expect(checkHost("[::1]")).rejects.toThrow(/loopback/);
+    // Allowing private networks (development) never opens the cloud metadata endpoint.
+    await expect(checkHost("169.254.169.254", { allowPrivate: true })).rejects.toThrow(/cloud metadata/);
+    await expect(checkHost("meta.example", { allowPrivate: true, resolve: async () => [{ address: "fd00:ec2::254", family: 6 }] })).rejects.toThrow(/cloud metadata/);
     await expect(checkHost("nowhere.invalid", { resolve: async () => Promise.reject(new Error("ENOTFOUND")) })).rejects.toThrow(/could not be resolved/);
   });
 });

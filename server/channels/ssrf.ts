@@ -43,6 +43,8 @@ const blocks = RANGES.map(([network, prefix, family, reason]) => {
   return { list, family, reason };
 });
 
+const METADATA = new Set(["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "::ffff:169.254.169.254", "::ffff:a9fe:a9fe"]);
+
 /** Why a connection to this IP address is refused, or null when it is a public address. */
 export function blockedReason(address: string): string | null {
   const family = net.isIP(address);
@@ -97,11 +99,14 @@ export async function checkHost(host: string, policy: OutboundPolicy = {}): Prom
     }
     if (addresses.length === 0) throw new OutboundRefused(`${bare} could not be resolved`);
   }
-  if (!policy.allowPrivate) {
-    for (const { address } of addresses) {
-      const reason = policy.allow?.(address) ? null : blockedReason(address);
-      if (reason) throw new OutboundRefused(`${bare} resolves to ${address}, ${reason}; Junction does not send there`);
-    }
+  for (const { address } of addresses) {
+    // Cloud metadata endpoints stay out of reach even where private networks are allowed.
+    const reason = METADATA.has(address.toLowerCase())
+      ? "a cloud metadata address"
+      : policy.allowPrivate || policy.allow?.(address)
+        ? null
+        : blockedReason(address);
+    if (reason) throw new OutboundRefused(`${bare} resolves to ${address}, ${reason}; Junction does not send there`);
   }
   const chosen = addresses[0]!;
   return { address: chosen.address, family: chosen.family === 6 ? 6 : 4 };

@@ -11,12 +11,13 @@ export default async function SettingsLayout({ children }: { children: ReactNode
   const tabs = [
     { href: "/settings", label: "General" },
     ...(can(role, "members.manage") ? [{ href: "/settings/members", label: "Members" }] : []),
+    { href: "/settings/channels", label: "Channels" },
     ...(can(role, "keys.manage") ? [{ href: "/settings/api-keys", label: "API keys" }] : []),
     ...(can(role, "audit.read") ? [{ href: "/settings/audit", label: "Audit log" }] : []),
   ];
   return (
     <>
-      <PageHeader title="Settings" description="Workspace settings, members, API keys and the audit log." />
+      <PageHeader title="Settings" description="Workspace settings, members, channels, API keys and the audit log." />
       <SettingsTabs tabs={tabs} />
       {children}
     </>

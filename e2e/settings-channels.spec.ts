@@ -1,0 +1,106 @@
+import type { AddressInfo } from "node:net";
+import { expect, test, type Page } from "@playwright/test";
+import { SMTPServer } from "smtp-server";
+import { ADMIN, signIn, snap } from "./helpers";
+
+/**
+ * An admin connects email: a real SMTP server on this machine stands in for the provider.
+ * Wrong password → the server's own words; right one → saved, shown only as a hint; a test
+ * email arrives. A marketer sees the channel, never the secret, and cannot change it.
+ */
+test.describe.configure({ mode: "serial" });
+
+const PASSWORD = "smtp-password-e2e-4242";
+const received: { to: string[]; raw: string }[] = [];
+let server: SMTPServer;
+let port: number;
+let page: Page;
+
+test.beforeAll(async () => {
+  server = new SMTPServer({
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onAuth(auth, _s, cb) {
+      if (auth.username === "junction" && auth.password === PASSWORD) return cb(null, { user: "junction" });
+      cb(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
+    },
+    onData(stream, session, cb) {
+      let raw = "";
+      stream.on("data", (c: Buffer) => (raw += c.toString()));
+      stream.on("end", () => {
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.server.address() as AddressInfo).port;
+});
+test.afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+test("an admin connects SMTP, tests the connection, saves it and sends a test email that arrives", async ({ browser }) => {
+  page = await (await browser.newContext()).newPage();
+  await signIn(page, ADMIN);
+  await page.goto("/settings/channels");
+  await expect(page.getByText("Channels may reach private network addresses")).toBeVisible();
+  await page.getByRole("button", { name: "Connect email (SMTP)" }).click();
+  await page.getByLabel("Channel name").fill("Marketing email");
+  await page.getByLabel("Host").fill("127.0.0.1");
+  await page.getByLabel("Security").selectOption("none");
+  await page.getByLabel("Port").fill(String(port));
+  await page.getByLabel("User name").fill("junction");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByLabel("Sender name").fill("Acme Fitness");
+  await page.getByLabel("Sender address").fill("hello@acme.test");
+
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByTestId("test-outcome")).toContainText(/The server said: 535 .*Authentication failed/);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByTestId("test-outcome")).toContainText("Connection works. Connected and signed in as junction.");
+  await snap(page, "channels-form");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText("Saved “Marketing email”")).toBeVisible();
+
+  await expect(page.getByTestId("password-state")).toHaveText("set · ends in …42");
+  await page.getByLabel("Send a test email to").fill("ada@example.com");
+  await page.getByRole("button", { name: "Send test" }).click();
+  await expect(page.getByText("Test email sent to ada@example.com")).toBeVisible();
+  await expect.poll(() => received.length).toBe(1);
+  expect(received[0]!.to).toEqual(["ada@example.com"]);
+  expect(received[0]!.raw).toContain("Subject: Test email from Junction (Marketing email)");
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await snap(page, "page-settings-channels");
+  expect(await page.content()).not.toContain(PASSWORD);
+});
+
+test("editing keeps the stored password unless it is replaced; a bad host is refused with its reason", async () => {
+  await page.getByRole("button", { name: "Edit" }).click();
+  await expect(page.getByTestId("password-state")).toContainText("set");
+  await expect(page.getByLabel("Password")).toHaveCount(0);
+  await page.getByLabel("Host").fill("169.254.169.254");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText(/Host: 169\.254\.169\.254 resolves to 169\.254\.169\.254, a cloud metadata address/)).toBeVisible();
+  await page.getByLabel("Host").fill("127.0.0.1");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByTestId("test-outcome")).toContainText("Connection works");
+  await page.getByRole("button", { name: "Cancel" }).click();
+});
+
+test("a marketer sees which channel is connected but not its secret, and cannot change it", async ({ browser }) => {
+  const marketer = await (await browser.newContext()).newPage();
+  await signIn(marketer, { email: "mara@acme.test", password: "marketer-password-1" });
+  await marketer.goto("/settings/channels");
+  await expect(marketer.getByRole("heading", { name: "Marketing email" })).toBeVisible();
+  await expect(marketer.getByText("Only admins can connect or change channels.")).toBeVisible();
+  await expect(marketer.getByRole("button", { name: "Edit" })).toHaveCount(0);
+  expect(await marketer.content()).not.toContain(PASSWORD);
+  const refused = await marketer.request.post("/api/trpc/channels.testEmail", {
+    data: { json: { settings: { host: "127.0.0.1", port, security: "none", senders: [{ name: "x", address: "x@acme.test" }] }, password: "x" } },
+  });
+  expect(refused.status()).toBe(403);
+  const listed = await marketer.request.get("/api/trpc/channels.list");
+  expect(listed.status()).toBe(200);
+  expect(await listed.text()).not.toContain(PASSWORD);
+  await marketer.context().close();
+});

@@ -1,0 +1,103 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newMasterKey } from "@/server/channels/credentials";
+import { appRouter } from "@/server/api/root";
+import { createCallerFactory, type Context } from "@/server/api/trpc";
+import { useTestDatabase } from "@/server/test/database";
+import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+
+// The app's own policy and key, as a deployment with a local SMTP server would set them.
+process.env.JUNCTION_SECRET_KEY = newMasterKey();
+process.env.JUNCTION_ALLOW_PRIVATE_NETWORK = "1";
+
+const createCaller = createCallerFactory(appRouter);
+const PLANTED = "planted-secret-value-7781";
+
+describe("connecting an email channel", () => {
+  const t = useTestDatabase();
+  let ws: Awaited<ReturnType<typeof createWorkspaceWith>>;
+  let server: SMTPServer;
+  let port: number;
+  const received: string[] = [];
+
+  const callerAs = (role: "viewer" | "marketer" | "admin") => {
+    const user = role === "admin" ? ws.admin : ws.members.find((m) => m.role === role)!.user;
+    const ctx: Context = { db: t.db, viewer: viewerFor(user, ws.workspace, role), headers: new Headers() };
+    return createCaller(ctx);
+  };
+
+  beforeAll(async () => {
+    ws = await createWorkspaceWith(t.db, ["viewer", "marketer"]);
+    server = new SMTPServer({
+      disabledCommands: ["STARTTLS"],
+      logger: false,
+      onAuth(auth, _s, cb) {
+        if (auth.username === "junction" && auth.password === PLANTED) return cb(null, { user: "junction" });
+        cb(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
+      },
+      onData(stream, _s, cb) {
+        let raw = "";
+        stream.on("data", (c: Buffer) => (raw += c.toString()));
+        stream.on("end", () => {
+          received.push(raw);
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const settings = () => ({ host: "127.0.0.1", port, security: "none" as const, user: "junction", pool: true, senders: [{ name: "Acme Fitness", address: "hello@acme.test" }] });
+
+  it("an admin tests before saving, saves, tests again and sends a test email; no answer, page data or audit entry holds the password", async () => {
+    const admin = callerAs("admin");
+    const outputs: unknown[] = [];
+    const keep = <T>(value: T) => (outputs.push(value), value);
+
+    expect(keep(await admin.channels.testEmail({ settings: settings(), password: "wrong-password" }))).toMatchObject({ ok: false, message: expect.stringMatching(/^535/) });
+    expect(keep(await admin.channels.testEmail({ settings: settings(), password: PLANTED }))).toEqual({ ok: true, message: "Connected and signed in as junction." });
+
+    const saved = keep(await admin.channels.saveEmail({ name: "Marketing email", settings: settings(), password: PLANTED }));
+    expect(saved.secrets).toEqual([{ name: "password", set: true, hint: "81", updatedAt: expect.any(Date) }]);
+    // Saved: the stored password is used when none is given.
+    expect(keep(await admin.channels.testEmail({ id: saved.id, settings: settings() }))).toMatchObject({ ok: true });
+    const sent = keep(await admin.channels.sendTestEmail({ id: saved.id, to: "ada@example.com" }));
+    expect(sent).toMatchObject({ ok: true, message: expect.stringMatching(/^250/) });
+    expect(received.at(-1)).toContain("Subject: Test email from Junction (Marketing email)");
+
+    // Renaming without a password keeps the stored one.
+    keep(await admin.channels.saveEmail({ id: saved.id, name: "Newsletter", settings: settings() }));
+    const [listed] = keep(await callerAs("viewer").channels.list());
+    expect(listed).toMatchObject({ name: "Newsletter", lastTest: { ok: true }, secrets: [{ name: "password", hint: "81" }] });
+    expect(keep(await admin.channels.testEmail({ id: saved.id, settings: settings() }))).toMatchObject({ ok: true });
+
+    const audit = keep(await admin.audit.list({}));
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(["channel.created", "channel.updated"]));
+    expect(audit.entries.find((e) => e.action === "channel.created")!.diff).toMatchObject({ sign_in: { to: "password replaced" } });
+
+    for (const output of outputs) expect(JSON.stringify(output)).not.toContain(PLANTED);
+    const rows = await t.db.$queryRaw<{ all: string }[]>`SELECT (SELECT json_agg(c)::text FROM channels c) || (SELECT json_agg(s)::text FROM secrets s) || (SELECT json_agg(a)::text FROM audit_log a) AS all`;
+    expect(rows[0]!.all).not.toContain(PLANTED);
+  });
+
+  it("refuses what it must: viewers and marketers change nothing, a metadata host is refused with nothing saved, bad settings name the field", async () => {
+    await expect(callerAs("marketer").channels.saveEmail({ name: "x", settings: settings(), password: "p" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(callerAs("viewer").channels.testEmail({ settings: settings(), password: "p" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const before = await t.db.channel.count();
+    await expect(callerAs("admin").channels.saveEmail({ name: "Metadata", settings: { ...settings(), host: "169.254.169.254" }, password: "p" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/Host: 169\.254\.169\.254 resolves to .*cloud metadata/),
+    });
+    expect(await t.db.channel.count()).toBe(before);
+    const bad = await callerAs("admin")
+      .channels.saveEmail({ name: "Bad", settings: { ...settings(), port: 70_000, senders: [] } })
+      .catch((error: { code: string; cause: { issues: { path: PropertyKey[]; message: string }[] } }) => error);
+    expect(bad).toMatchObject({ code: "BAD_REQUEST" });
+    const issues = (bad as { cause: { issues: { path: PropertyKey[] }[] } }).cause.issues;
+    expect(issues.map((i) => i.path.join("."))).toEqual(["settings.port", "settings.senders"]);
+    expect(await t.db.channel.count()).toBe(before);
+  });
+});
