@@ -1,6 +1,5 @@
-import type { AddressInfo } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
-import { SMTPServer } from "smtp-server";
+import { startSmtpSink } from "../server/test/smtp-sink";
 import { ADMIN, signIn, snap } from "./helpers";
 
 /**
@@ -11,32 +10,15 @@ import { ADMIN, signIn, snap } from "./helpers";
 test.describe.configure({ mode: "serial" });
 
 const PASSWORD = "smtp-password-e2e-4242";
-const received: { to: string[]; raw: string }[] = [];
-let server: SMTPServer;
+let sink: Awaited<ReturnType<typeof startSmtpSink>>;
 let port: number;
 let page: Page;
 
 test.beforeAll(async () => {
-  server = new SMTPServer({
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onAuth(auth, _s, cb) {
-      if (auth.username === "junction" && auth.password === PASSWORD) return cb(null, { user: "junction" });
-      cb(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
-    },
-    onData(stream, session, cb) {
-      let raw = "";
-      stream.on("data", (c: Buffer) => (raw += c.toString()));
-      stream.on("end", () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  port = (server.server.address() as AddressInfo).port;
+  sink = await startSmtpSink({ user: "junction", password: PASSWORD });
+  port = sink.port;
 });
-test.afterAll(() => new Promise<void>((r) => server.close(() => r())));
+test.afterAll(() => sink.close());
 
 test("an admin connects SMTP, tests the connection, saves it and sends a test email that arrives", async ({ browser }) => {
   page = await (await browser.newContext()).newPage();
@@ -66,9 +48,9 @@ test("an admin connects SMTP, tests the connection, saves it and sends a test em
   await page.getByLabel("Send a test email to").fill("ada@example.com");
   await page.getByRole("button", { name: "Send test" }).click();
   await expect(page.getByText("Test email sent to ada@example.com")).toBeVisible();
-  await expect.poll(() => received.length).toBe(1);
-  expect(received[0]!.to).toEqual(["ada@example.com"]);
-  expect(received[0]!.raw).toContain("Subject: Test email from Junction (Marketing email)");
+  await expect.poll(() => sink.received.length).toBe(1);
+  expect(sink.received[0]!.to).toEqual(["ada@example.com"]);
+  expect(sink.received[0]!.raw).toContain("Subject: Test email from Junction (Marketing email)");
   await page.setViewportSize({ width: 1440, height: 900 });
   await snap(page, "page-settings-channels");
   expect(await page.content()).not.toContain(PASSWORD);

@@ -1,11 +1,10 @@
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newMasterKey } from "@/server/channels/credentials";
 import { appRouter } from "@/server/api/root";
 import { createCallerFactory, type Context } from "@/server/api/trpc";
 import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
+import { startSmtpSink } from "@/server/test/smtp-sink";
 
 // The app's own policy and key, as a deployment with a local SMTP server would set them.
 process.env.JUNCTION_SECRET_KEY = newMasterKey();
@@ -17,9 +16,8 @@ const PLANTED = "planted-secret-value-7781";
 describe("connecting an email channel", () => {
   const t = useTestDatabase();
   let ws: Awaited<ReturnType<typeof createWorkspaceWith>>;
-  let server: SMTPServer;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
   let port: number;
-  const received: string[] = [];
 
   const callerAs = (role: "viewer" | "marketer" | "admin") => {
     const user = role === "admin" ? ws.admin : ws.members.find((m) => m.role === role)!.user;
@@ -29,26 +27,10 @@ describe("connecting an email channel", () => {
 
   beforeAll(async () => {
     ws = await createWorkspaceWith(t.db, ["viewer", "marketer"]);
-    server = new SMTPServer({
-      disabledCommands: ["STARTTLS"],
-      logger: false,
-      onAuth(auth, _s, cb) {
-        if (auth.username === "junction" && auth.password === PLANTED) return cb(null, { user: "junction" });
-        cb(Object.assign(new Error("Authentication failed"), { responseCode: 535 }));
-      },
-      onData(stream, _s, cb) {
-        let raw = "";
-        stream.on("data", (c: Buffer) => (raw += c.toString()));
-        stream.on("end", () => {
-          received.push(raw);
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    port = (server.server.address() as AddressInfo).port;
+    sink = await startSmtpSink({ user: "junction", password: PLANTED });
+    port = sink.port;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => sink.close());
 
   const settings = () => ({ host: "127.0.0.1", port, security: "none" as const, user: "junction", pool: true, senders: [{ name: "Acme Fitness", address: "hello@acme.test" }] });
 
@@ -66,7 +48,7 @@ describe("connecting an email channel", () => {
     expect(keep(await admin.channels.testEmail({ id: saved.id, settings: settings() }))).toMatchObject({ ok: true });
     const sent = keep(await admin.channels.sendTestEmail({ id: saved.id, to: "ada@example.com" }));
     expect(sent).toMatchObject({ ok: true, message: expect.stringMatching(/^250/) });
-    expect(received.at(-1)).toContain("Subject: Test email from Junction (Marketing email)");
+    expect(sink.received.at(-1)!.raw).toContain("Subject: Test email from Junction (Marketing email)");
 
     // Renaming without a password keeps the stored one.
     keep(await admin.channels.saveEmail({ id: saved.id, name: "Newsletter", settings: settings() }));

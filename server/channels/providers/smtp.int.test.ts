@@ -1,39 +1,19 @@
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SmtpSettings } from "@/lib/channels/schema";
+import { startSmtpSink } from "@/server/test/smtp-sink";
 import { sendSmtp, verifySmtp } from "./smtp";
 
 /** A real SMTP server on this machine: takes one account, keeps what it receives. */
 describe("email over SMTP, against a local SMTP server", () => {
-  const received: { from: string; to: string[]; raw: string }[] = [];
-  let server: SMTPServer;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
   let port: number;
   const local = { allowPrivate: true };
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      logger: false,
-      onAuth(auth, _session, callback) {
-        if (auth.username === "junction" && auth.password === "right-password-42") return callback(null, { user: "junction" });
-        const error = Object.assign(new Error("Authentication failed"), { responseCode: 535 });
-        callback(error);
-      },
-      onData(stream, session, callback) {
-        let raw = "";
-        stream.on("data", (chunk: Buffer) => (raw += chunk.toString("utf8")));
-        stream.on("end", () => {
-          received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.server.address() as AddressInfo).port;
+    sink = await startSmtpSink({ user: "junction", password: "right-password-42" });
+    port = sink.port;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => sink.close());
 
   const settings = (over: Partial<SmtpSettings> = {}): SmtpSettings => ({
     host: "127.0.0.1",
@@ -76,7 +56,7 @@ describe("email over SMTP, against a local SMTP server", () => {
     );
     expect(sent).toMatchObject({ ok: true, messageId: "<delivery-123@junction.local>" });
     expect(sent.message).toMatch(/^250/);
-    const mail = received.at(-1)!;
+    const mail = sink.received.at(-1)!;
     expect(mail.from).toBe("hello@acme.test");
     expect(mail.to).toEqual(["ada@example.com"]);
     expect(mail.raw).toContain("Message-ID: <delivery-123@junction.local>");
