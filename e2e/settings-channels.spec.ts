@@ -67,6 +67,12 @@ test("editing keeps the stored password unless it is replaced; a bad host is ref
   await page.getByRole("button", { name: "Test connection" }).click();
   await expect(page.getByTestId("test-outcome")).toContainText("Connection works");
   await page.getByRole("button", { name: "Cancel" }).click();
+  // No rendered page holds the password: the settings pages, the audit log, the dashboard.
+  for (const path of ["/settings", "/settings/members", "/settings/api-keys", "/settings/audit", "/settings/channels", "/"]) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    expect(await page.content(), path).not.toContain(PASSWORD);
+  }
 });
 
 test("a marketer sees which channel is connected but not its secret, and cannot change it", async ({ browser }) => {
