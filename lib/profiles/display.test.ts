@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { personLabel, personName } from "./display";
+import { memberSummary, personLabel, personName } from "./display";
 
 describe("naming a person", () => {
   it("prefers a name from traits, then email, then user id", () => {
@@ -15,6 +15,11 @@ describe("naming a person", () => {
     expect(personName({ name: "", first_name: 42, last_name: "Hopper" })).toBe("Hopper");
     expect(personName({ name: { first: "x" } })).toBeNull();
     expect(personName(undefined)).toBeNull();
+  });
+
+  it("takes a name already read from traits, and summarises a person for lists", () => {
+    expect(personLabel({ name: "Ada Lovelace", email: "ada@x.io" }).primary).toBe("Ada Lovelace");
+    expect(memberSummary({ id: "p1", userId: "u1", email: null, traits: { first_name: "Grace", last_name: "Hopper", plan: "pro" } })).toEqual({ id: "p1", userId: "u1", email: null, name: "Grace Hopper" });
   });
 
   it("falls back to the email trait when the column is empty", () => {

@@ -4,6 +4,8 @@
  * for machines, names for marketers.
  */
 export interface Nameable {
+  /** A name already taken from traits (lists that do not carry whole traits: `memberSummary`). */
+  name?: string | null;
   /** Stored traits: any JSON, used only when it is an object. */
   traits?: unknown;
   email?: string | null;
@@ -29,10 +31,22 @@ export function personName(stored: unknown): string | null {
 }
 
 export function personLabel(person: Nameable): { primary: string; secondary: string | null; anonymous: boolean } {
-  const name = personName(person.traits);
+  const name = text(person.name) ?? personName(person.traits);
   const email = text(person.email) ?? text(asObject(person.traits)?.email);
   const userId = text(person.userId);
   const [primary, ...rest] = [name, email, userId].filter((v): v is string => v !== null);
   if (!primary) return { primary: "Anonymous visitor", secondary: null, anonymous: true };
   return { primary, secondary: rest[0] ?? null, anonymous: false };
+}
+
+/** What a list of people carries of each (no whole traits): ids, email and the name from traits. */
+export interface MemberSummary {
+  id: string;
+  userId: string | null;
+  email: string | null;
+  name: string | null;
+}
+
+export function memberSummary(p: { id: string; userId: string | null; email: string | null; traits: unknown }): MemberSummary {
+  return { id: p.id, userId: p.userId, email: p.email, name: personName(p.traits) };
 }

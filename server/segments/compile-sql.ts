@@ -120,7 +120,7 @@ export function membersQuery(
   if (options.after !== undefined) where.push(`p.id > ${c.params.add(options.after, "text")}`);
   where.push(match);
   return c.query(
-    `SELECT ${options.columns === "member" ? MEMBER_COLUMNS : "p.id, p.user_id, p.email"}\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id\n LIMIT ${c.params.add(options.limit, "int")}`,
+    `SELECT ${options.columns === "member" ? MEMBER_COLUMNS : "p.id, p.user_id, p.email, p.traits"}\n  FROM profiles p${c.joinSql()}\n WHERE ${where.join("\n   AND ")}\n ORDER BY p.id\n LIMIT ${c.params.add(options.limit, "int")}`,
   );
 }
 

@@ -1,4 +1,5 @@
 import { DomainError } from "@/server/errors";
+import { memberSummary } from "@/lib/profiles/display";
 import { sql, sqlTransaction, type Db, type Sql } from "@/server/db/client";
 import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "@/lib/segments/schema";
 import { compileEvaluator, evaluate } from "@/lib/segments/evaluate";
@@ -260,8 +261,8 @@ export async function segmentOverlap(db: Db, input: { workspaceId: string; segme
 
 /** A page of the people in both segments (the overlap view's cells), by profile id. */
 export async function overlapMembers(db: Db, input: { workspaceId: string; a: string; b: string; after?: string; limit: number }) {
-  const rows = await sql(db).query<{ id: string; user_id: string | null; email: string | null }>`
-    SELECT p.id, p.user_id, p.email
+  const rows = await sql(db).query<{ id: string; user_id: string | null; email: string | null; traits: unknown }>`
+    SELECT p.id, p.user_id, p.email, p.traits
       FROM segment_memberships a
       JOIN segment_memberships b ON b.profile_id = a.profile_id AND b.segment_id = ${input.b} AND b.exited_at IS NULL
       JOIN profiles p ON p.id = a.profile_id AND p.workspace_id = ${input.workspaceId}
@@ -269,5 +270,5 @@ export async function overlapMembers(db: Db, input: { workspaceId: string; a: st
      ORDER BY p.id
      LIMIT ${input.limit + 1}::int`;
   const page = rows.slice(0, input.limit);
-  return { items: page.map((r) => ({ id: r.id, userId: r.user_id, email: r.email })), nextCursor: rows.length > input.limit ? page.at(-1)!.id : null };
+  return { items: page.map((r) => memberSummary({ id: r.id, userId: r.user_id, email: r.email, traits: r.traits })), nextCursor: rows.length > input.limit ? page.at(-1)!.id : null };
 }

@@ -1,4 +1,5 @@
 import { countFromSets } from "./exact-sets";
+import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
 import { cancelPreview, PreviewCancelled, registerPreview, runPreviewQuery as run } from "./preview-query";
 import { DomainError } from "@/server/errors";
 import { env } from "@/server/env";
@@ -246,7 +247,7 @@ export async function exactCount(
 export async function segmentMembers(
   db: Db,
   input: { workspaceId: string; definition: SegmentDefinition; now: Date; after?: string; limit: number; signal?: AbortSignal; exactBelow?: number },
-): Promise<{ items: { id: string; userId: string | null; email: string | null }[]; nextCursor: string | null; source: "sample" | "all" }> {
+): Promise<{ items: MemberSummary[]; nextCursor: string | null; source: "sample" | "all" }> {
   // The builder's sample members in a big workspace: people of the in-memory sample, from a
   // random place in it (a refresh shows others) — no query over a million profiles, unless
   // the sample holds too few (a rare segment).
@@ -262,18 +263,18 @@ export async function segmentMembers(
         if (matches(person)) found.push(person);
       }
       if (found.length === input.limit) {
-        return { items: found.map(({ profile: p }) => ({ id: p.id, userId: p.userId, email: p.email })), nextCursor: null, source: "sample" };
+        return { items: found.map(({ profile: p }) => memberSummary(p)), nextCursor: null, source: "sample" };
       }
     }
   }
-  const rows = await run<{ id: string; user_id: string | null; email: string | null }>(
+  const rows = await run<{ id: string; user_id: string | null; email: string | null; traits: unknown }>(
     db,
     membersQuery(input.definition, { workspaceId: input.workspaceId, now: input.now, after: input.after, limit: input.limit + 1, strategy: "correlated" }),
     { timeoutMs: 30_000, signal: input.signal },
   );
   const page = rows.slice(0, input.limit);
   return {
-    items: page.map((r) => ({ id: r.id, userId: r.user_id, email: r.email })),
+    items: page.map((r) => memberSummary({ id: r.id, userId: r.user_id, email: r.email, traits: r.traits })),
     nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
     source: "all",
   };

@@ -158,6 +158,8 @@ describe("the estimate's in-memory sample", () => {
     expect(page.source).toBe("sample");
     expect(page.items).toHaveLength(5);
     for (const item of page.items) expect(members.has(item.id)).toBe(true);
+    // Listed people carry their name from traits (the demo's identified people all have one).
+    expect(page.items.filter((i) => i.userId !== null).every((i) => typeof i.name === "string" && i.name.includes(" "))).toBe(true);
     const nobody = { schemaVersion: 1 as const, root: { type: "group" as const, op: "and" as const, children: [{ type: "bucket" as const, from: 5, to: 5 }] } };
     const rare = await segmentMembers(t.db, { workspaceId, definition: nobody, now, limit: 5, exactBelow: 0 });
     expect(rare.source).toBe("all");
