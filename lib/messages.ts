@@ -1,3 +1,5 @@
+import { formatCount } from "@/lib/format";
+
 /**
  * Validation messages in words a marketer reads: zod's defaults ("Too small: expected number
  * to be >=0") become "must be at least 0". Messages we wrote ourselves pass through. Each
@@ -23,7 +25,7 @@ const list = (values: unknown[]) => values.map((v) => (typeof v === "string" ? `
 
 export function plainMessage(issue: IssueLike): string {
   if (!ZOD_DEFAULT.test(issue.message)) return issue.message;
-  const n = (v: number | bigint | undefined) => Number(v ?? 0).toLocaleString("en-GB");
+  const n = (v: number | bigint | undefined) => formatCount(Number(v ?? 0));
   switch (issue.code) {
     case "too_small":
       if (issue.origin === "string") return Number(issue.minimum) <= 1 ? "is required" : `must be at least ${n(issue.minimum)} characters`;

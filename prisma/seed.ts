@@ -6,12 +6,8 @@ import { insertApiKey } from "../server/keys/service";
 import { loadDemoData } from "../server/demo/load";
 import { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED } from "../lib/demo/generator";
 
-/** Demo mode only (embedded database): README documents these credentials. */
-export const DEMO_EMAIL = "demo@junction.local";
-export const DEMO_PASSWORD = "junction-demo";
-export const DEMO_WORKSPACE = "Acme Fitness (demo)";
-export const DEMO_WRITE_KEY = "demo-write-key";
-export const DEMO_SECRET_KEY = "demo-secret-key";
+import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRET_KEY, DEMO_WORKSPACE, DEMO_WRITE_KEY } from "../lib/demo/account";
+export { DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRET_KEY, DEMO_WORKSPACE, DEMO_WRITE_KEY };
 export { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED };
 
 export interface SeedDemoOptions {

@@ -14,6 +14,7 @@ import next from "next";
 import { normalizeForwarded, parseTrustedProxies, type TrustedProxies } from "../server/http/forwarded";
 import { lingerAfterEarlyAnswer } from "../server/http/linger";
 import { startupAddresses } from "../lib/auth/origins";
+import { DEMO_EMAIL, DEMO_PASSWORD } from "../lib/demo/account";
 import { runShutdown } from "../server/shutdown";
 import { STATIC_SECURITY_HEADERS, contentSecurityPolicy, newNonce } from "../server/http/security-headers";
 
@@ -69,7 +70,7 @@ server.listen(port, async () => {
   const [first, ...others] = startupAddresses({ appUrl: process.env.APP_URL ?? `http://localhost:${port}`, port, demo });
   const proxies = process.env.TRUSTED_PROXIES ? ` (trusting forwarded headers from ${process.env.TRUSTED_PROXIES})` : "";
   console.log(`[junction] ready: open ${first}${others.length ? ` (or ${others.join(", ")})` : ""}${proxies}`);
-  if (demo) console.log("[junction] demo sign-in: demo@junction.local / junction-demo");
+  if (demo) console.log(`[junction] demo sign-in: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
 });
 
 let closing = false;

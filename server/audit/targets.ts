@@ -33,14 +33,16 @@ export async function describeTargets(
   entries: { targetType: string; targetId: string | null; diff: unknown }[],
 ): Promise<AuditTarget[]> {
   const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
+  // Only the kinds this page names are looked up: one query each, none for the rest.
+  const lookup = async <T>(type: string, query: (ids: string[]) => Promise<T[]>): Promise<T[]> => (ids(type).length > 0 ? query(ids(type)) : []);
   const [segments, keys, users, invitations, profiles, workspace, channels] = await Promise.all([
-    db.segment.findMany({ where: { workspaceId, id: { in: ids("segment") } }, select: { id: true, name: true } }),
-    db.apiKey.findMany({ where: { workspaceId, id: { in: ids("api_key") } }, select: { id: true, name: true } }),
-    db.user.findMany({ where: { id: { in: ids("user") } }, select: { id: true, email: true } }),
-    db.invitation.findMany({ where: { workspaceId, id: { in: ids("invitation") } }, select: { id: true, email: true } }),
-    db.profile.findMany({ where: { workspaceId, id: { in: ids("profile") } }, select: { id: true, traits: true, email: true, userId: true } }),
+    lookup("segment", (id) => db.segment.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("api_key", (id) => db.apiKey.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("user", (id) => db.user.findMany({ where: { id: { in: id } }, select: { id: true, email: true } })),
+    lookup("invitation", (id) => db.invitation.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, email: true } })),
+    lookup("profile", (id) => db.profile.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, traits: true, email: true, userId: true } })),
     ids("workspace").length > 0 ? db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } }) : null,
-    db.channel.findMany({ where: { workspaceId, id: { in: ids("channel") } }, select: { id: true, name: true } }),
+    lookup("channel", (id) => db.channel.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
   ]);
   const names = new Map<string, string>([
     ...segments.map((s) => [`segment:${s.id}`, s.name] as const),

@@ -49,8 +49,19 @@ export async function readSecret(db: DbTx, input: { workspaceId: string; owner: 
 
 /** Which of an owner's secrets are set, for settings pages: never a value. */
 export async function describeSecrets(db: DbTx, input: { workspaceId: string; owner: string }): Promise<SecretState[]> {
-  const rows = await db.secret.findMany({ where: input, orderBy: { name: "asc" }, select: { name: true, hint: true, updatedAt: true } });
-  return rows.map((r) => ({ name: r.name, set: true, hint: r.hint, updatedAt: r.updatedAt }));
+  return (await describeSecretsOf(db, { workspaceId: input.workspaceId, owners: [input.owner] })).get(input.owner) ?? [];
+}
+
+/** The same for several owners in one query (a list of channels), by owner. */
+export async function describeSecretsOf(db: DbTx, input: { workspaceId: string; owners: string[] }): Promise<Map<string, SecretState[]>> {
+  const rows = await db.secret.findMany({
+    where: { workspaceId: input.workspaceId, owner: { in: input.owners } },
+    orderBy: [{ owner: "asc" }, { name: "asc" }],
+    select: { owner: true, name: true, hint: true, updatedAt: true },
+  });
+  const out = new Map<string, SecretState[]>();
+  for (const r of rows) out.set(r.owner, [...(out.get(r.owner) ?? []), { name: r.name, set: true, hint: r.hint, updatedAt: r.updatedAt }]);
+  return out;
 }
 
 export async function deleteSecrets(tx: DbTx, input: { workspaceId: string; owner: string }): Promise<number> {

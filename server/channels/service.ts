@@ -5,7 +5,7 @@ import { recordAudit, type Actor } from "@/server/audit/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
 import { sendSmtp, verifySmtp, type SmtpOutcome } from "./providers/smtp";
-import { deleteSecrets, describeSecrets, putSecret, readSecret, type SecretState } from "./secrets";
+import { deleteSecrets, describeSecrets, describeSecretsOf, putSecret, readSecret, type SecretState } from "./secrets";
 import { checkHost, OutboundRefused, outboundPolicy } from "./ssrf";
 
 /**
@@ -40,7 +40,8 @@ function view(row: { id: string; kind: string; name: string; settings: unknown; 
 
 export async function listChannels(db: DbTx, workspaceId: string): Promise<ChannelView[]> {
   const rows = await db.channel.findMany({ where: { workspaceId }, orderBy: [{ kind: "asc" }, { name: "asc" }] });
-  return Promise.all(rows.map(async (r) => view(r, await describeSecrets(db, { workspaceId, owner: owner(r.id) }))));
+  const secrets = await describeSecretsOf(db, { workspaceId, owners: rows.map((r) => owner(r.id)) });
+  return rows.map((r) => view(r, secrets.get(owner(r.id)) ?? []));
 }
 
 async function channelOf(db: DbTx, workspaceId: string, id: string) {
