@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   "segments.export": "marketer",
   /** Import profiles from a CSV file. */
   "profiles.import": "marketer",
+  /** Write message templates and partials; send test messages. */
+  "messages.edit": "marketer",
   /** Build, publish and stop journeys. */
   "journeys.publish": "marketer",
   /** GDPR: export or erase one person's data. */
