@@ -7,6 +7,7 @@ import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
 import { segmentsRouter } from "./routers/segments";
 import { membersRouter } from "./routers/members";
+import { messagesRouter } from "./routers/messages";
 import { workspaceRouter } from "./routers/workspace";
 
 export const appRouter = router({
@@ -18,6 +19,7 @@ export const appRouter = router({
   events: eventsRouter,
   segments: segmentsRouter,
   channels: channelsRouter,
+  messages: messagesRouter,
 });
 
 export type AppRouter = typeof appRouter;

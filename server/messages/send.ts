@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { renderTemplate, type RenderResult, type TemplateVariables } from "@/lib/messages/render";
+import { smsLength, type SmsLength } from "@/lib/messages/sms";
+import type { TemplateContent } from "@/lib/messages/schema";
+import { eventVariables, EXAMPLE_PERSON, personVariables } from "@/lib/messages/variables";
+import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
+import { ZSmtpSettings } from "@/lib/channels/schema";
+import type { Actor } from "@/server/audit/service";
+import { sendSmtp } from "@/server/channels/providers/smtp";
+import { readSecret } from "@/server/channels/secrets";
+import { outboundPolicy } from "@/server/channels/ssrf";
+import type { Db, DbTx } from "@/server/db/client";
+import { DomainError } from "@/server/errors";
+import { claimDelivery, finishDelivery, type DeliveryStatus } from "./deliveries";
+import { latestVersion, partialMap } from "./templates";
+import { consentGate, consentLinks } from "./consent";
+
+/**
+ * Rendering a template for a person, and sending it: the preview, test sends, and (later)
+ * the journey runtime's sends all take this path — render (lib/messages/render.ts), check
+ * consent, claim a delivery row, call the channel's provider, record what it said.
+ */
+
+export interface ExampleEvent {
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp?: string;
+}
+
+async function personOf(db: DbTx, workspaceId: string, profileId: string | null | undefined) {
+  if (!profileId) return null;
+  const profile = await db.profile.findFirst({
+    where: { id: profileId, workspaceId },
+    select: { id: true, userId: true, email: true, phone: true, timezone: true, locale: true, country: true, traits: true, firstSeenAt: true, lastSeenAt: true },
+  });
+  if (!profile) throw new DomainError("NOT_FOUND", "This person does not exist (they may have been merged or deleted).");
+  return profile;
+}
+
+/** The person's latest event, as a template would see it when that event triggered the send. */
+async function latestEventOf(db: DbTx, profileId: string) {
+  const event = await db.event.findFirst({
+    where: { profileId, type: "track" },
+    orderBy: [{ timestamp: "desc" }, { id: "desc" }],
+    select: { name: true, properties: true, timestamp: true },
+  });
+  return event ? eventVariables(event) : null;
+}
+
+async function variablesFor(
+  db: DbTx,
+  input: { workspaceId: string; profileId?: string | null; event?: ExampleEvent | null; groupId: string | null },
+): Promise<{ variables: TemplateVariables; person: MemberSummary | null; event: Record<string, unknown> | null; profile: Awaited<ReturnType<typeof personOf>> }> {
+  const profile = await personOf(db, input.workspaceId, input.profileId);
+  const event = input.event
+    ? eventVariables({ name: input.event.name, properties: input.event.properties, timestamp: input.event.timestamp ?? new Date().toISOString() })
+    : profile
+      ? await latestEventOf(db, profile.id)
+      : null;
+  const links = await consentLinks(db, { workspaceId: input.workspaceId, profileId: profile?.id ?? null, groupId: input.groupId });
+  return {
+    profile,
+    person: profile ? memberSummary(profile) : null,
+    event,
+    variables: {
+      person: profile ? personVariables(profile) : EXAMPLE_PERSON,
+      event: event ?? { name: "example_event", properties: {}, timestamp: new Date().toISOString() },
+      unsubscribe_url: links.unsubscribeUrl,
+      preferences_url: links.preferencesUrl,
+    },
+  };
+}
+
+export interface Preview {
+  /** Who it was rendered for (null: the example person). */
+  person: MemberSummary | null;
+  /** The event it was rendered with (the person's latest, or the example given). */
+  event: Record<string, unknown> | null;
+  result: RenderResult;
+  /** SMS: characters and parts of the rendered text. */
+  sms: SmsLength | null;
+}
+
+/** The editor's live preview: the unsaved content, rendered with the current partials for a chosen person. */
+export async function previewTemplate(db: DbTx, input: { workspaceId: string; content: TemplateContent; profileId?: string | null; event?: ExampleEvent | null }): Promise<Preview> {
+  const { variables, person, event } = await variablesFor(db, { ...input, groupId: input.content.subscriptionGroupId });
+  const result = renderTemplate(input.content, variables, await partialMap(db, input.workspaceId));
+  return { person, event, result, sms: input.content.channel === "sms" && result.ok ? smsLength(result.output.text ?? "") : null };
+}
+
+export interface SendOutcome {
+  deliveryId: string;
+  status: DeliveryStatus;
+  message: string;
+}
+
+/**
+ * Test send: the template's latest saved version, rendered for a chosen person (or the
+ * example person) and sent to `to` through a connected channel. It is recorded like every
+ * send, and a person who has unsubscribed is not sent it — it is recorded as suppressed.
+ */
+export async function sendTemplateTest(
+  db: Db,
+  input: { workspaceId: string; actor: Actor; templateId: string; channelId: string; to: string; profileId?: string | null; event?: ExampleEvent | null },
+): Promise<SendOutcome> {
+  const version = await latestVersion(db, { workspaceId: input.workspaceId, templateId: input.templateId });
+  const channel = await db.channel.findFirst({ where: { id: input.channelId, workspaceId: input.workspaceId } });
+  if (!channel) throw new DomainError("NOT_FOUND", "This channel does not exist.");
+  if (channel.kind !== version.content.channel) throw new DomainError("BAD_REQUEST", `A ${version.content.channel} template cannot be sent through a ${channel.kind} channel.`);
+
+  const groupId = version.content.subscriptionGroupId;
+  const { variables, profile } = await variablesFor(db, { workspaceId: input.workspaceId, profileId: input.profileId, event: input.event, groupId });
+  const base = {
+    workspaceId: input.workspaceId,
+    channel: version.content.channel,
+    channelId: channel.id,
+    profileId: profile?.id ?? null,
+    templateVersionId: version.id,
+    idempotencyKey: `test:${randomUUID()}`,
+    recipient: input.to,
+    test: true,
+  };
+
+  const rendered = renderTemplate(version.content, variables, version.partials);
+  if (!rendered.ok) {
+    const reason = rendered.errors.map((e) => `${e.field}${e.line ? ` (line ${e.line}, column ${e.column})` : ""}: ${e.message}`).join("; ");
+    const row = await claimDelivery(db, { ...base, status: "failed", reason: `The template did not render: ${reason}` });
+    return { deliveryId: row.id, status: "failed", message: `The template did not render: ${reason}` };
+  }
+  if (profile && groupId) {
+    const gate = await consentGate(db, { workspaceId: input.workspaceId, profileId: profile.id, groupId });
+    if (!gate.allowed) {
+      const row = await claimDelivery(db, { ...base, status: "suppressed", reason: gate.reason, rendered: rendered.output });
+      return { deliveryId: row.id, status: "suppressed", message: `Not sent: ${gate.reason}` };
+    }
+  }
+
+  const claim = await claimDelivery(db, { ...base, status: "sending", rendered: rendered.output });
+  const outcome = await sendThrough(db, { channel, content: version.content, rendered: rendered.output, to: input.to, deliveryId: claim.id, unsubscribe: variables });
+  await finishDelivery(db, { id: claim.id, status: outcome.ok ? "sent" : "failed", reason: outcome.ok ? null : outcome.message, providerMessageId: outcome.providerMessageId });
+  return { deliveryId: claim.id, status: outcome.ok ? "sent" : "failed", message: outcome.message };
+}
+
+interface ChannelRow {
+  id: string;
+  workspaceId: string;
+  kind: string;
+  settings: unknown;
+}
+
+/** One send through one channel's provider. */
+async function sendThrough(
+  db: DbTx,
+  input: { channel: ChannelRow; content: TemplateContent; rendered: Record<string, string>; to: string; deliveryId: string; unsubscribe: TemplateVariables },
+): Promise<{ ok: boolean; message: string; providerMessageId?: string | null }> {
+  switch (input.content.channel) {
+    case "email": {
+      const settings = ZSmtpSettings.parse(input.channel.settings);
+      const sender = settings.senders[0]!;
+      const password = await readSecret(db, { workspaceId: input.channel.workspaceId, owner: `channel:${input.channel.id}`, name: "password" });
+      const domain = sender.address.split("@")[1] ?? "junction.local";
+      const headers: Record<string, string> = {};
+      if (input.unsubscribe.unsubscribe_url) {
+        // RFC 8058: one click in the mail client unsubscribes, with a POST to this address.
+        headers["List-Unsubscribe"] = `<${input.unsubscribe.unsubscribe_url}>`;
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+      }
+      const outcome = await sendSmtp(
+        settings,
+        password,
+        {
+          from: { name: sender.name, address: sender.address },
+          replyTo: sender.replyTo,
+          to: input.to,
+          subject: input.rendered.subject ?? "",
+          html: input.rendered.html,
+          text: input.rendered.text,
+          headers,
+          // Stable per delivery: a retried send is recognisable as the same message.
+          messageId: `<${input.deliveryId}@${domain}>`,
+        },
+        outboundPolicy(),
+      );
+      return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.messageId ?? null };
+    }
+    default:
+      return { ok: false, message: `Sending ${input.content.channel} messages is not connected yet.` };
+  }
+}
