@@ -4,6 +4,8 @@ import type { Db } from "../server/db/client";
 import { createWorkspace } from "../server/workspaces/service";
 import { insertApiKey } from "../server/keys/service";
 import { loadDemoData } from "../server/demo/load";
+import { seedDemoConsent } from "../server/demo/consent";
+import { seedDemoMessages } from "../server/demo/messages";
 import { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED } from "../lib/demo/generator";
 
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRET_KEY, DEMO_WORKSPACE, DEMO_WRITE_KEY } from "../lib/demo/account";
@@ -46,18 +48,21 @@ export async function seedDemo(db: Db, log: (line: string) => void = () => {}, o
     await insertApiKey(tx, { workspaceId: workspace.id, name: "Demo secret key", kind: "secret", createdById: userId, raw: DEMO_SECRET_KEY });
     return workspace.id;
   });
-  if (options.connectionString) {
-    const profiles = options.profiles ?? DEMO_PROFILES;
-    const events = options.events ?? DEMO_EVENTS;
-    try {
+  try {
+    await seedDemoMessages(db, workspaceId, { userId, label: "seed" });
+    if (options.connectionString) {
+      const profiles = options.profiles ?? DEMO_PROFILES;
+      const events = options.events ?? DEMO_EVENTS;
       const result = await loadDemoData(options.connectionString, { workspaceId, profiles, events, seed: DEMO_SEED, now: options.now ?? new Date() });
       log(`loaded ${profiles} demo profiles and ${events} events in ${(result.ms / 1000).toFixed(1)} s`);
-    } catch (error) {
-      // Nothing half-seeded: without the user the next start seeds again.
-      await db.workspace.delete({ where: { id: workspaceId } });
-      await db.user.delete({ where: { id: userId } });
-      throw error;
     }
+    // Subscription groups, and who left or joined them (after the people exist).
+    await seedDemoConsent(db, workspaceId, options.now ?? new Date());
+  } catch (error) {
+    // Nothing half-seeded: without the user the next start seeds again.
+    await db.workspace.delete({ where: { id: workspaceId } });
+    await db.user.delete({ where: { id: userId } });
+    throw error;
   }
   log(`seeded demo workspace "${DEMO_WORKSPACE}" — sign in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}; write key ${DEMO_WRITE_KEY}, secret key ${DEMO_SECRET_KEY}`);
   return true;

@@ -15,6 +15,7 @@ import { LIVE, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
+import { useLeaveGuard } from "../ui/use-leave-guard";
 import { GroupEditor, type EditorContext } from "./node-editor";
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
@@ -123,25 +124,8 @@ function Builder({
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  // Leaving with unsaved changes: the browser's own prompt, and a confirm for links in the app.
-  useEffect(() => {
-    if (!dirty || !canEdit) return; // a viewer's edits are previews, nothing to lose
-    const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
-    const onClick = (e: MouseEvent) => {
-      const link = (e.target as HTMLElement | null)?.closest?.("a[href]");
-      if (!link || link.getAttribute("target") === "_blank") return;
-      if (!window.confirm("Leave this segment? Your unsaved changes will be lost.")) {
-        e.preventDefault();
-        e.stopPropagation();
-      }
-    };
-    window.addEventListener("beforeunload", onBeforeUnload);
-    document.addEventListener("click", onClick, true);
-    return () => {
-      window.removeEventListener("beforeunload", onBeforeUnload);
-      document.removeEventListener("click", onClick, true);
-    };
-  }, [dirty, canEdit]);
+  // Leaving with unsaved changes (a viewer's edits are previews, nothing to lose).
+  useLeaveGuard(dirty && canEdit, "Leave this segment? Your unsaved changes will be lost.");
 
   const check = useMemo(() => checkDraft(draft.definition), [draft.definition]);
   // While editing, an unfinished condition is not shouted at; once a save was tried, every error shows on its node.

@@ -18,9 +18,21 @@ const KIND_LABELS: Record<string, string> = {
   workspace: "Workspace",
   import: "Import",
   channel: "Channel",
+  template: "Template",
+  partial: "Partial",
 };
 
-const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel"]);
+const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel", "template", "partial"]);
+
+/** Where each kind is seen. */
+const HREFS: Record<string, (id: string) => string> = {
+  segment: (id) => `/segments/${id}`,
+  profile: (id) => `/profiles/${id}`,
+  api_key: () => "/settings/api-keys",
+  channel: () => "/settings/channels",
+  template: (id) => `/messages/${id}`,
+  partial: () => "/messages/partials",
+};
 
 /**
  * Names for the targets of a page of audit entries, one query per kind. What no longer
@@ -35,7 +47,7 @@ export async function describeTargets(
   const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
   // Only the kinds this page names are looked up: one query each, none for the rest.
   const lookup = async <T>(type: string, query: (ids: string[]) => Promise<T[]>): Promise<T[]> => (ids(type).length > 0 ? query(ids(type)) : []);
-  const [segments, keys, users, invitations, profiles, workspace, channels] = await Promise.all([
+  const [segments, keys, users, invitations, profiles, workspace, channels, templates, partials] = await Promise.all([
     lookup("segment", (id) => db.segment.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("api_key", (id) => db.apiKey.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("user", (id) => db.user.findMany({ where: { id: { in: id } }, select: { id: true, email: true } })),
@@ -43,6 +55,8 @@ export async function describeTargets(
     lookup("profile", (id) => db.profile.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, traits: true, email: true, userId: true } })),
     ids("workspace").length > 0 ? db.workspace.findUnique({ where: { id: workspaceId }, select: { name: true } }) : null,
     lookup("channel", (id) => db.channel.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("template", (id) => db.messageTemplate.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("partial", (id) => db.messagePartial.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
   ]);
   const names = new Map<string, string>([
     ...segments.map((s) => [`segment:${s.id}`, s.name] as const),
@@ -51,6 +65,8 @@ export async function describeTargets(
     ...invitations.map((i) => [`invitation:${i.id}`, i.email] as const),
     ...profiles.map((p) => [`profile:${p.id}`, personLabel(p).primary] as const),
     ...channels.map((c) => [`channel:${c.id}`, c.name] as const),
+    ...templates.map((t) => [`template:${t.id}`, t.name] as const),
+    ...partials.map((p) => [`partial:${p.id}`, p.name] as const),
   ]);
   return entries.map(({ targetType: type, targetId: id, diff }) => {
     const kind = KIND_LABELS[type] ?? type;
@@ -59,7 +75,7 @@ export async function describeTargets(
     if (!LOOKED_UP.has(type)) return { type, id, label: kind, href: null };
     const name = id ? names.get(`${type}:${id}`) : undefined;
     if (name !== undefined) {
-      const href = type === "segment" ? `/segments/${id}` : type === "profile" ? `/profiles/${id}` : type === "api_key" ? "/settings/api-keys" : type === "channel" ? "/settings/channels" : "/settings/members";
+      const href = HREFS[type]?.(id!) ?? "/settings/members";
       return { type, id, label: `${kind} “${name}”`, href };
     }
     const recorded = recordedName(diff);

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { SettingsTabs } from "@/components/settings/settings-tabs";
+import { RouteTabs } from "@/components/ui/route-tabs";
 import { PageHeader } from "@/components/ui/page-header";
 import { currentViewer } from "@/server/auth/session";
 import { can } from "@/lib/auth/roles";
@@ -18,7 +18,7 @@ export default async function SettingsLayout({ children }: { children: ReactNode
   return (
     <>
       <PageHeader title="Settings" description="Workspace settings, members, channels, API keys and the audit log." />
-      <SettingsTabs tabs={tabs} />
+      <RouteTabs label="Settings" tabs={tabs} />
       {children}
     </>
   );

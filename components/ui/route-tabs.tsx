@@ -2,12 +2,13 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { cn } from "../ui/cn";
+import { cn } from "./cn";
 
-export function SettingsTabs({ tabs }: { tabs: { href: string; label: string }[] }) {
+/** Tabs that are links: one per page of an area (Settings, Messages), the current one marked. */
+export function RouteTabs({ label, tabs }: { label: string; tabs: { href: string; label: string }[] }) {
   const pathname = usePathname();
   return (
-    <nav aria-label="Settings" className="mb-6 flex gap-1 border-b border-slate-200">
+    <nav aria-label={label} className="mb-6 flex gap-1 border-b border-slate-200">
       {tabs.map((tab) => {
         const active = pathname === tab.href;
         return (
