@@ -13,8 +13,8 @@ export const ROLE_LABELS: Record<Role, string> = {
 
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: "Can open segments, journeys and profiles and preview sizes. Cannot change anything.",
-  marketer: "Can build and publish segments and journeys.",
-  admin: "Can also manage members, API keys, channel credentials and workspace settings.",
+  marketer: "Can build and publish segments and journeys, and change a person's subscriptions.",
+  admin: "Can also manage members, API keys, channel credentials, subscription groups and workspace settings.",
 };
 
 /** True when `role` is at least `required`. */
@@ -47,6 +47,10 @@ export const PERMISSIONS = {
   "keys.manage": "admin",
   /** Set up email, SMS, push and webhook channels and their credentials. */
   "channels.manage": "admin",
+  /** Create, change and delete subscription groups (Settings → Subscriptions). */
+  "consent.manage": "admin",
+  /** Change one person's subscription to a group from the profile page (recorded as their consent history). */
+  "consent.change": "marketer",
   /** Rename the workspace, change its time zone. */
   "workspace.manage": "admin",
   /** Read the audit log. */
