@@ -98,6 +98,7 @@ for (let p = 0; p < PROFILES; p++) {
     },
     events,
     memberships: new Set(random() < 0.3 ? ["seg-engaged"] : []),
+    subscriptions: new Set(random() < 0.8 ? ["grp-news"] : []),
   });
 }
 

@@ -1,4 +1,4 @@
-import { CalendarClock, Dices, MousePointerClick, Tag, UsersRound } from "lucide-react";
+import { BellRing, CalendarClock, Dices, MousePointerClick, Tag, UsersRound } from "lucide-react";
 import type { ConditionKind } from "@/lib/segments/editing";
 
 /** What each kind of condition is called where one is chosen (the add menu) and announced. */
@@ -9,6 +9,7 @@ export const KIND_LABELS: Record<ConditionKind, string> = {
   firstSeen: "First seen",
   segment: "Member of a segment",
   bucket: "Random bucket (holdouts)",
+  subscription: "Subscribed to a group (consent)",
 };
 /** Short titles above a condition. */
 export const KIND_TITLES: Record<ConditionKind, string> = {
@@ -18,6 +19,7 @@ export const KIND_TITLES: Record<ConditionKind, string> = {
   firstSeen: "First seen",
   segment: "Segment",
   bucket: "Random bucket",
+  subscription: "Subscription",
 };
 export const KIND_ICONS: Record<ConditionKind, typeof Tag> = {
   trait: Tag,
@@ -26,4 +28,5 @@ export const KIND_ICONS: Record<ConditionKind, typeof Tag> = {
   firstSeen: CalendarClock,
   segment: UsersRound,
   bucket: Dices,
+  subscription: BellRing,
 };

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { Comparison, DateOperator } from "./schema";
+import type { Comparison, DateOperator, SubscriptionCondition } from "./schema";
 
 /** A comparison without the path it applies to (trait conditions and property filters add their own). */
 export type ComparisonShape = Comparison extends infer C ? (C extends unknown ? Omit<C, "path"> : never) : never;
@@ -68,4 +68,23 @@ export function comparisonArbitrary(input: {
     }),
   ];
   return fc.oneof(...comparisons) as fc.Arbitrary<ComparisonShape>;
+}
+
+/**
+ * Subscription conditions over `groupIds` (name some that do not exist, or belong to
+ * another workspace: nobody is subscribed to those).
+ */
+export function subscriptionConditionArbitrary(groupIds: readonly string[]): fc.Arbitrary<SubscriptionCondition> {
+  return fc.record({
+    type: fc.constant("subscription" as const),
+    op: fc.constantFrom("subscribed" as const, "unsubscribed" as const),
+    groupId: fc.constantFrom(...groupIds),
+  });
+}
+
+/** A person's answers, per group of `groupIds`: yes, no, or none given (no entry: the group's default applies). */
+export function subscriptionAnswersArbitrary(groupIds: readonly string[]): fc.Arbitrary<{ groupId: string; subscribed: boolean }[]> {
+  return fc
+    .tuple(...groupIds.map(() => fc.constantFrom<boolean | null>(true, false, null)))
+    .map((answers) => answers.flatMap((subscribed, i) => (subscribed === null ? [] : [{ groupId: groupIds[i]!, subscribed }])));
 }

@@ -21,7 +21,7 @@ import {
 } from "./editing";
 import { validate, VALUE_TYPES, type SegmentDefinition } from "./schema";
 
-const KINDS: ConditionKind[] = ["trait", "event", "firstSeen", "lastSeen", "segment", "bucket"];
+const KINDS: ConditionKind[] = ["trait", "event", "firstSeen", "lastSeen", "segment", "bucket", "subscription"];
 
 function filled(): SegmentDefinition {
   let d = emptyDraft();
@@ -61,7 +61,7 @@ describe("new conditions and operators", () => {
     for (const kind of KINDS) {
       const d = insertAt(emptyDraft(), [], newCondition(kind));
       const check = checkDraft(d);
-      if (kind === "trait" || kind === "event" || kind === "segment") expect(check.ok, kind).toBe(false);
+      if (kind === "trait" || kind === "event" || kind === "segment" || kind === "subscription") expect(check.ok, kind).toBe(false);
       else expect(check, kind).toMatchObject({ ok: true });
     }
   });
@@ -166,6 +166,8 @@ describe("describeNode", () => {
     expect(describeNode(quiet as never)).toBe("app_open not at all in the last 1 day");
     expect(describeNode({ type: "lastSeen", operator: { op: "moreThanAgo", amount: 7, unit: "days" } })).toBe("last seen more than 7 days ago");
     expect(describeNode({ type: "segment", op: "notIn", segmentId: "s1" }, () => "Buyers")).toBe("not in segment “Buyers”");
+    expect(describeNode({ type: "subscription", op: "unsubscribed", groupId: "g1" }, undefined, () => "Product news")).toBe("not subscribed to “Product news”");
+    expect(describeNode({ type: "subscription", op: "subscribed", groupId: "g1" })).toBe("subscribed to “g1”");
     // Every reference definition's nodes have words.
     for (const { definition } of REFERENCE_DEFINITIONS) for (const child of definition.root.children) expect(describeNode(child).length).toBeGreaterThan(3);
   });

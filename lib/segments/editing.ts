@@ -47,6 +47,8 @@ export function newCondition(kind: ConditionKind): Condition {
       return { type: "segment", id, op: "in", segmentId: "" };
     case "bucket":
       return { type: "bucket", id, from: 0, to: 999 };
+    case "subscription":
+      return { type: "subscription", id, op: "subscribed", groupId: "" };
   }
 }
 
@@ -249,7 +251,7 @@ export function defaultOperator(valueType: ValueType): AnyOperator {
 // Checking a draft.
 
 /** What checkDraft says of a condition not filled in yet (as opposed to one filled in wrongly). */
-const UNFINISHED = { required: "is required", values: "add at least one value", segment: "choose a segment" } as const;
+const UNFINISHED = { required: "is required", values: "add at least one value", segment: "choose a segment", group: "choose a subscription group" } as const;
 
 /** Whether an error only says the condition is not finished yet (the builder does not shout about those while typing). */
 export function isUnfinished(error: { message: string }): boolean {
@@ -296,6 +298,9 @@ export function checkDraft(draft: SegmentDefinition): DraftCheck {
         break;
       case "segment":
         if (node.segmentId === "") errors.push({ path: [...path, "segmentId"], message: UNFINISHED.segment });
+        break;
+      case "subscription":
+        if (node.groupId === "") errors.push({ path: [...path, "groupId"], message: UNFINISHED.group });
         break;
     }
   });
@@ -402,7 +407,7 @@ function windowText(window: Window): string {
   return `between ${window.from} and ${window.to}`;
 }
 
-export function describeNode(node: SegmentNode, segmentName: (id: string) => string = (id) => id): string {
+export function describeNode(node: SegmentNode, segmentName: (id: string) => string = (id) => id, groupName: (id: string) => string = (id) => id): string {
   switch (node.type) {
     case "group":
       return `${node.not ? "not " : ""}${node.op === "and" ? "all" : "any"} of ${node.children.length} condition${node.children.length === 1 ? "" : "s"}`;
@@ -421,6 +426,8 @@ export function describeNode(node: SegmentNode, segmentName: (id: string) => str
       return `${node.op === "in" ? "in" : "not in"} segment “${segmentName(node.segmentId)}”`;
     case "bucket":
       return `random bucket ${node.from}–${node.to}`;
+    case "subscription":
+      return `${node.op === "subscribed" ? "subscribed" : "not subscribed"} to “${groupName(node.groupId)}”`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { comparisonArbitrary } from "./arbitraries";
+import { comparisonArbitrary, subscriptionConditionArbitrary } from "./arbitraries";
 import { parseDate } from "@/lib/time";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -42,11 +42,12 @@ function profile(over: Partial<EvalProfile> = {}): EvalProfile {
   };
 }
 
-function input(over: { profile?: Partial<EvalProfile>; traits?: Record<string, unknown>; events?: EvalEvent[]; memberships?: string[] } = {}): EvalInput {
+function input(over: { profile?: Partial<EvalProfile>; traits?: Record<string, unknown>; events?: EvalEvent[]; memberships?: string[]; subscriptions?: string[] } = {}): EvalInput {
   return {
     profile: profile({ ...over.profile, ...(over.traits ? { traits: over.traits } : {}) }),
     events: over.events ?? [],
     memberships: new Set(over.memberships ?? []),
+    subscriptions: new Set(over.subscriptions ?? []),
   };
 }
 
@@ -550,7 +551,15 @@ describe("firstSeen / lastSeen", () => {
   });
 });
 
-describe("segment and bucket conditions", () => {
+describe("segment, bucket and subscription conditions", () => {
+  it("subscribed / unsubscribed read the groups the person is in now", () => {
+    const person = input({ subscriptions: ["news"] });
+    expect(holds({ type: "subscription", op: "subscribed", groupId: "news" }, person)).toBe(true);
+    expect(holds({ type: "subscription", op: "unsubscribed", groupId: "news" }, person)).toBe(false);
+    expect(holds({ type: "subscription", op: "subscribed", groupId: "sms" }, person)).toBe(false);
+    expect(holds({ type: "subscription", op: "unsubscribed", groupId: "sms" }, person)).toBe(true);
+  });
+
   it("segment in / notIn read the memberships", () => {
     const member = input({ memberships: ["seg-a"] });
     expect(holds({ type: "segment", op: "in", segmentId: "seg-a" }, member)).toBe(true);
@@ -707,8 +716,9 @@ describe("evaluate: the trace", () => {
       { type: "bucket", from: 0, to: 10 },
       { type: "segment", op: "notIn", segmentId: "s" },
       { type: "segment", op: "in", segmentId: "t" },
+      { type: "subscription", op: "unsubscribed", groupId: "news" },
     );
-    const inp = input({ profile: { bucket: 42, firstSeenAt: new Date("2026-01-02T03:04:05.678Z"), lastSeenAt: new Date("2026-11-25T11:00:00Z") }, memberships: ["s"] });
+    const inp = input({ profile: { bucket: 42, firstSeenAt: new Date("2026-01-02T03:04:05.678Z"), lastSeenAt: new Date("2026-11-25T11:00:00Z") }, memberships: ["s"], subscriptions: ["news"] });
     const { trace } = evaluate(def, inp, NOW);
     expect(trace.children!.map((c) => [c.type, c.seen, c.holds])).toEqual([
       ["firstSeen", "2026-01-02T03:04:05.678Z", true],
@@ -716,6 +726,7 @@ describe("evaluate: the trace", () => {
       ["bucket", 42, false],
       ["segment", true, false],
       ["segment", false, false],
+      ["subscription", true, false],
     ]);
   });
 });
@@ -855,6 +866,8 @@ function reference(node: SegmentNode, inp: EvalInput, now: number): boolean {
       return inp.memberships.has(node.segmentId) === (node.op === "in");
     case "bucket":
       return node.from <= inp.profile.bucket && inp.profile.bucket <= node.to;
+    case "subscription":
+      return inp.subscriptions.has(node.groupId) === (node.op === "subscribed");
   }
 }
 
@@ -952,6 +965,7 @@ const arbCondition: fc.Arbitrary<SegmentNode> = fc.oneof(
   fc.record({ type: fc.constantFrom("firstSeen" as const, "lastSeen" as const), operator: arbDateOperator }),
   fc.record({ type: fc.constant("segment" as const), op: fc.constantFrom("in" as const, "notIn" as const), segmentId: fc.constantFrom("s1", "s2") }),
   fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 9999 })).map(([x, y]) => ({ type: "bucket" as const, from: Math.min(x, y), to: Math.max(x, y) })),
+  subscriptionConditionArbitrary(["g1", "g2"]),
 );
 
 const arbGroup: fc.Arbitrary<Group> = fc.letrec<{ group: Group; node: SegmentNode }>((tie) => ({
@@ -979,11 +993,13 @@ const arbInput: fc.Arbitrary<EvalInput> = fc
     lastSeenAt: arbTime,
     events: fc.array(arbEvent, { maxLength: 12 }),
     memberships: fc.subarray(["s1", "s2"]),
+    subscriptions: fc.subarray(["g1", "g2"]),
   })
   .map((r) => ({
     profile: { id: "p", ...r.builtins, traits: r.traits, bucket: r.bucket, firstSeenAt: at(r.firstSeenAt), lastSeenAt: at(r.lastSeenAt) },
     events: r.events,
     memberships: new Set(r.memberships),
+    subscriptions: new Set(r.subscriptions),
   }));
 
 function nodeAt(root: Group, path: (string | number)[]): SegmentNode {
@@ -1016,7 +1032,7 @@ describe("properties", () => {
       t[evaluateCondition(node, inp, NOW) ? 0 : 1]++;
       tally.set(key, t);
     }
-    expect([...tally.keys()].sort()).toEqual(["bucket", "event", "firstSeen", "lastSeen", "segment", ...["any", "boolean", "date", "list", "number", "string"].map((v) => `trait ${v}`)].sort());
+    expect([...tally.keys()].sort()).toEqual(["bucket", "event", "firstSeen", "lastSeen", "segment", "subscription", ...["any", "boolean", "date", "list", "number", "string"].map((v) => `trait ${v}`)].sort());
     for (const [key, [yes, no]] of tally) expect([key, Math.min(yes, no) / (yes + no) > 0.15]).toEqual([key, true]);
   });
 

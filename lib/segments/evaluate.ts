@@ -53,6 +53,12 @@ export interface EvalInput {
   events: readonly EvalEvent[];
   /** Ids of the saved segments the person is currently a member of. */
   memberships: ReadonlySet<string>;
+  /**
+   * Ids of the subscription groups the person is subscribed to now: their own answer, or
+   * the group's default when they gave none (opt-out groups count them in). Built by
+   * `subscribedGroups` (lib/consent/schema.ts) from the workspace's groups.
+   */
+  subscriptions: ReadonlySet<string>;
 }
 
 export interface Trace {
@@ -65,7 +71,8 @@ export interface Trace {
   /**
    * What the condition looked at: trait → the value found (undefined if missing or null);
    * event → the number of matching events; firstSeen/lastSeen → the ISO time; bucket → the
-   * bucket; segment → whether the person is a member; group → undefined.
+   * bucket; segment → whether the person is a member; subscription → whether they are
+   * subscribed; group → undefined.
    */
   seen: unknown;
   children?: Trace[];
@@ -190,6 +197,18 @@ function compileNode(node: SegmentNode, now: number): CompiledNode {
         explain: (i, path) => {
           const b = i.profile.bucket;
           return trace(node, path, from <= b && b <= to, b);
+        },
+        cost: 1,
+      };
+    }
+    case "subscription": {
+      const { groupId } = node;
+      const wanted = node.op === "subscribed" ? true : node.op === "unsubscribed" ? false : unsupported("subscription op", node.op);
+      return {
+        test: wanted ? (i) => i.subscriptions.has(groupId) : (i) => !i.subscriptions.has(groupId),
+        explain: (i, path) => {
+          const subscribed = i.subscriptions.has(groupId);
+          return trace(node, path, subscribed === wanted, subscribed);
         },
         cost: 1,
       };

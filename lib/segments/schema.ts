@@ -171,17 +171,30 @@ export const ZBucketCondition = z.object({
   to: z.number().int().min(0).max(BUCKETS - 1),
 });
 
+/**
+ * Subscribed (or not) to a subscription group (lib/consent): the person's own answer, else
+ * the group's default by its mode (opt-out: subscribed; opt-in: not). Nobody is subscribed
+ * to a group that does not exist in the workspace.
+ */
+export const ZSubscriptionCondition = z.object({
+  type: z.literal("subscription"),
+  id: ZNodeId,
+  op: z.enum(["subscribed", "unsubscribed"]),
+  groupId: z.string().min(1).max(64),
+});
+
 export type TraitCondition = z.infer<typeof ZTraitCondition>;
 export type PropertyFilter = z.infer<typeof ZPropertyFilter>;
 export type EventCondition = z.infer<typeof ZEventCondition>;
 export type SeenCondition = z.infer<typeof ZSeenCondition>;
 export type SegmentCondition = z.infer<typeof ZSegmentCondition>;
 export type BucketCondition = z.infer<typeof ZBucketCondition>;
+export type SubscriptionCondition = z.infer<typeof ZSubscriptionCondition>;
 export type Comparison = z.infer<typeof ZPropertyFilter>;
 export type DateOperator = z.infer<typeof ZDateOperator>;
 export type Window = z.infer<typeof ZWindow>;
 export type TimeUnit = z.infer<typeof ZTimeUnit>;
-export type Condition = TraitCondition | EventCondition | SeenCondition | SegmentCondition | BucketCondition;
+export type Condition = TraitCondition | EventCondition | SeenCondition | SegmentCondition | BucketCondition | SubscriptionCondition;
 
 export interface Group {
   type: "group";
@@ -209,6 +222,7 @@ export const ZNode: z.ZodType<SegmentNode> = z.discriminatedUnion("type", [
   ZSeenCondition,
   ZSegmentCondition,
   ZBucketCondition,
+  ZSubscriptionCondition,
 ]) as z.ZodType<SegmentNode>;
 
 export const ZSegmentDefinition = z.object({
@@ -323,6 +337,15 @@ export function referencedSegments(definition: SegmentDefinition): string[] {
   const ids = new Set<string>();
   walk(definition.root, (node) => {
     if (node.type === "segment") ids.add(node.segmentId);
+  });
+  return [...ids];
+}
+
+/** The subscription groups a definition refers to (a group in use cannot be deleted). */
+export function referencedGroups(definition: SegmentDefinition): string[] {
+  const ids = new Set<string>();
+  walk(definition.root, (node) => {
+    if (node.type === "subscription") ids.add(node.groupId);
   });
   return [...ids];
 }

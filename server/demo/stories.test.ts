@@ -20,7 +20,7 @@ function demoPeople(): EvalInput[] {
   for (const item of generateDemoData({ workspaceId: "ws_demo", profiles: DEMO_PROFILES, events: DEMO_EVENTS, seed: DEMO_SEED, now })) {
     if (item.table === "profiles") {
       current = { profile: item.row, events: [] };
-      people.push({ profile: current.profile, events: current.events, memberships: new Set() });
+      people.push({ profile: current.profile, events: current.events, memberships: new Set(), subscriptions: new Set() });
     } else if (item.table === "events") {
       current!.events.push({ name: item.row.name, timestamp: item.row.timestamp, properties: item.row.properties });
     }

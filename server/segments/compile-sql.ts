@@ -14,6 +14,7 @@ import {
   type SegmentCondition,
   type SegmentDefinition,
   type SegmentNode,
+  type SubscriptionCondition,
   type TimeUnit,
   type TraitCondition,
   type Window,
@@ -330,6 +331,8 @@ class Compiler {
         return this.segment(node);
       case "bucket":
         return this.bucket(node);
+      case "subscription":
+        return this.subscription(node);
     }
   }
 
@@ -363,6 +366,33 @@ class Compiler {
 
   bucket(node: BucketCondition): string {
     return `(p.bucket >= ${this.params.add(node.from, "int")} AND p.bucket <= ${this.params.add(node.to, "int")})`;
+  }
+
+  /**
+   * Subscribed: the person's answer (`subscription_states`, at most one row per person and
+   * group), else the group's default — subscribed for an opt-out group, not for any other.
+   * Nobody is subscribed to a group that is not this workspace's. The group's existence and
+   * mode are uncorrelated subqueries (computed once per query). "aggregate" joins the
+   * group's answers (a hash join when counting everyone); "correlated" probes the primary
+   * key per person.
+   */
+  subscription(node: SubscriptionCondition): string {
+    const wanted = node.op === "subscribed";
+    if (!matchable(node.groupId)) return wanted ? "false" : "true";
+    const g = this.params.add(node.groupId, "text");
+    const group = `SELECT 1 FROM subscription_groups sg WHERE sg.id = ${g} AND sg.workspace_id = ${this.ws}`;
+    const exists = `EXISTS (${group})`;
+    const optOut = `EXISTS (${group} AND sg.mode = 'opt_out')`;
+    let subscribed: string;
+    if (this.strategy === "aggregate") {
+      const alias = `ss${this.joins.length}`;
+      this.joins.push(`LEFT JOIN subscription_states ${alias} ON ${alias}.profile_id = p.id AND ${alias}.group_id = ${g}`);
+      subscribed = `(${exists} AND coalesce(${alias}.subscribed, ${optOut}))`;
+    } else {
+      const answer = (said: "true" | "false") => `EXISTS (SELECT 1 FROM subscription_states ss WHERE ss.profile_id = p.id AND ss.group_id = ${g} AND ss.subscribed = ${said})`;
+      subscribed = `(${exists} AND (CASE WHEN ${optOut} THEN NOT ${answer("false")} ELSE ${answer("true")} END))`;
+    }
+    return wanted ? subscribed : `(NOT ${subscribed})`;
   }
 
   /** What makes an event one of the condition's: workspace, name, window, property filters. */

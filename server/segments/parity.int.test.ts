@@ -6,7 +6,9 @@ import { SEGMENT_SCHEMA_VERSION, validate, type Condition, type SegmentDefinitio
 import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith } from "@/server/test/fixtures";
 import { matchingIdsQuery, type EventStrategy } from "./compile-sql";
-import { comparisonArbitrary } from "@/lib/segments/arbitraries";
+import { comparisonArbitrary, subscriptionAnswersArbitrary, subscriptionConditionArbitrary } from "@/lib/segments/arbitraries";
+import { subscribedGroups } from "@/lib/consent/schema";
+import { loadPeople } from "./people";
 import { countFromSets } from "./exact-sets";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 
@@ -26,6 +28,14 @@ const NUMBERS = [-1, 0, 0.5, 1, 3, 42, 100.25, 1e9];
 const KEYS = ["plan", "country", "age", "vip", "tags", "signup", "nested", "score"];
 const EVENTS = ["purchase", "app_open", "email_opened", "page_view"];
 const TIMES = [0, 1, 60_000, 3_600_000, DAY - 1, DAY, DAY + 1, 7 * DAY, 7 * DAY + 1, 30 * DAY, 30 * DAY + 1, 90 * DAY, -60_000];
+// Subscription groups: one of each mode in the workspace, one of another workspace (people may
+// even hold answers for it: they count for nothing here) and one that does not exist.
+const GROUPS = [
+  { id: "grp_out", mode: "opt_out" },
+  { id: "grp_in", mode: "opt_in" },
+];
+const FOREIGN_GROUP = "grp_foreign";
+const ANSWERED_GROUPS = [...GROUPS.map((g) => g.id), FOREIGN_GROUP];
 
 const jsonValue = fc.oneof(
   fc.constantFrom(...STRINGS),
@@ -51,6 +61,7 @@ const profileArb = fc.record({
   lastAgo: fc.constantFrom(...TIMES),
   events: fc.array(eventArb, { maxLength: 8 }),
   segments: fc.subarray(["seg_a", "seg_b"]),
+  answers: subscriptionAnswersArbitrary(ANSWERED_GROUPS),
 });
 
 // Definitions -------------------------------------------------------------------------------
@@ -92,6 +103,7 @@ const conditionArb: fc.Arbitrary<Condition> = fc.oneof(
   fc.record({ type: fc.constantFrom("firstSeen" as const, "lastSeen" as const), operator: dateOperator }) as fc.Arbitrary<Condition>,
   fc.record({ type: fc.constant("segment" as const), op: fc.constantFrom("in" as const, "notIn" as const), segmentId: fc.constantFrom("seg_a", "seg_b") }),
   fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 9999 })).map(([a, b]) => ({ type: "bucket" as const, from: Math.min(a, b), to: Math.max(a, b) })),
+  subscriptionConditionArbitrary([...ANSWERED_GROUPS, "grp_gone"]),
 );
 const nodeArb: fc.Arbitrary<SegmentNode> = fc.letrec<{ node: SegmentNode; group: SegmentNode }>((tie) => ({
   node: fc.oneof({ depthSize: "small", withCrossShrink: true }, conditionArb, tie("group")),
@@ -119,6 +131,9 @@ describe("evaluator ↔ SQL ↔ sets parity", () => {
     workspaceId = workspace.id;
     const segmentIds = ["seg_a", "seg_b"];
     for (const id of segmentIds) await t.db.segment.create({ data: { id, workspaceId, name: id, definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [] } } } });
+    for (const g of GROUPS) await t.db.subscriptionGroup.create({ data: { ...g, workspaceId, name: g.id, channel: "email", purpose: "marketing" } });
+    const other = await createWorkspaceWith(t.db);
+    await t.db.subscriptionGroup.create({ data: { id: FOREIGN_GROUP, workspaceId: other.workspace.id, name: FOREIGN_GROUP, channel: "email", mode: "opt_out", purpose: "marketing" } });
     const generated = fc.sample(profileArb, { numRuns: 80, seed: 42 });
     for (const [i, g] of generated.entries()) {
       const id = `p${String(i).padStart(3, "0")}`;
@@ -165,7 +180,8 @@ describe("evaluator ↔ SQL ↔ sets parity", () => {
         });
       }
       for (const segmentId of g.segments) await t.db.segmentMembership.create({ data: { segmentId, profileId: id, enteredAt: NOW } });
-      inputs.push({ profile, events, memberships: new Set(g.segments) });
+      if (g.answers.length) await t.db.subscriptionState.createMany({ data: g.answers.map((a) => ({ profileId: id, ...a, updatedAt: NOW })) });
+      inputs.push({ profile, events, memberships: new Set(g.segments), subscriptions: subscribedGroups(GROUPS, g.answers) });
     }
     // Written directly, not through ingestion: the workspace's counters are set here (exact counts from sets read them).
     await bumpDataVersionPrisma(t.db, workspaceId, { changes: inputs.length, profiles: inputs.length });
@@ -192,6 +208,14 @@ describe("evaluator ↔ SQL ↔ sets parity", () => {
     expect(await t.db.profile.count({ where: { workspaceId } })).toBe(inputs.length);
   });
 
+  it("the people loader (samples, re-deciding after ingest, \"why\") reads the same subscriptions", async () => {
+    const loaded = await loadPeople(t.db, workspaceId, { ids: inputs.map((i) => i.profile.id) });
+    for (const input of inputs) expect([...loaded.get(input.profile.id)!.subscriptions].sort(), input.profile.id).toEqual([...input.subscriptions].sort());
+    // Every kind of answer occurs: the cases below are not vacuous.
+    const answers = await t.db.subscriptionState.groupBy({ by: ["groupId", "subscribed"], _count: { _all: true } });
+    expect(answers.length).toBe(6);
+  });
+
   const t1 = (field: string, valueType: string, operator: Record<string, unknown>) => ({ type: "trait", field, valueType, operator }) as SegmentNode;
   const ev = (event: string, op: string, value: number, window: Record<string, unknown>, where: unknown[] = []) =>
     ({ type: "event", event, where, count: { op, value }, window }) as SegmentNode;
@@ -209,6 +233,20 @@ describe("evaluator ↔ SQL ↔ sets parity", () => {
     ["last seen more than 7 days ago", [{ type: "lastSeen", operator: { op: "moreThanAgo", amount: 7, unit: "days" } } as SegmentNode]],
     ["in seg_a but not seg_b", [{ type: "segment", op: "in", segmentId: "seg_a" } as SegmentNode, { type: "segment", op: "notIn", segmentId: "seg_b" } as SegmentNode]],
     ["bucket 0–4999", [{ type: "bucket", from: 0, to: 4999 } as SegmentNode]],
+    ["unsubscribed from an opt-out group (said no)", [{ type: "subscription", op: "unsubscribed", groupId: "grp_out" } as SegmentNode]],
+    ["subscribed to an opt-out group (said yes, or nothing)", [{ type: "subscription", op: "subscribed", groupId: "grp_out" } as SegmentNode]],
+    ["subscribed to an opt-in group (said yes)", [{ type: "subscription", op: "subscribed", groupId: "grp_in" } as SegmentNode]],
+    ["not subscribed to an opt-in group, or to another workspace's group", [
+      { type: "group", op: "or", children: [{ type: "subscription", op: "unsubscribed", groupId: "grp_in" }, { type: "subscription", op: "subscribed", groupId: FOREIGN_GROUP }] } as SegmentNode,
+    ]],
+    ["in both groups, and DE", [
+      { type: "subscription", op: "subscribed", groupId: "grp_out" } as SegmentNode,
+      { type: "group", op: "or", children: [{ type: "subscription", op: "subscribed", groupId: "grp_in" }, t1("country", "string", { op: "equals", value: "DE" })] } as SegmentNode,
+    ]],
+    ["not subscribed to a group that does not exist (everyone) minus bucket", [
+      { type: "subscription", op: "unsubscribed", groupId: "grp_gone" } as SegmentNode,
+      { type: "bucket", from: 0, to: 6999 } as SegmentNode,
+    ]],
     ["plan is not pro, people without a plan included", [t1("traits.plan", "string", { op: "notEquals", value: "pro", includeMissing: true })]],
     ["country is De, ignoring case", [t1("country", "string", { op: "equals", value: "De", ignoreCase: true })]],
     ["country does not start with d, ignoring case", [t1("country", "string", { op: "notStartsWith", value: "d", ignoreCase: true })]],

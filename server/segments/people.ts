@@ -1,5 +1,6 @@
 import { sql, type Db } from "@/server/db/client";
 import type { EvalEvent, EvalInput } from "@/lib/segments/evaluate";
+import { subscribedGroups } from "@/lib/consent/schema";
 
 interface ProfileRow {
   id: string;
@@ -16,8 +17,9 @@ interface ProfileRow {
 }
 
 /**
- * People of the workspace as the in-memory evaluator reads them: profile, named events and
- * current saved-segment memberships. Chosen by id (re-deciding after ingest, "why") or by
+ * People of the workspace as the in-memory evaluator reads them: profile, named events,
+ * current saved-segment memberships and the subscription groups they are in now (their
+ * answers, else each group's default: lib/consent/schema.ts). Chosen by id (re-deciding after ingest, "why") or by
  * bucket (the estimate's sample). Events: those named in `names`, or every named event when
  * `names` is left out (a sample must answer any definition; nameless identify/alias events
  * never match an event condition). In the order the profiles were read.
@@ -40,7 +42,7 @@ export async function loadPeople(
   const people = new Map<string, EvalInput>();
   if (rows.length === 0) return people;
   const ids = rows.map((r) => r.id);
-  const [events, memberships] = await Promise.all([
+  const [events, memberships, groups, answers] = await Promise.all([
     names === undefined
       ? q.query<{ profile_id: string; name: string; timestamp: Date; properties: Record<string, unknown> | null }>`
           SELECT profile_id, name, timestamp, properties FROM events WHERE profile_id = ANY(${ids}::text[]) AND name IS NOT NULL`
@@ -50,7 +52,16 @@ export async function loadPeople(
             SELECT profile_id, name, timestamp, properties FROM events WHERE profile_id = ANY(${ids}::text[]) AND name = ANY(${[...names]}::text[])`,
     q.query<{ profile_id: string; segment_id: string }>`
       SELECT profile_id, segment_id FROM segment_memberships WHERE profile_id = ANY(${ids}::text[]) AND exited_at IS NULL`,
+    q.query<{ id: string; mode: string }>`SELECT id, mode FROM subscription_groups WHERE workspace_id = ${workspaceId}`,
+    q.query<{ profile_id: string; group_id: string; subscribed: boolean }>`
+      SELECT profile_id, group_id, subscribed FROM subscription_states WHERE profile_id = ANY(${ids}::text[])`,
   ]);
+  const answersOf = new Map<string, { groupId: string; subscribed: boolean }[]>();
+  for (const a of answers) {
+    let list = answersOf.get(a.profile_id);
+    if (!list) answersOf.set(a.profile_id, (list = []));
+    list.push({ groupId: a.group_id, subscribed: a.subscribed });
+  }
   for (const r of rows) {
     people.set(r.id, {
       profile: {
@@ -68,6 +79,7 @@ export async function loadPeople(
       },
       events: [],
       memberships: new Set<string>(),
+      subscriptions: subscribedGroups(groups, answersOf.get(r.id) ?? []),
     });
   }
   for (const e of events) (people.get(e.profile_id)?.events as EvalEvent[] | undefined)?.push({ name: e.name, timestamp: e.timestamp, properties: e.properties ?? {} });

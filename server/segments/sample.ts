@@ -58,7 +58,7 @@ export interface ProfileSample {
   version: number;
   /** When it was last loaded or caught up (this process's clock)… */
   syncedAt: number;
-  /** …and since when a change may be missing from it (the database's clock, for `updated_at` and membership stamps): the next catch-up reads again whoever changed since. */
+  /** …and since when a change may be missing from it (the database's clock, for `updated_at`, membership and subscription stamps): the next catch-up reads again whoever changed since. */
   syncedDbAt: Date;
 }
 
@@ -213,7 +213,8 @@ export async function catchUp(db: Db, workspaceId: string, sample: ProfileSample
   const rows = await sql(db).raw<{ version: number; at: Date; id: string | null; changed: boolean | null }>({
     sql: `WITH point AS (SELECT ${version} AS version, ${SINCE_SQL} AS at)
           SELECT point.version, point.at, p.id,
-                 p.updated_at >= $3 OR EXISTS (SELECT 1 FROM segment_memberships m WHERE m.profile_id = p.id AND (m.entered_at >= $3 OR m.exited_at >= $3)) AS changed
+                 p.updated_at >= $3 OR EXISTS (SELECT 1 FROM segment_memberships m WHERE m.profile_id = p.id AND (m.entered_at >= $3 OR m.exited_at >= $3))
+                   OR EXISTS (SELECT 1 FROM subscription_states s WHERE s.profile_id = p.id AND s.updated_at >= $3) AS changed
             FROM point LEFT JOIN profiles p ON p.workspace_id = $1 AND p.bucket = ANY($2::int[])`,
     params: [workspaceId, [...sample.order], since],
   });

@@ -8,7 +8,7 @@ import { lockWorkspace } from "@/server/db/locks";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { queueSegmentRefresh } from "@/server/jobs/worker";
 import { segmentsChanged } from "./realtime";
-import { parseStoredDefinition, referencedSegments, walk, type SegmentDefinition } from "@/lib/segments/schema";
+import { parseStoredDefinition, referencedGroups, referencedSegments, walk, type SegmentDefinition } from "@/lib/segments/schema";
 
 /**
  * Saved segments: create, change, archive, delete (refused while others use it), all
@@ -24,7 +24,8 @@ export interface SegmentInput {
 
 /**
  * Segment references must point at segments of this workspace, and following them from
- * `segmentId` must never lead back to it.
+ * `segmentId` must never lead back to it. Subscription conditions must name groups of this
+ * workspace (deleting a group takes the same lock and refuses while a segment uses it).
  */
 async function checkReferences(tx: DbTx, workspaceId: string, segmentId: string | null, definition: SegmentDefinition) {
   // Until this transaction ends, nobody else changes who refers to whom: two updates at
@@ -32,9 +33,14 @@ async function checkReferences(tx: DbTx, workspaceId: string, segmentId: string 
   await lockWorkspace(tx, workspaceId, "segment-references");
   const others = await tx.segment.findMany({ where: { workspaceId }, select: { id: true, definition: true } });
   const known = new Set(others.map((s) => s.id));
+  const groupIds = referencedGroups(definition);
+  const groups = groupIds.length ? new Set((await tx.subscriptionGroup.findMany({ where: { workspaceId, id: { in: groupIds } }, select: { id: true } })).map((g) => g.id)) : new Set<string>();
   walk(definition.root, (node, path) => {
     if (node.type === "segment" && !known.has(node.segmentId)) {
       throw new DomainError("BAD_REQUEST", `${path.join(".")}: segment ${node.segmentId} does not exist in this workspace.`);
+    }
+    if (node.type === "subscription" && !groups.has(node.groupId)) {
+      throw new DomainError("BAD_REQUEST", `${path.join(".")}: subscription group ${node.groupId} does not exist in this workspace.`);
     }
   });
   if (!segmentId) return; // a new segment: nothing can refer to it yet
