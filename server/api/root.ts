@@ -2,6 +2,7 @@ import "server-only";
 import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
 import { channelsRouter } from "./routers/channels";
+import { consentRouter } from "./routers/consent";
 import { eventsRouter } from "./routers/events";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
@@ -19,6 +20,7 @@ export const appRouter = router({
   events: eventsRouter,
   segments: segmentsRouter,
   channels: channelsRouter,
+  consent: consentRouter,
   messages: messagesRouter,
 });
 

@@ -20,9 +20,10 @@ const KIND_LABELS: Record<string, string> = {
   channel: "Channel",
   template: "Template",
   partial: "Partial",
+  subscription_group: "Subscription group",
 };
 
-const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel", "template", "partial"]);
+const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel", "template", "partial", "subscription_group"]);
 
 /** Where each kind is seen. */
 const HREFS: Record<string, (id: string) => string> = {
@@ -32,6 +33,7 @@ const HREFS: Record<string, (id: string) => string> = {
   channel: () => "/settings/channels",
   template: (id) => `/messages/${id}`,
   partial: () => "/messages/partials",
+  subscription_group: () => "/settings/subscriptions",
 };
 
 /**
@@ -47,7 +49,7 @@ export async function describeTargets(
   const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
   // Only the kinds this page names are looked up: one query each, none for the rest.
   const lookup = async <T>(type: string, query: (ids: string[]) => Promise<T[]>): Promise<T[]> => (ids(type).length > 0 ? query(ids(type)) : []);
-  const [segments, keys, users, invitations, profiles, workspace, channels, templates, partials] = await Promise.all([
+  const [segments, keys, users, invitations, profiles, workspace, channels, templates, partials, groups] = await Promise.all([
     lookup("segment", (id) => db.segment.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("api_key", (id) => db.apiKey.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("user", (id) => db.user.findMany({ where: { id: { in: id } }, select: { id: true, email: true } })),
@@ -57,6 +59,7 @@ export async function describeTargets(
     lookup("channel", (id) => db.channel.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("template", (id) => db.messageTemplate.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("partial", (id) => db.messagePartial.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("subscription_group", (id) => db.subscriptionGroup.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
   ]);
   const names = new Map<string, string>([
     ...segments.map((s) => [`segment:${s.id}`, s.name] as const),
@@ -67,6 +70,7 @@ export async function describeTargets(
     ...channels.map((c) => [`channel:${c.id}`, c.name] as const),
     ...templates.map((t) => [`template:${t.id}`, t.name] as const),
     ...partials.map((p) => [`partial:${p.id}`, p.name] as const),
+    ...groups.map((g) => [`subscription_group:${g.id}`, g.name] as const),
   ]);
   return entries.map(({ targetType: type, targetId: id, diff }) => {
     const kind = KIND_LABELS[type] ?? type;

@@ -13,6 +13,8 @@ export const BODY_LIMITS = {
   auth: 64 * 1024,
   /** The segments HTTP API: one definition. */
   segmentsApi: 256 * 1024,
+  /** A person's subscriptions (HTTP API), the preference page's form, a one-click unsubscribe. */
+  consent: 64 * 1024,
 } as const;
 
 export function payloadTooLarge(limit: number): Response {

@@ -92,7 +92,8 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
 /**
  * Moves everything of the anonymous `from` into `into` and deletes `from`: events,
  * identities, every trait (`into`'s win on conflict), built-ins `into` lacks, the earliest
- * first-seen and the latest last-seen. Only ever called with `from` anonymous (no user id):
+ * first-seen and the latest last-seen, and consent — the history of answers, and per group
+ * the later of the two answers. Only ever called with `from` anonymous (no user id):
  * two known people are never merged (see resolveProfile).
  */
 async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
@@ -110,6 +111,12 @@ async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally:
   };
   await tx.execute`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE consent_records SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`
+    INSERT INTO subscription_states (profile_id, group_id, subscribed, updated_at)
+    SELECT ${into.id}, group_id, subscribed, updated_at FROM subscription_states WHERE profile_id = ${from.id}
+    ON CONFLICT (profile_id, group_id) DO UPDATE SET subscribed = EXCLUDED.subscribed, updated_at = EXCLUDED.updated_at
+      WHERE subscription_states.updated_at < EXCLUDED.updated_at`;
   await tx.execute`DELETE FROM profiles WHERE id = ${from.id}`;
   await tx.execute`
     UPDATE profiles

@@ -61,6 +61,8 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
         select: { messageId: true, type: true, name: true, properties: true, context: true, timestamp: true, receivedAt: true, sentAt: true },
         orderBy: [{ timestamp: "asc" }, { id: "asc" }],
       },
+      subscriptions: { select: { subscribed: true, updatedAt: true, group: { select: { name: true, channel: true } } } },
+      consentRecords: { select: { subscribed: true, source: true, textVersion: true, at: true, group: { select: { name: true } } }, orderBy: [{ at: "asc" }, { id: "asc" }] },
     },
   });
   if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist.");
@@ -70,12 +72,15 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
     action: "profile.exported",
     target: { type: "profile", id: profile.id },
   });
-  const { events, identities, workspaceId: _workspace, ...fields } = profile;
+  const { events, identities, subscriptions, consentRecords, workspaceId: _workspace, ...fields } = profile;
   void _workspace;
   return {
     exportedAt: (input.now ?? new Date()).toISOString(),
     profile: fields,
     identities,
     events,
+    // Their answers per subscription group, and where and when each was given.
+    subscriptions: subscriptions.map((s) => ({ group: s.group.name, channel: s.group.channel, subscribed: s.subscribed, answeredAt: s.updatedAt })),
+    consent: consentRecords.map((r) => ({ group: r.group.name, subscribed: r.subscribed, source: r.source, textVersion: r.textVersion, at: r.at })),
   };
 }

@@ -9,6 +9,7 @@ import { refreshSegment } from "@/server/segments/membership";
 import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith } from "@/server/test/fixtures";
 import { readDataVersion, reconcileProfileCount } from "./data-version";
+import { createGroup, setSubscriptions } from "@/server/consent/service";
 
 /**
  * Every writer of people data keeps the workspace's counters: the profile count is always
@@ -64,6 +65,11 @@ describe("the workspace's data version and profile count", () => {
     await step("a segment's first members", () => refreshSegment(t.db, { workspaceId, segmentId: segment.id, now: new Date() }));
     await step("a refresh that changes no membership", () => refreshSegment(t.db, { workspaceId, segmentId: segment.id, now: new Date() }), false);
     await step("the demo loader", () => loadDemoData(t.url, { workspaceId, profiles: 50, events: 300, seed: 3, now: new Date(), days: 30 }));
+    const group = await createGroup(t.db, { workspaceId, actor, group: { name: "News", description: "", channel: "email", mode: "opt_out", purpose: "marketing" } });
+    const someone = (await t.db.profile.findFirstOrThrow({ where: { workspaceId, userId: "u1" } })).id;
+    const answer = (subscribed: boolean) => setSubscriptions(t.db, { workspaceId, profileId: someone, changes: [{ groupId: group.id, subscribed }], source: "api", actor });
+    await step("a consent answer (segments may say “subscribed to …”)", () => answer(false));
+    await step("the same answer again changes nothing", () => answer(false), false);
   });
 
   it("a profile count that drifted (a writer that did not count) is repaired, once, and says by how much", async () => {
