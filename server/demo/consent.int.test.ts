@@ -27,7 +27,8 @@ describe("the demo workspace's consent", () => {
     for (const [op, name] of [["unsubscribed", "Product news"], ["subscribed", "SMS offers"], ["unsubscribed", "SMS offers"], ["unsubscribed", "Order updates"]] as const) {
       const definition: SegmentDefinition = { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "subscription", op, groupId: id(name) }] } };
       const query = countQuery(definition, { workspaceId: workspace.id, now });
-      const [{ count }] = await t.db.$queryRawUnsafe<{ count: number }[]>(query.sql, ...query.params);
+      const [row] = await t.db.$queryRawUnsafe<{ count: number }[]>(query.sql, ...query.params);
+      const count = row!.count;
       expect(count, `${op} ${name}`).toBeGreaterThan(0);
       expect(count, `${op} ${name}`).toBeLessThan(people.length);
       const matches = compileEvaluator(definition, now);

@@ -279,7 +279,7 @@ describe("saved segments, membership and the segment API", () => {
     const schema = segmentDefinitionJsonSchema() as Record<string, unknown>;
     expect(schema.$schema).toMatch(/2020-12/);
     const text = JSON.stringify(schema);
-    for (const word of ["schemaVersion", "withinLast", "containsAny", "firstSeen", "bucket", "segmentId"]) expect(text).toContain(word);
+    for (const word of ["schemaVersion", "withinLast", "containsAny", "firstSeen", "bucket", "segmentId", "subscription", "groupId", "unsubscribed"]) expect(text).toContain(word);
   });
 
   it("overlap of saved segments, who is in a cell, why a person matches, trait keys and the list's sparkline and 'used by'", async () => {
