@@ -60,6 +60,33 @@ export function ConditionBody({ node, onChange, ctx }: { node: Condition; onChan
           )}
         </>
       );
+    case "subscription": {
+      const groups = ctx.suggestions.subscriptionGroups;
+      const known = groups?.some((g) => g.id === node.groupId) ?? true;
+      return (
+        <>
+          <SelectInput
+            label="Subscription"
+            value={node.op}
+            options={[
+              { value: "subscribed", label: "is subscribed to" },
+              { value: "unsubscribed", label: "is not subscribed to" },
+            ]}
+            onChange={(op) => onChange({ ...node, op }, "op")}
+          />
+          <Select compact aria-label="Subscription group" className="w-72" value={node.groupId} invalid={Boolean(errorOf("groupId"))} onChange={(e) => onChange({ ...node, groupId: e.target.value }, "groupId")}>
+            <option value="">{groups && groups.length === 0 ? "No groups yet (Settings → Subscriptions)" : "Choose a group…"}</option>
+            {!known && node.groupId !== "" && <option value={node.groupId}>A deleted group</option>}
+            {groups?.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.name} ({g.detail})
+              </option>
+            ))}
+          </Select>
+          {!known && node.groupId !== "" && <span className="text-xs text-amber-700">this group no longer exists: nobody is subscribed to it</span>}
+        </>
+      );
+    }
     case "bucket":
       return (
         <>

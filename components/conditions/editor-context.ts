@@ -19,6 +19,14 @@ export interface SegmentChoice {
   archived?: boolean;
 }
 
+/** A subscription group a "subscribed to" condition may name. */
+export interface SubscriptionGroupChoice {
+  id: string;
+  name: string;
+  /** "Email · Opt-out": what the group is, beside its name. */
+  detail: string;
+}
+
 /** A trait key of the workspace's profiles: its JSON types and common values, most common first. */
 export interface TraitKeySuggestion {
   key: string;
@@ -41,6 +49,8 @@ export interface ConditionSuggestions {
   eventNames?: string[];
   /** The properties of the event the condition names. */
   eventProperties?: EventPropertySuggestion[];
+  /** The workspace's subscription groups (for a subscription condition). */
+  subscriptionGroups?: SubscriptionGroupChoice[];
 }
 
 export interface ConditionContext {

@@ -2,9 +2,10 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
+import { CONSENT_CHANNEL_LABELS, MODE_LABELS } from "@/lib/consent/schema";
 import type { Condition } from "@/lib/segments/schema";
 import { useTRPC } from "../trpc/client";
-import type { ConditionSuggestions, SegmentChoice } from "./editor-context";
+import type { ConditionSuggestions, SegmentChoice, SubscriptionGroupChoice } from "./editor-context";
 
 const STALE_MS = 5 * 60_000;
 
@@ -19,15 +20,25 @@ export function useConditionSuggestions(node: Condition): ConditionSuggestions {
   const fields = useQuery({ ...trpc.segments.fieldValues.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
   const names = useQuery({ ...trpc.events.names.queryOptions({ days: 30 }), enabled: node.type === "event", staleTime: STALE_MS });
   const properties = useQuery({ ...trpc.events.properties.queryOptions({ name: event, days: 30 }), enabled: node.type === "event" && event.trim() !== "", staleTime: STALE_MS });
+  const groups = useSubscriptionGroupChoices(node.type === "subscription");
   return useMemo(
     () =>
       node.type === "trait"
         ? { traitKeys: keys.data, fieldValues: fields.data }
         : node.type === "event"
           ? { eventNames: names.data?.events.map((e) => e.name), eventProperties: properties.data?.properties }
-          : {},
-    [node.type, keys.data, fields.data, names.data, properties.data],
+          : node.type === "subscription"
+            ? { subscriptionGroups: groups }
+            : {},
+    [node.type, keys.data, fields.data, names.data, properties.data, groups],
   );
+}
+
+/** The workspace's subscription groups, for subscription conditions and for naming them in explanations. */
+export function useSubscriptionGroupChoices(enabled = true): SubscriptionGroupChoice[] | undefined {
+  const trpc = useTRPC();
+  const list = useQuery({ ...trpc.consent.groups.queryOptions(), enabled, staleTime: 60_000 });
+  return useMemo(() => list.data?.map((g) => ({ id: g.id, name: g.name, detail: `${CONSENT_CHANNEL_LABELS[g.channel]} · ${MODE_LABELS[g.mode]}` })), [list.data]);
 }
 
 /** The workspace's segments, for "member of a segment" conditions and for naming them. */

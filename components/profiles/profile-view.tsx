@@ -12,6 +12,7 @@ import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { ProfileSegments } from "../segments/profile-segments";
+import { ProfileConsent } from "./profile-consent";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
@@ -111,19 +112,20 @@ export function ProfileView({ id }: { id: string }) {
           </Card>
         </div>
         <div className="lg:col-span-2">
-          <ProfileTabs id={id} />
+          <ProfileTabs id={id} canChangeConsent={can(workspace.data?.role, "consent.change")} />
         </div>
       </div>
     </>
   );
 }
 
-/** Timeline | Segments, as tabs (arrow keys move between them). */
-function ProfileTabs({ id }: { id: string }) {
-  const [tab, setTab] = useState<"timeline" | "segments">("timeline");
+/** Timeline | Segments | Consent, as tabs (arrow keys move between them). */
+function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: boolean }) {
+  const [tab, setTab] = useState<"timeline" | "segments" | "consent">("timeline");
   const tabs = [
     { key: "timeline", label: "Timeline" },
     { key: "segments", label: "Segments" },
+    { key: "consent", label: "Consent" },
   ] as const;
   return (
     <>
@@ -151,7 +153,7 @@ function ProfileTabs({ id }: { id: string }) {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "timeline" ? <Timeline profileId={id} /> : <ProfileSegments profileId={id} />}
+        {tab === "timeline" ? <Timeline profileId={id} /> : tab === "segments" ? <ProfileSegments profileId={id} /> : <ProfileConsent profileId={id} canChange={canChangeConsent} />}
       </div>
     </>
   );

@@ -3,9 +3,19 @@
 import { Check, X } from "lucide-react";
 import { describeNode } from "@/lib/segments/editing";
 import type { Trace } from "@/lib/segments/evaluate";
-import type { SegmentNode } from "@/lib/segments/schema";
+import { walk, type SegmentNode } from "@/lib/segments/schema";
 import { formatDateTime } from "@/lib/format";
+import { useSubscriptionGroupChoices } from "../conditions/suggestions";
 import { cn } from "../ui/cn";
+
+function mentionsSubscription(node: SegmentNode): boolean {
+  if (node.type !== "group") return node.type === "subscription";
+  let found = false;
+  walk(node, (n) => {
+    if (n.type === "subscription") found = true;
+  });
+  return found;
+}
 
 function seenText(node: SegmentNode, seen: unknown): string | null {
   switch (node.type) {
@@ -22,6 +32,8 @@ function seenText(node: SegmentNode, seen: unknown): string | null {
       return seen ? "is a member" : "is not a member";
     case "bucket":
       return `bucket ${String(seen)}`;
+    case "subscription":
+      return seen ? "is subscribed" : "is not subscribed";
   }
 }
 
@@ -29,7 +41,22 @@ function seenText(node: SegmentNode, seen: unknown): string | null {
  * "Why": each node of a definition with ✓ or ✗ and what was seen for this person,
  * groups indented with how their children combine.
  */
-export function Explanation({ node, trace, segmentName, depth = 0 }: { node: SegmentNode; trace: Trace; segmentName?: (id: string) => string; depth?: number }) {
+export function Explanation({
+  node,
+  trace,
+  segmentName,
+  groupName,
+  depth = 0,
+}: {
+  node: SegmentNode;
+  trace: Trace;
+  segmentName?: (id: string) => string;
+  /** Names subscription groups; left out, the outermost explanation looks them up. */
+  groupName?: (id: string) => string;
+  depth?: number;
+}) {
+  const groups = useSubscriptionGroupChoices(groupName === undefined && depth === 0 && mentionsSubscription(node));
+  const nameOfGroup = groupName ?? ((id: string) => groups?.find((g) => g.id === id)?.name ?? "a deleted group");
   const Icon = trace.holds ? Check : X;
   const mark = (
     <span
@@ -52,7 +79,7 @@ export function Explanation({ node, trace, segmentName, depth = 0 }: { node: Seg
         <ul className="mt-1.5 space-y-1.5 pl-6">
           {node.children.map((child, i) => (
             <li key={child.id ?? i}>
-              <Explanation node={child} trace={trace.children![i]!} segmentName={segmentName} depth={depth + 1} />
+              <Explanation node={child} trace={trace.children![i]!} segmentName={segmentName} groupName={nameOfGroup} depth={depth + 1} />
             </li>
           ))}
         </ul>
@@ -64,7 +91,7 @@ export function Explanation({ node, trace, segmentName, depth = 0 }: { node: Seg
     <p className="flex items-start gap-2 text-sm" data-testid="explained-condition" data-holds={trace.holds}>
       {mark}
       <span className="min-w-0">
-        <span className="text-slate-800">{describeNode(node, segmentName)}</span>
+        <span className="text-slate-800">{describeNode(node, segmentName, nameOfGroup)}</span>
         {seen && <span className="text-slate-500"> — {seen}</span>}
       </span>
     </p>

@@ -12,12 +12,13 @@ export default async function SettingsLayout({ children }: { children: ReactNode
     { href: "/settings", label: "General" },
     ...(can(role, "members.manage") ? [{ href: "/settings/members", label: "Members" }] : []),
     { href: "/settings/channels", label: "Channels" },
+    { href: "/settings/subscriptions", label: "Subscriptions" },
     ...(can(role, "keys.manage") ? [{ href: "/settings/api-keys", label: "API keys" }] : []),
     ...(can(role, "audit.read") ? [{ href: "/settings/audit", label: "Audit log" }] : []),
   ];
   return (
     <>
-      <PageHeader title="Settings" description="Workspace settings, members, channels, API keys and the audit log." />
+      <PageHeader title="Settings" description="Workspace settings, members, channels, subscriptions, API keys and the audit log." />
       <RouteTabs label="Settings" tabs={tabs} />
       {children}
     </>
