@@ -49,7 +49,6 @@ export async function seedDemo(db: Db, log: (line: string) => void = () => {}, o
     return workspace.id;
   });
   try {
-    await seedDemoMessages(db, workspaceId, { userId, label: "seed" });
     if (options.connectionString) {
       const profiles = options.profiles ?? DEMO_PROFILES;
       const events = options.events ?? DEMO_EVENTS;
@@ -58,6 +57,8 @@ export async function seedDemo(db: Db, log: (line: string) => void = () => {}, o
     }
     // Subscription groups, and who left or joined them (after the people exist).
     await seedDemoConsent(db, workspaceId, options.now ?? new Date());
+    // Templates and partials (after the groups: marketing messages belong to one).
+    await seedDemoMessages(db, workspaceId, { userId, label: "seed" });
   } catch (error) {
     // Nothing half-seeded: without the user the next start seeds again.
     await db.workspace.delete({ where: { id: workspaceId } });

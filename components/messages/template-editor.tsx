@@ -14,7 +14,7 @@ import { smsLength } from "@/lib/messages/sms";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
-import { Field, Input } from "../ui/field";
+import { Field, Input, Select } from "../ui/field";
 import { QueryError } from "../ui/query-error";
 import { useLeaveGuard } from "../ui/use-leave-guard";
 import { SmsCounter } from "./sms-counter";
@@ -26,6 +26,9 @@ const CodeEditor = dynamic(() => import("./code-editor").then((m) => m.CodeEdito
   ssr: false,
   loading: () => <div className="h-48 animate-pulse rounded-md bg-slate-100" />,
 });
+
+const NO_KEYS: string[] = [];
+const NO_ERRORS: TemplateError[] = [];
 
 type Saved = ReturnType<typeof useSavedTemplate>["data"] & {};
 
@@ -90,10 +93,11 @@ function EditorBody({ templateId, saved }: { templateId: string; saved: Saved })
     return map;
   }, [renderErrors]);
   const saveErrors = fieldErrors(save.error);
+  const traitKeys = useMemo(() => traits.data?.map((t) => t.key) ?? NO_KEYS, [traits.data]);
 
   const set = (key: string, value: string) => setContent((c) => ({ ...c, [key]: value }) as TemplateContent);
   const latest = saved.versions[0];
-  const traitKeys = traits.data?.map((t) => t.key) ?? [];
+
 
   return (
     <>
@@ -141,6 +145,7 @@ function EditorBody({ templateId, saved }: { templateId: string; saved: Saved })
         <Card>
           <CardHeader title="Content" description={<>Liquid: <code className="text-xs">{"{{ person.first_name }}"}</code>, <code className="text-xs">{"{{ event.properties.x }}"}</code>, <code className="text-xs">{"{% render 'footer' %}"}</code>.</>} />
           <CardBody className="space-y-5">
+            <GroupPicker content={content} canEdit={canEdit} onChange={(groupId) => setContent((c) => ({ ...c, subscriptionGroupId: groupId }))} />
             {TEMPLATE_FIELDS[content.channel].map((field) => {
               const value = (content as unknown as Record<string, string>)[field.key] ?? "";
               const errors = errorsFor.get(field.key) ?? [];
@@ -162,7 +167,7 @@ function EditorBody({ templateId, saved }: { templateId: string; saved: Saved })
                     value={value}
                     onChange={(v) => set(field.key, v)}
                     htmlBase={field.html === true}
-                    errors={errors}
+                    errors={errors.length > 0 ? errors : NO_ERRORS}
                     traitKeys={traitKeys}
                     minHeight={field.html ? "20rem" : "8rem"}
                     readOnly={!canEdit}
@@ -212,5 +217,40 @@ function EditorBody({ templateId, saved }: { templateId: string; saved: Saved })
         </div>
       </div>
     </>
+  );
+}
+
+/**
+ * The subscription group a message belongs to: who left it (or never joined an opt-in one)
+ * is not sent it. None: a transactional message, sent regardless (an order confirmation).
+ */
+function GroupPicker({ content, canEdit, onChange }: { content: TemplateContent; canEdit: boolean; onChange: (groupId: string | null) => void }) {
+  const trpc = useTRPC();
+  const groups = useQuery(trpc.consent.groups.queryOptions());
+  const mine = (groups.data ?? []).filter((g) => g.channel === content.channel);
+  const chosen = mine.find((g) => g.id === content.subscriptionGroupId);
+  const missing = content.subscriptionGroupId !== null && groups.isSuccess && !chosen;
+  return (
+    <Field
+      label="Subscription group"
+      error={missing ? "This group no longer exists: choose another, or none." : null}
+      hint={
+        chosen
+          ? `${chosen.purpose === "marketing" ? "Marketing" : "Transactional"}, ${chosen.mode === "opt_in" ? "opt-in: only people who said yes get it" : "opt-out: everyone who has not left it gets it"}.`
+          : "None: transactional, sent to everyone it is meant for. Marketing messages belong to a group people can leave."
+      }
+    >
+      {(p) => (
+        <Select {...p} value={content.subscriptionGroupId ?? ""} disabled={!canEdit} onChange={(e) => onChange(e.target.value || null)}>
+          <option value="">None (transactional)</option>
+          {mine.map((g) => (
+            <option key={g.id} value={g.id}>
+              {g.name}
+            </option>
+          ))}
+          {missing && <option value={content.subscriptionGroupId!}>(deleted group)</option>}
+        </Select>
+      )}
+    </Field>
   );
 }

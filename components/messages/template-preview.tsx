@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Bell, Monitor, Send, Smartphone, UserRound, X } from "lucide-react";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { CHANNEL_LABELS, type TemplateContent } from "@/lib/messages/schema";
 import type { TemplateError } from "@/lib/messages/render";
 import { personLabel } from "@/lib/profiles/display";
@@ -14,6 +14,9 @@ import { Field, Input, Select } from "../ui/field";
 import { cn } from "../ui/cn";
 import { useDebounced } from "../ui/use-debounced";
 import { SmsCounter } from "./sms-counter";
+
+type PreviewData = ReturnType<typeof useTRPC>["messages"]["preview"]["~types"]["output"];
+const NO_ERRORS: TemplateError[] = [];
 
 interface Person {
   id: string;
@@ -59,23 +62,28 @@ export function TemplatePreview({
     }
   }
   const event = eventMode === "custom" && eventProperties && eventName.trim() ? { name: eventName.trim(), properties: eventProperties } : null;
-  const input = useDebounced({ content, profileId: person?.id ?? null, event }, 350);
+  // Rendered a moment after typing stops; the last answer stays on screen while the next renders,
+  // and an answer that arrives after a newer request was made is dropped.
+  const wanted = useDebounced(JSON.stringify({ content, profileId: person?.id ?? null, event }), 350);
   const preview = useMutation(trpc.messages.preview.mutationOptions());
   const { mutate } = preview;
-  const inputKey = JSON.stringify(input);
+  const [shown, setShown] = useState<{ key: string; data: PreviewData } | null>(null);
+  const latest = useRef(wanted);
   useEffect(() => {
-    mutate(JSON.parse(inputKey) as typeof input);
-  }, [inputKey, mutate]);
-
-  const result = preview.data?.result;
-  useEffect(() => onErrors(result && !result.ok ? result.errors : []), [result, onErrors]);
+    latest.current = wanted;
+    mutate(JSON.parse(wanted) as Parameters<typeof mutate>[0], { onSuccess: (data) => latest.current === wanted && setShown({ key: wanted, data }) });
+  }, [wanted, mutate]);
+  const rendering = preview.isPending || shown?.key !== wanted;
+  const data = shown?.data;
+  const result = data?.result;
+  useEffect(() => onErrors(result && !result.ok ? result.errors : NO_ERRORS), [result, onErrors]);
 
   return (
     <>
       <Card>
         <CardHeader
           title="Preview"
-          description={preview.isPending ? "Rendering…" : preview.data?.person ? `As ${personLabel(preview.data.person).primary} would get it` : "With an example person: choose a real one below"}
+          description={rendering ? "Rendering…" : data?.person ? `As ${personLabel(data.person).primary} would get it` : "With an example person: choose a real one below"}
           actions={
             content.channel === "email" && (
               <div className="flex rounded-md ring-1 ring-slate-200" role="group" aria-label="Preview width">
@@ -134,7 +142,7 @@ export function TemplatePreview({
               <div className="h-48 animate-pulse rounded-lg bg-slate-100" />
             ) : !result.ok ? (
               <div role="alert" className="rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800" data-testid="preview-errors">
-                <p className="font-medium">This template does not render{preview.data?.person ? ` for ${personLabel(preview.data.person).primary}` : ""}:</p>
+                <p className="font-medium">This template does not render{data?.person ? ` for ${personLabel(data.person).primary}` : ""}:</p>
                 <ul className="mt-1 list-disc space-y-0.5 pl-5">
                   {result.errors.map((e, i) => (
                     <li key={i}>
@@ -147,7 +155,7 @@ export function TemplatePreview({
             ) : (
               <Rendered channel={content.channel} output={result.output} width={width} />
             )}
-            {preview.data?.sms && <div className="mt-2"><SmsCounter length={preview.data.sms} what="as rendered" /></div>}
+            {data?.sms && <div className="mt-2"><SmsCounter length={data.sms} what="as rendered" /></div>}
           </div>
         </CardBody>
       </Card>

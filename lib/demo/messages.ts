@@ -19,9 +19,11 @@ export const DEMO_PARTIALS: Record<string, string> = {
 `,
 };
 
-export const DEMO_TEMPLATES: { name: string; content: TemplateContent }[] = [
+/** `group`: the demo subscription group (by name, server/demo/consent.ts) a marketing message belongs to. */
+export const DEMO_TEMPLATES: { name: string; group?: string; content: TemplateContent }[] = [
   {
     name: "Tariff calculator reminder",
+    group: "Product news",
     content: {
       channel: "email",
       subscriptionGroupId: null,
@@ -60,6 +62,7 @@ export const DEMO_TEMPLATES: { name: string; content: TemplateContent }[] = [
   },
   {
     name: "Cart reminder",
+    group: "SMS offers",
     content: {
       channel: "sms",
       subscriptionGroupId: null,

@@ -145,7 +145,8 @@ describe("message templates, previews, test sends and the delivery log", () => {
     expect(mail.to).toEqual(["qa@acme.test"]);
     expect(mail.raw).toContain("Subject: Your Flex 12 analysis, Ann");
     expect(mail.raw).toMatch(new RegExp(`Message-ID: <${sent.deliveryId}@acme\\.test>`, "i"));
-    expect(mail.raw).toMatch(/List-Unsubscribe: <http[^>]+>/);
+    // One click in the mail client: a POST to a signed address, no sign-in (RFC 8058).
+    expect(mail.raw).toMatch(/List-Unsubscribe:\s+<http:\/\/[^>]+\/api\/v1\/unsubscribe\/[^>]+>/);
     expect(mail.raw).toContain("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
 
     const log = await callerAs("viewer").messages.deliveries({});
@@ -167,6 +168,35 @@ describe("message templates, previews, test sends and the delivery log", () => {
     const page2 = await marketer.messages.deliveries({ limit: 1, cursor: page1.nextCursor });
     expect([page1.items[0]!.id, page2.items[0]!.id]).toEqual([failed.deliveryId, sent.deliveryId]);
     expect(page2.nextCursor).toBeNull();
+  });
+
+  it("consent holds at send: a person who left the message's group is not sent it, and the log says why", async () => {
+    const admin = callerAs("admin");
+    const marketer = callerAs("marketer");
+    const news = await admin.consent.createGroup({ name: "Product news", channel: "email", mode: "opt_out", purpose: "marketing" });
+    const sms = await admin.consent.createGroup({ name: "SMS offers", channel: "sms", mode: "opt_in", purpose: "marketing" });
+    const { id } = (await marketer.messages.list({})).find((x) => x.name === "Tariff reminder")!;
+    // A group of another channel, or of nowhere, is refused with nothing saved.
+    await expect(marketer.messages.save({ id, name: "Tariff reminder", content: email({ subscriptionGroupId: sms.id }) })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("is for sms") });
+    await expect(marketer.messages.save({ id, name: "Tariff reminder", content: email({ subscriptionGroupId: "nope" }) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await marketer.messages.save({ id, name: "Tariff reminder", content: email({ subscriptionGroupId: news.id }) });
+    const channel = (await admin.channels.list())[0]!;
+
+    // Opt-out group, no answer yet: sent.
+    expect(await marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "qa@acme.test", profileId: ann })).toMatchObject({ status: "sent" });
+    await marketer.consent.set({ profileId: ann, groupId: news.id, subscribed: false });
+    const count = sink.received.length;
+    const suppressed = await marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "qa@acme.test", profileId: ann });
+    expect(suppressed).toMatchObject({ status: "suppressed", message: expect.stringContaining("Unsubscribed from “Product news”") });
+    expect(sink.received.length).toBe(count);
+    const row = await marketer.messages.delivery({ id: suppressed.deliveryId });
+    expect(row).toMatchObject({ status: "suppressed", reason: expect.stringContaining("Product news"), sentAt: null });
+
+    // A group deleted after the template was saved: consent cannot be read, so nothing is sent.
+    await t.db.subscriptionGroup.delete({ where: { id: news.id } });
+    const unreadable = await marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "qa@acme.test", profileId: ann });
+    expect(unreadable).toMatchObject({ status: "suppressed" });
+    expect(sink.received.length).toBe(count);
   });
 
   it("a delivery is claimed once per key: a retry finds the first claim", async () => {

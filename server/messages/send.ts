@@ -13,7 +13,8 @@ import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
 import { claimDelivery, finishDelivery, type DeliveryStatus } from "./deliveries";
 import { latestVersion, partialMap } from "./templates";
-import { consentGate, consentLinks } from "./consent";
+import { consentForSend } from "@/server/consent/service";
+import { publicBaseUrl, unsubscribeLinks, type UnsubscribeLinks } from "@/server/consent/links";
 
 /**
  * Rendering a template for a person, and sending it: the preview, test sends, and (later)
@@ -47,19 +48,27 @@ async function latestEventOf(db: DbTx, profileId: string) {
   return event ? eventVariables(event) : null;
 }
 
+/** The links a message carries to leave it: signed for a real person; for the example person, a page that says it is an example. */
+function linksOf(input: { workspaceId: string; profileId: string | null; groupId: string | null; channel: TemplateContent["channel"] }): UnsubscribeLinks {
+  if (input.profileId) return unsubscribeLinks({ workspaceId: input.workspaceId, profileId: input.profileId, groupId: input.groupId, channel: input.channel });
+  const example = `${publicBaseUrl()}/preferences/example`;
+  return { unsubscribeUrl: example, preferencesUrl: example, oneClickUrl: example };
+}
+
 async function variablesFor(
   db: DbTx,
-  input: { workspaceId: string; profileId?: string | null; event?: ExampleEvent | null; groupId: string | null },
-): Promise<{ variables: TemplateVariables; person: MemberSummary | null; event: Record<string, unknown> | null; profile: Awaited<ReturnType<typeof personOf>> }> {
+  input: { workspaceId: string; profileId?: string | null; event?: ExampleEvent | null; groupId: string | null; channel: TemplateContent["channel"] },
+): Promise<{ variables: TemplateVariables; links: UnsubscribeLinks; person: MemberSummary | null; event: Record<string, unknown> | null; profile: Awaited<ReturnType<typeof personOf>> }> {
   const profile = await personOf(db, input.workspaceId, input.profileId);
   const event = input.event
     ? eventVariables({ name: input.event.name, properties: input.event.properties, timestamp: input.event.timestamp ?? new Date().toISOString() })
     : profile
       ? await latestEventOf(db, profile.id)
       : null;
-  const links = await consentLinks(db, { workspaceId: input.workspaceId, profileId: profile?.id ?? null, groupId: input.groupId });
+  const links = linksOf({ workspaceId: input.workspaceId, profileId: profile?.id ?? null, groupId: input.groupId, channel: input.channel });
   return {
     profile,
+    links,
     person: profile ? memberSummary(profile) : null,
     event,
     variables: {
@@ -83,7 +92,7 @@ export interface Preview {
 
 /** The editor's live preview: the unsaved content, rendered with the current partials for a chosen person. */
 export async function previewTemplate(db: DbTx, input: { workspaceId: string; content: TemplateContent; profileId?: string | null; event?: ExampleEvent | null }): Promise<Preview> {
-  const { variables, person, event } = await variablesFor(db, { ...input, groupId: input.content.subscriptionGroupId });
+  const { variables, person, event } = await variablesFor(db, { ...input, groupId: input.content.subscriptionGroupId, channel: input.content.channel });
   const result = renderTemplate(input.content, variables, await partialMap(db, input.workspaceId));
   return { person, event, result, sms: input.content.channel === "sms" && result.ok ? smsLength(result.output.text ?? "") : null };
 }
@@ -109,7 +118,7 @@ export async function sendTemplateTest(
   if (channel.kind !== version.content.channel) throw new DomainError("BAD_REQUEST", `A ${version.content.channel} template cannot be sent through a ${channel.kind} channel.`);
 
   const groupId = version.content.subscriptionGroupId;
-  const { variables, profile } = await variablesFor(db, { workspaceId: input.workspaceId, profileId: input.profileId, event: input.event, groupId });
+  const { variables, links, profile } = await variablesFor(db, { workspaceId: input.workspaceId, profileId: input.profileId, event: input.event, groupId, channel: version.content.channel });
   const base = {
     workspaceId: input.workspaceId,
     channel: version.content.channel,
@@ -127,8 +136,9 @@ export async function sendTemplateTest(
     const row = await claimDelivery(db, { ...base, status: "failed", reason: `The template did not render: ${reason}` });
     return { deliveryId: row.id, status: "failed", message: `The template did not render: ${reason}` };
   }
-  if (profile && groupId) {
-    const gate = await consentGate(db, { workspaceId: input.workspaceId, profileId: profile.id, groupId });
+  // Consent holds at every send: a person who left the message's group is not sent it.
+  if (profile) {
+    const gate = await consentForSend(db, { workspaceId: input.workspaceId, profileId: profile.id, groupId });
     if (!gate.allowed) {
       const row = await claimDelivery(db, { ...base, status: "suppressed", reason: gate.reason, rendered: rendered.output });
       return { deliveryId: row.id, status: "suppressed", message: `Not sent: ${gate.reason}` };
@@ -136,7 +146,7 @@ export async function sendTemplateTest(
   }
 
   const claim = await claimDelivery(db, { ...base, status: "sending", rendered: rendered.output });
-  const outcome = await sendThrough(db, { channel, content: version.content, rendered: rendered.output, to: input.to, deliveryId: claim.id, unsubscribe: variables });
+  const outcome = await sendThrough(db, { channel, content: version.content, rendered: rendered.output, to: input.to, deliveryId: claim.id, links: profile ? links : null });
   await finishDelivery(db, { id: claim.id, status: outcome.ok ? "sent" : "failed", reason: outcome.ok ? null : outcome.message, providerMessageId: outcome.providerMessageId });
   return { deliveryId: claim.id, status: outcome.ok ? "sent" : "failed", message: outcome.message };
 }
@@ -151,7 +161,7 @@ interface ChannelRow {
 /** One send through one channel's provider. */
 async function sendThrough(
   db: DbTx,
-  input: { channel: ChannelRow; content: TemplateContent; rendered: Record<string, string>; to: string; deliveryId: string; unsubscribe: TemplateVariables },
+  input: { channel: ChannelRow; content: TemplateContent; rendered: Record<string, string>; to: string; deliveryId: string; links: UnsubscribeLinks | null },
 ): Promise<{ ok: boolean; message: string; providerMessageId?: string | null }> {
   switch (input.content.channel) {
     case "email": {
@@ -160,9 +170,9 @@ async function sendThrough(
       const password = await readSecret(db, { workspaceId: input.channel.workspaceId, owner: `channel:${input.channel.id}`, name: "password" });
       const domain = sender.address.split("@")[1] ?? "junction.local";
       const headers: Record<string, string> = {};
-      if (input.unsubscribe.unsubscribe_url) {
+      if (input.links) {
         // RFC 8058: one click in the mail client unsubscribes, with a POST to this address.
-        headers["List-Unsubscribe"] = `<${input.unsubscribe.unsubscribe_url}>`;
+        headers["List-Unsubscribe"] = `<${input.links.oneClickUrl}>`;
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
       }
       const outcome = await sendSmtp(

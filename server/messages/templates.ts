@@ -85,6 +85,14 @@ export async function partialMap(db: DbTx, workspaceId: string): Promise<Record<
   return Object.fromEntries(rows.map((r) => [r.name, r.body]));
 }
 
+/** A message's subscription group must be one of this workspace's, for its channel. */
+async function checkGroup(db: DbTx, workspaceId: string, content: TemplateContent) {
+  if (!content.subscriptionGroupId) return;
+  const group = await db.subscriptionGroup.findFirst({ where: { id: content.subscriptionGroupId, workspaceId }, select: { channel: true, name: true } });
+  if (!group) throw new DomainError("BAD_REQUEST", "Subscription group: this group does not exist (it may have been deleted). Choose another, or none.");
+  if (group.channel !== content.channel) throw new DomainError("BAD_REQUEST", `Subscription group: “${group.name}” is for ${group.channel}, not ${content.channel}.`);
+}
+
 /** JSON with keys in one order (jsonb keeps its own order), to tell whether anything changed. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -114,6 +122,7 @@ async function freezeVersion(tx: DbTx, input: { workspaceId: string; templateId:
 export async function createTemplate(db: Db, input: { workspaceId: string; actor: Actor; name: string; channel: MessageChannel; content?: TemplateContent }) {
   const content = input.content ?? starterContent(input.channel, Object.keys(await partialMap(db, input.workspaceId)));
   if (content.channel !== input.channel) throw new DomainError("BAD_REQUEST", "The content is for another channel.");
+  await checkGroup(db, input.workspaceId, content);
   try {
     return await db.$transaction(async (tx) => {
       const row = await tx.messageTemplate.create({
@@ -135,6 +144,7 @@ export async function saveTemplate(db: Db, input: { workspaceId: string; actor: 
     return await db.$transaction(async (tx) => {
       const before = await templateRow(tx, input.workspaceId, input.id);
       if (input.content.channel !== before.channel) throw new DomainError("BAD_REQUEST", "A template's channel cannot change; create a new template instead.");
+      await checkGroup(tx, input.workspaceId, input.content);
       // One saver at a time per template: versions are numbered in order.
       await tx.$executeRaw`SELECT 1 FROM message_templates WHERE id = ${before.id} FOR UPDATE`;
       const { version, created } = await freezeVersion(tx, { workspaceId: input.workspaceId, templateId: before.id, content: input.content, actor: input.actor });
