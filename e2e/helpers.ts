@@ -16,6 +16,8 @@ export async function snap(page: Page, name: string, options: { busy?: boolean }
 
 export const ADMIN = { name: "Ada Admin", email: "ada@acme.test", password: "correct-horse-battery", workspace: "Acme Fitness" };
 export const VIEWER = { name: "Victor Viewer", email: "victor@acme.test", password: "viewer-password-123" };
+/** Invited and joined in ingestion.spec.ts. */
+export const MARKETER = { email: "mara@acme.test", password: "marketer-password-1" };
 
 export async function signIn(page: Page, who: { email: string; password: string }) {
   await page.goto("/login");

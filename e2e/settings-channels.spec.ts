@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { startSmtpSink } from "../server/test/smtp-sink";
-import { ADMIN, signIn, snap } from "./helpers";
+import { ADMIN, MARKETER, signIn, snap } from "./helpers";
 
 /**
  * An admin connects email: a real SMTP server on this machine stands in for the provider.
@@ -77,7 +77,7 @@ test("editing keeps the stored password unless it is replaced; a bad host is ref
 
 test("a marketer sees which channel is connected but not its secret, and cannot change it", async ({ browser }) => {
   const marketer = await (await browser.newContext()).newPage();
-  await signIn(marketer, { email: "mara@acme.test", password: "marketer-password-1" });
+  await signIn(marketer, MARKETER);
   await marketer.goto("/settings/channels");
   await expect(marketer.getByRole("heading", { name: "Marketing email" })).toBeVisible();
   await expect(marketer.getByText("Only admins can connect or change channels.")).toBeVisible();

@@ -17,6 +17,8 @@ const PAGES: [name: string, path: string, heading: RegExp][] = [
   ["events", "/events", /^Events$/],
   ["journeys", "/journeys", /^Journeys$/],
   ["messages", "/messages", /^Messages$/],
+  ["messages-partials", "/messages/partials", /^Messages$/],
+  ["messages-deliveries", "/messages/deliveries", /^Messages$/],
   ["settings", "/settings", /^Settings$/],
   ["settings-members", "/settings/members", /^Settings$/],
   ["settings-api-keys", "/settings/api-keys", /^Settings$/],
