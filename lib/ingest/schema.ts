@@ -2,6 +2,7 @@ import { z } from "zod";
 import { plainMessage } from "@/lib/messages";
 import { MAX_JSON_DEPTH, describeProblem, findUnstorable } from "@/lib/storable";
 import { parseDate } from "@/lib/time";
+import { deviceChangeOf } from "@/lib/channels/devices";
 
 /**
  * Messages of the Segment HTTP Tracking API spec (identify, track, page, screen, group,
@@ -65,6 +66,12 @@ const needsId = <T extends { userId?: string; anonymousId?: string }>(m: T, ctx:
   }
 };
 
+/** "Device Registered" / "Device Unregistered" carry a device (lib/channels/devices.ts); anything else in them is refused per message. */
+const deviceEventShape = (m: { type: string; event: string; properties: Record<string, unknown>; context: Record<string, unknown> }, ctx: z.RefinementCtx) => {
+  const device = deviceChangeOf(m);
+  if (device && !device.ok) for (const issue of device.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+};
+
 const ZName = z.string().trim().max(200, { message: "must be at most 200 characters" }).nullish().transform((v) => v || undefined);
 
 export const ZIdentify = ZBase.extend({ type: z.literal("identify"), traits: ZObject }).superRefine(needsId);
@@ -72,7 +79,9 @@ export const ZTrack = ZBase.extend({
   type: z.literal("track"),
   event: z.string().trim().min(1, { message: "is required" }).max(200, { message: "must be at most 200 characters" }),
   properties: ZObject,
-}).superRefine(needsId);
+})
+  .superRefine(needsId)
+  .superRefine(deviceEventShape);
 export const ZPage = ZBase.extend({ type: z.literal("page"), name: ZName, category: ZName, properties: ZObject }).superRefine(needsId);
 export const ZScreen = ZBase.extend({ type: z.literal("screen"), name: ZName, category: ZName, properties: ZObject }).superRefine(needsId);
 export const ZGroup = ZBase.extend({ type: z.literal("group"), groupId: ZRequiredId, traits: ZObject }).superRefine(needsId);
