@@ -15,6 +15,8 @@ export const BODY_LIMITS = {
   segmentsApi: 256 * 1024,
   /** A person's subscriptions (HTTP API), the preference page's form, a one-click unsubscribe. */
   consent: 64 * 1024,
+  /** Marking an in-app message seen or dismissed: no body is needed; a stray one is read up to this. */
+  inApp: 4 * 1024,
 } as const;
 
 export function payloadTooLarge(limit: number): Response {
