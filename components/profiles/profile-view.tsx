@@ -13,6 +13,7 @@ import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { ProfileSegments } from "../segments/profile-segments";
 import { ProfileConsent } from "./profile-consent";
+import { ProfileDevices } from "./profile-devices";
 import { Card, CardBody, CardHeader } from "../ui/card";
 import { cn } from "../ui/cn";
 import { EmptyState } from "../ui/empty-state";
@@ -119,13 +120,14 @@ export function ProfileView({ id }: { id: string }) {
   );
 }
 
-/** Timeline | Segments | Consent, as tabs (arrow keys move between them). */
+/** Timeline | Segments | Consent | Devices, as tabs (arrow keys move between them). */
 function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: boolean }) {
-  const [tab, setTab] = useState<"timeline" | "segments" | "consent">("timeline");
+  const [tab, setTab] = useState<"timeline" | "segments" | "consent" | "devices">("timeline");
   const tabs = [
     { key: "timeline", label: "Timeline" },
     { key: "segments", label: "Segments" },
     { key: "consent", label: "Consent" },
+    { key: "devices", label: "Devices" },
   ] as const;
   return (
     <>
@@ -153,7 +155,15 @@ function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: b
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "timeline" ? <Timeline profileId={id} /> : tab === "segments" ? <ProfileSegments profileId={id} /> : <ProfileConsent profileId={id} canChange={canChangeConsent} />}
+        {tab === "timeline" ? (
+          <Timeline profileId={id} />
+        ) : tab === "segments" ? (
+          <ProfileSegments profileId={id} />
+        ) : tab === "consent" ? (
+          <ProfileConsent profileId={id} canChange={canChangeConsent} />
+        ) : (
+          <ProfileDevices profileId={id} />
+        )}
       </div>
     </>
   );

@@ -5,6 +5,8 @@ import { mergeTraits, profileFields, type ProfileFields, type Traits } from "@/l
 import { bucketOf } from "@/lib/profiles/bucket";
 import { isInputFault } from "@/server/db/errors";
 import { randomShard } from "@/server/workspaces/data-version";
+import { deviceChangeOf, storedDeviceProperties, type DeviceChangeResult, type DeviceOp } from "@/lib/channels/devices";
+import { writeDeviceChanges } from "@/server/devices/service";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:
@@ -92,8 +94,9 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
 /**
  * Moves everything of the anonymous `from` into `into` and deletes `from`: events,
  * identities, every trait (`into`'s win on conflict), built-ins `into` lacks, the earliest
- * first-seen and the latest last-seen, and consent — the history of answers, and per group
- * the later of the two answers. Only ever called with `from` anonymous (no user id):
+ * first-seen and the latest last-seen, consent — the history of answers, and per group
+ * the later of the two answers — and what was sent to them: push devices, in-app messages
+ * and the delivery log. Only ever called with `from` anonymous (no user id):
  * two known people are never merged (see resolveProfile).
  */
 async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
@@ -112,6 +115,9 @@ async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally:
   await tx.execute`UPDATE events SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE profile_identities SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE consent_records SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE devices SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE in_app_messages SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`UPDATE deliveries SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`
     INSERT INTO subscription_states (profile_id, group_id, subscribed, updated_at)
     SELECT ${into.id}, group_id, subscribed, updated_at FROM subscription_states WHERE profile_id = ${from.id}
@@ -201,10 +207,11 @@ function applyMessage(profile: ProfileRow, message: Message, seenAt: Date): Prof
   };
 }
 
-function eventColumns(message: Message): { name: string | null; properties: Record<string, unknown> } {
+/** The event row's name and properties. A device event keeps no credentials (storedDeviceProperties). */
+function eventColumns(message: Message, device: DeviceChangeResult | null): { name: string | null; properties: Record<string, unknown> } {
   switch (message.type) {
     case "track":
-      return { name: message.event, properties: message.properties };
+      return { name: message.event, properties: device?.ok ? storedDeviceProperties(message.properties, device.change) : message.properties };
     case "page":
     case "screen":
       return { name: message.name ?? null, properties: { ...message.properties, ...(message.category ? { category: message.category } : {}) } };
@@ -219,7 +226,12 @@ function eventColumns(message: Message): { name: string | null; properties: Reco
 
 function pendingOf(index: number, message: Message, messageId: string, receivedAt: Date): Pending {
   const at = eventTime(message, receivedAt);
-  return { index, message: { ...message, messageId }, messageId, at, seenAt: at > receivedAt ? receivedAt : at, receivedAt };
+  return { index, message: { ...message, messageId }, messageId, at, seenAt: at > receivedAt ? receivedAt : at, receivedAt, device: deviceChangeOf(message) };
+}
+
+/** The device changes of stored rows, in message order (lib/channels/devices.ts). */
+function deviceOpsOf(rows: EventRow[]): DeviceOp[] {
+  return rows.flatMap((r) => (r.device?.ok ? [{ profileId: r.profile.id, change: r.device.change, at: r.seenAt }] : []));
 }
 
 /** One message, one transaction (CSV import, and each message when a batch cannot be stored whole). */
@@ -231,21 +243,24 @@ export async function ingestMessage(
   const messageId = message.messageId ?? `junction-${randomUUID()}`;
   const ids = idsOf(message);
 
+  const pending = pendingOf(0, message, messageId, receivedAt);
+  // Validation refuses these; a caller that did not validate gets the same answer.
+  if (pending.device && !pending.device.ok) return { refused: pending.device.error };
   try {
     const { suppressed } = await lookup(poolSql(db), workspaceId, [], ids.map(suppressionHash));
     if (suppressed.size > 0) return "suppressed";
 
-    const pending = pendingOf(0, message, messageId, receivedAt);
     return await sqlTransaction(
       db,
       async (tx) => {
         const tally: Tally = { profiles: 0 };
         const profile = await resolveProfile(tx, workspaceId, pending.message, pending.seenAt, tally);
         if (isRefused(profile)) return profile;
-        const rows = [{ ...pending, profile, ...eventColumns(pending.message) }];
+        const rows = [{ ...pending, profile, ...eventColumns(pending.message, pending.device) }];
         const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), tally);
         // Stored before (a retry): undo everything this copy did, a new profile included.
         if (inserted.size === 0) throw new DuplicateMessage();
+        await writeDeviceChanges(tx, workspaceId, deviceOpsOf(rows));
         return "stored" as const;
       },
       { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
@@ -275,6 +290,8 @@ interface Pending {
   /** `at`, but never later than received: what the profile's seen times follow. */
   seenAt: Date;
   receivedAt: Date;
+  /** A device event's change (or why it is refused); null for every other message. */
+  device: DeviceChangeResult | null;
 }
 
 function primaryKeyOf(message: Message): string {
@@ -471,6 +488,7 @@ async function storeBatch(
   for (const p of candidates) {
     if (found.stored.has(p.messageId)) outcomes[p.index] = "duplicate";
     else if (idsOf(p.message).some((id) => found.suppressed.has(hashOf.get(id)!))) outcomes[p.index] = "suppressed";
+    else if (p.device && !p.device.ok) outcomes[p.index] = { refused: p.device.error };
   }
   let pending = candidates.filter((p) => outcomes[p.index] === "stored");
   if (pending.length === 0) return outcomes;
@@ -514,7 +532,7 @@ async function storeBatch(
   const rows: EventRow[] = pending.map((p) => {
     const profile = resolved.get(primaryKeyOf(p.message.type === "alias" ? { ...p.message, anonymousId: undefined } : p.message));
     if (!profile) throw new Error(`no profile for message ${p.messageId}`);
-    return { ...p, profile, ...eventColumns(p.message) };
+    return { ...p, profile, ...eventColumns(p.message, p.device) };
   });
 
   // 3. Write: the events, and the profiles if every event was new (one statement). One
@@ -523,5 +541,7 @@ async function storeBatch(
   //    profiles it created, so the batch is done again and then finds it stored.
   const inserted = await writeBatch(tx, workspaceId, rows, profileStates(rows), tally);
   if (inserted.size < rows.length) throw new ConcurrentDuplicate();
+  // 4. Push devices registered or unregistered by this batch (a handful of statements at most).
+  await writeDeviceChanges(tx, workspaceId, deviceOpsOf(rows));
   return outcomes;
 }

@@ -63,6 +63,8 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
       },
       subscriptions: { select: { subscribed: true, updatedAt: true, group: { select: { name: true, channel: true } } } },
       consentRecords: { select: { subscribed: true, source: true, textVersion: true, at: true, group: { select: { name: true } } }, orderBy: [{ at: "asc" }, { id: "asc" }] },
+      devices: { select: { kind: true, token: true, platform: true, createdAt: true, lastSeenAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+      inAppMessages: { select: { content: true, createdAt: true, seenAt: true, dismissedAt: true, expiresAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
     },
   });
   if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist.");
@@ -72,7 +74,7 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
     action: "profile.exported",
     target: { type: "profile", id: profile.id },
   });
-  const { events, identities, subscriptions, consentRecords, workspaceId: _workspace, ...fields } = profile;
+  const { events, identities, subscriptions, consentRecords, devices, inAppMessages, workspaceId: _workspace, ...fields } = profile;
   void _workspace;
   return {
     exportedAt: (input.now ?? new Date()).toISOString(),
@@ -82,5 +84,8 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
     // Their answers per subscription group, and where and when each was given.
     subscriptions: subscriptions.map((s) => ({ group: s.group.name, channel: s.group.channel, subscribed: s.subscribed, answeredAt: s.updatedAt })),
     consent: consentRecords.map((r) => ({ group: r.group.name, subscribed: r.subscribed, source: r.source, textVersion: r.textVersion, at: r.at })),
+    // Push devices (the token identifies the device; the Web Push keys are left out) and in-app messages.
+    devices: devices.map((d) => ({ kind: d.kind, token: d.token, platform: d.platform, registeredAt: d.createdAt, lastSeenAt: d.lastSeenAt })),
+    inAppMessages,
   };
 }

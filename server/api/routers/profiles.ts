@@ -5,6 +5,7 @@ import { IMPORT_CHUNK_ROWS, ZImportRow } from "@/lib/profiles/csv-import";
 import { deletePerson } from "@/server/profiles/gdpr";
 import { getProfile, listProfileEvents, profileEventNames, searchProfiles } from "@/server/profiles/service";
 import { ZBigintCursor, ZTextCursor } from "@/server/db/keyset";
+import { listProfileDevices } from "@/server/devices/service";
 
 const read = procedureFor("workspace.read");
 const ZProfileId = z.string().min(1).max(100);
@@ -35,6 +36,16 @@ export const profilesRouter = router({
   eventNames: read
     .input(z.object({ profileId: ZProfileId }))
     .query(({ ctx, input }) => profileEventNames(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId })),
+  /** Push devices, tokens shortened: the output schema keeps anything more from reaching the browser. */
+  devices: read
+    .input(z.object({ profileId: ZProfileId }))
+    .output(
+      z.object({
+        devices: z.array(z.object({ id: z.string(), kind: z.string(), platform: z.string().nullable(), token: z.string().max(60), createdAt: z.date(), lastSeenAt: z.date() })),
+        more: z.boolean(),
+      }),
+    )
+    .query(({ ctx, input }) => listProfileDevices(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId })),
   /** GDPR erasure: admin only, audited, leaves hashed suppression records. */
   delete: procedureFor("profiles.privacy")
     .input(z.object({ id: ZProfileId }))
