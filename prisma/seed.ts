@@ -6,6 +6,7 @@ import { insertApiKey } from "../server/keys/service";
 import { loadDemoData } from "../server/demo/load";
 import { seedDemoConsent } from "../server/demo/consent";
 import { seedDemoMessages } from "../server/demo/messages";
+import { seedDemoInboxChannel } from "../server/demo/inbox-channel";
 import { DEMO_EVENTS, DEMO_PROFILES, DEMO_SEED } from "../lib/demo/generator";
 
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRET_KEY, DEMO_WORKSPACE, DEMO_WRITE_KEY } from "../lib/demo/account";
@@ -59,6 +60,8 @@ export async function seedDemo(db: Db, log: (line: string) => void = () => {}, o
     await seedDemoConsent(db, workspaceId, options.now ?? new Date());
     // Templates and partials (after the groups: marketing messages belong to one).
     await seedDemoMessages(db, workspaceId, { userId, label: "seed" });
+    // The email channel to demo mode's local mail catcher (its port is set on every start: scripts/run.ts).
+    await seedDemoInboxChannel(db, workspaceId, { userId, label: "seed" });
   } catch (error) {
     // Nothing half-seeded: without the user the next start seeds again.
     await db.workspace.delete({ where: { id: workspaceId } });

@@ -7,6 +7,8 @@
  *
  * Then runs the web server (scripts/serve.ts: Next.js in development, or in production
  * after a build) and stops everything on Ctrl-C / SIGTERM, leaving no Postgres process behind.
+ * In demo mode a local SMTP catcher runs beside it (server/demo/smtp-catcher.ts): the demo
+ * workspace's email channel sends there, and Messages → Demo inbox shows what arrived.
  * `prepare` does the database part only and stops (used by tests and deploy scripts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -18,6 +20,8 @@ import { createDb } from "../server/db/client";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../server/db/embedded";
 import { migrate } from "../server/db/migrate";
 import { seedDemo } from "../prisma/seed";
+import { pointDemoInboxChannel } from "../server/demo/inbox-channel";
+import { startSmtpCatcher, type SmtpCatcher } from "../server/demo/smtp-catcher";
 import { newMasterKey, parseKeyring } from "../server/channels/credentials";
 import { ensureProductionBuild } from "./build-stamp";
 
@@ -29,6 +33,7 @@ const log = (line: string) => console.log(`[junction] ${line}`);
 
 let embedded: RunningPostgres | null = null;
 let child: ChildProcess | null = null;
+let catcher: SmtpCatcher | null = null;
 let stopping = false;
 
 async function shutdown(code: number) {
@@ -47,6 +52,7 @@ async function shutdown(code: number) {
       });
     });
   }
+  await catcher?.close().catch((error) => console.error(error));
   if (embedded) {
     log("stopping embedded Postgres");
     await embedded.stop().catch((error) => console.error(error));
@@ -117,10 +123,16 @@ async function main() {
     });
     env.DATABASE_URL = await ensureDatabase(embedded.adminUrl, "junction");
     env.JUNCTION_DEMO = "1";
+    // The app reads the demo inbox from here, wherever it was started from.
+    env.JUNCTION_DATA_DIR = dataDir;
     env.BETTER_AUTH_SECRET ??= await demoSecret("auth-secret", () => randomBytes(32).toString("base64url"));
     env.JUNCTION_SECRET_KEY ??= await demoSecret("secret-key", newMasterKey);
     log(`embedded Postgres is listening on 127.0.0.1:${embedded.port}`);
-  } else if (mode === "start") {
+  } else {
+    // Demo mode is decided here, by DATABASE_URL, never by a leftover variable.
+    env.JUNCTION_DEMO = "0";
+  }
+  if (!demo && mode === "start") {
     if (!process.env.BETTER_AUTH_SECRET) {
       console.error("BETTER_AUTH_SECRET must be set (32+ random characters) when DATABASE_URL is set. Try: openssl rand -base64 32");
       process.exit(1);
@@ -145,6 +157,17 @@ async function main() {
   if (demo) {
     const db = createDb(env.DATABASE_URL!);
     await seedDemo(db, log, { connectionString: env.DATABASE_URL });
+    if (mode !== "prepare") {
+      catcher = await startSmtpCatcher({ dir: path.join(dataDir, "inbox"), log });
+      await pointDemoInboxChannel(db, catcher.port);
+      // The demo channel sends to the catcher on 127.0.0.1, which the outbound guard refuses
+      // unless private networks are allowed (server/channels/ssrf.ts); Settings → Channels
+      // says so. Demo mode is a local trial with a published password; with your own
+      // DATABASE_URL nothing here happens.
+      env.JUNCTION_ALLOW_PRIVATE_NETWORK ??= "1";
+      log(`demo inbox: catching email on ${catcher.host}:${catcher.port} (Messages → Demo inbox)`);
+      if (env.JUNCTION_ALLOW_PRIVATE_NETWORK !== "1") log("demo inbox: JUNCTION_ALLOW_PRIVATE_NETWORK is not 1, so the demo channel cannot reach it");
+    }
     await db.$disconnect();
   }
 

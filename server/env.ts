@@ -19,6 +19,8 @@ const ZEnv = z.object({
     .enum(["0", "1"])
     .default("0")
     .transform((v) => v === "1"),
+  /** Demo mode's data (embedded Postgres, generated secrets, the demo inbox); run.ts passes it as an absolute path. */
+  JUNCTION_DATA_DIR: z.string().min(1).default(".data"),
   /**
    * Master key(s) for provider secrets (server/channels/credentials.ts): base64 keys of 32
    * bytes, comma-separated, the first encrypting. Generated under JUNCTION_DATA_DIR in demo
