@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCompact, formatCount, formatCountOf, formatDayLong, formatDayShort, formatPercent, formatValue, humanizeAction, relativeTime, sinceText } from "./format";
+import { formatBytes, formatCompact, formatCount, formatCountOf, formatDayLong, formatDayShort, formatPercent, formatValue, humanizeAction, relativeTime, sinceText } from "./format";
 
 describe("relativeTime", () => {
   const now = new Date("2026-11-24T12:00:00Z");
@@ -71,5 +71,16 @@ describe("numbers, days and shares", () => {
     expect(formatValue({ plan: "pro" })).toBe('{"plan":"pro"}');
     expect(formatValue(null)).toBe("—");
     expect(formatValue(undefined)).toBe("—");
+  });
+});
+
+describe("formatBytes", () => {
+  it("bytes, then KB, MB, GB with at most one decimal", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1023)).toBe("1,023 B");
+    expect(formatBytes(1024)).toBe("1 KB");
+    expect(formatBytes(4300)).toBe("4.2 KB");
+    expect(formatBytes(10 * 1024 * 1024)).toBe("10 MB");
+    expect(formatBytes(3 * 1024 ** 4)).toBe("3,072 GB");
   });
 });

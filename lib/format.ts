@@ -118,3 +118,18 @@ export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "—";
   return typeof value === "string" ? value : JSON.stringify(value);
 }
+
+const sizes = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 });
+
+/** A size in bytes: "512 B", "4.2 KB", "10 MB" (1 KB = 1,024 bytes). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${counts.format(bytes)} B`;
+  const units = ["KB", "MB", "GB"] as const;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${sizes.format(value)} ${units[unit]}`;
+}

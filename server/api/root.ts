@@ -3,6 +3,7 @@ import { router } from "./trpc";
 import { auditRouter } from "./routers/audit";
 import { channelsRouter } from "./routers/channels";
 import { consentRouter } from "./routers/consent";
+import { demoInboxRouter } from "./routers/demo-inbox";
 import { eventsRouter } from "./routers/events";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
@@ -22,6 +23,7 @@ export const appRouter = router({
   channels: channelsRouter,
   consent: consentRouter,
   messages: messagesRouter,
+  demoInbox: demoInboxRouter,
 });
 
 export type AppRouter = typeof appRouter;
