@@ -9,6 +9,8 @@ import { ADMIN, MARKETER, VIEWER, signIn, snap } from "./helpers";
  * Runs after ingestion.spec.ts (the marketer and the imported person ada@import.test exist).
  */
 test.describe.configure({ mode: "serial" });
+// Long flows on a busy 2-core machine: each step waits for a server render.
+test.setTimeout(90_000);
 
 let sink: Awaited<ReturnType<typeof startSmtpSink>>;
 let page: Page;
@@ -22,12 +24,12 @@ test("a marketer writes a template, sees errors where they are, previews it for 
   // An admin connects the email channel the test send goes through.
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, ADMIN);
-  const saved = await admin.request.post("/api/trpc/channels.saveEmail", {
+  const saved = await admin.request.post("/api/trpc/channels.save", {
     data: {
       json: {
         name: "Messages sink",
-        settings: { host: "127.0.0.1", port: sink.port, security: "none", user: "junction", pool: false, senders: [{ name: "Acme Fitness", address: "hello@acme.test" }] },
-        password: "messages-e2e-password",
+        config: { kind: "email", settings: { host: "127.0.0.1", port: sink.port, security: "none", user: "junction", pool: false, senders: [{ name: "Acme Fitness", address: "hello@acme.test" }] } },
+        secrets: { password: "messages-e2e-password" },
       },
     },
   });

@@ -83,8 +83,8 @@ test("a marketer sees which channel is connected but not its secret, and cannot 
   await expect(marketer.getByText("Only admins can connect or change channels.")).toBeVisible();
   await expect(marketer.getByRole("button", { name: "Edit" })).toHaveCount(0);
   expect(await marketer.content()).not.toContain(PASSWORD);
-  const refused = await marketer.request.post("/api/trpc/channels.testEmail", {
-    data: { json: { settings: { host: "127.0.0.1", port, security: "none", senders: [{ name: "x", address: "x@acme.test" }] }, password: "x" } },
+  const refused = await marketer.request.post("/api/trpc/channels.test", {
+    data: { json: { config: { kind: "email", settings: { host: "127.0.0.1", port, security: "none", senders: [{ name: "x", address: "x@acme.test" }] } }, secrets: { password: "x" } } },
   });
   expect(refused.status()).toBe(403);
   const listed = await marketer.request.get("/api/trpc/channels.list");

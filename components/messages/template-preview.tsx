@@ -5,6 +5,7 @@ import { Bell, Monitor, Send, Smartphone, UserRound, X } from "lucide-react";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { CHANNEL_LABELS, type TemplateContent } from "@/lib/messages/schema";
+import { TEST_RECIPIENT } from "@/lib/channels/kinds";
 import type { TemplateError } from "@/lib/messages/render";
 import { personLabel } from "@/lib/profiles/display";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
@@ -327,10 +328,13 @@ function TestSend({
   const [channelId, setChannelId] = useState("");
   // Until something is typed, an email goes to the chosen person's address.
   const [typed, setTo] = useState<string | null>(null);
-  const to = typed ?? (content.channel === "email" ? (person?.email ?? "") : "");
+  const to = typed ?? (content.channel === "email" ? (person?.email ?? "") : content.channel === "inapp" ? (person?.userId ?? "") : "");
   const send = useMutation(trpc.messages.sendTest.mutationOptions());
   const errors = fieldErrors(send.error);
   const chosen = channelId || usable[0]?.id || "";
+  const chosenChannel = usable.find((c) => c.id === chosen);
+  const senders = chosenChannel?.kind === "email" ? chosenChannel.settings.senders : [];
+  const [sender, setSender] = useState(0);
   const outcome = send.data;
   return (
     <Card>
@@ -348,7 +352,7 @@ function TestSend({
             className="flex flex-wrap items-end gap-3"
             onSubmit={(e) => {
               e.preventDefault();
-              send.mutate({ templateId, channelId: chosen, to, profileId: person?.id ?? null, event });
+              send.mutate({ templateId, channelId: chosen, to: chosenChannel?.kind === "webhook" ? chosenChannel.settings.url : to, profileId: person?.id ?? null, event, sender: senders.length > 1 ? sender : undefined });
             }}
           >
             {usable.length > 1 && (
@@ -364,9 +368,24 @@ function TestSend({
                 )}
               </Field>
             )}
-            <Field label={content.channel === "email" ? "Send to" : "Recipient"} error={errors.to} className="min-w-56 flex-1">
-              {(p) => <Input {...p} type={content.channel === "email" ? "email" : "text"} value={to} required placeholder="you@company.com" onChange={(e) => setTo(e.target.value)} />}
-            </Field>
+            {senders.length > 1 && (
+              <Field label="From" className="w-56">
+                {(p) => (
+                  <Select {...p} value={String(sender)} onChange={(e) => setSender(Number(e.target.value))}>
+                    {senders.map((s, i) => (
+                      <option key={i} value={i}>
+                        {s.name} &lt;{s.address}&gt;
+                      </option>
+                    ))}
+                  </Select>
+                )}
+              </Field>
+            )}
+            {content.channel !== "webhook" && (
+              <Field label={TEST_RECIPIENT[content.channel].label} error={errors.to} className="min-w-56 flex-1">
+                {(p) => <Input {...p} type={content.channel === "email" ? "email" : "text"} value={to} required placeholder={TEST_RECIPIENT[content.channel].placeholder} onChange={(e) => setTo(e.target.value)} />}
+              </Field>
+            )}
             <Button type="submit" variant="secondary" loading={send.isPending} disabled={!chosen}>
               <Send className="size-4" aria-hidden="true" /> Send test
             </Button>

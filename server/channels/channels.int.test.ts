@@ -33,28 +33,29 @@ describe("connecting an email channel", () => {
   afterAll(() => sink.close());
 
   const settings = () => ({ host: "127.0.0.1", port, security: "none" as const, user: "junction", pool: true, senders: [{ name: "Acme Fitness", address: "hello@acme.test" }] });
+  const email = () => ({ kind: "email" as const, settings: settings() });
 
   it("an admin tests before saving, saves, tests again and sends a test email; no answer, page data or audit entry holds the password", async () => {
     const admin = callerAs("admin");
     const outputs: unknown[] = [];
     const keep = <T>(value: T) => (outputs.push(value), value);
 
-    expect(keep(await admin.channels.testEmail({ settings: settings(), password: "wrong-password" }))).toMatchObject({ ok: false, message: expect.stringMatching(/^535/) });
-    expect(keep(await admin.channels.testEmail({ settings: settings(), password: PLANTED }))).toEqual({ ok: true, message: "Connected and signed in as junction." });
+    expect(keep(await admin.channels.test({ config: email(), secrets: { password: "wrong-password" } }))).toMatchObject({ ok: false, message: expect.stringMatching(/^535/) });
+    expect(keep(await admin.channels.test({ config: email(), secrets: { password: PLANTED } }))).toEqual({ ok: true, message: "Connected and signed in as junction." });
 
-    const saved = keep(await admin.channels.saveEmail({ name: "Marketing email", settings: settings(), password: PLANTED }));
+    const saved = keep(await admin.channels.save({ name: "Marketing email", config: email(), secrets: { password: PLANTED } }));
     expect(saved.secrets).toEqual([{ name: "password", set: true, hint: "81", updatedAt: expect.any(Date) }]);
     // Saved: the stored password is used when none is given.
-    expect(keep(await admin.channels.testEmail({ id: saved.id, settings: settings() }))).toMatchObject({ ok: true });
-    const sent = keep(await admin.channels.sendTestEmail({ id: saved.id, to: "ada@example.com" }));
+    expect(keep(await admin.channels.test({ id: saved.id, config: email() }))).toMatchObject({ ok: true });
+    const sent = keep(await admin.channels.sendTest({ id: saved.id, to: "ada@example.com" }));
     expect(sent).toMatchObject({ ok: true, message: expect.stringMatching(/^250/) });
     expect(sink.received.at(-1)!.raw).toContain("Subject: Test email from Junction (Marketing email)");
 
     // Renaming without a password keeps the stored one.
-    keep(await admin.channels.saveEmail({ id: saved.id, name: "Newsletter", settings: settings() }));
+    keep(await admin.channels.save({ id: saved.id, name: "Newsletter", config: email() }));
     const [listed] = keep(await callerAs("viewer").channels.list());
     expect(listed).toMatchObject({ name: "Newsletter", lastTest: { ok: true }, secrets: [{ name: "password", hint: "81" }] });
-    expect(keep(await admin.channels.testEmail({ id: saved.id, settings: settings() }))).toMatchObject({ ok: true });
+    expect(keep(await admin.channels.test({ id: saved.id, config: email() }))).toMatchObject({ ok: true });
 
     const audit = keep(await admin.audit.list({}));
     expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(["channel.created", "channel.updated"]));
@@ -66,26 +67,26 @@ describe("connecting an email channel", () => {
   });
 
   it("refuses what it must: viewers and marketers change nothing, a metadata host is refused with nothing saved, bad settings name the field", async () => {
-    await expect(callerAs("marketer").channels.saveEmail({ name: "x", settings: settings(), password: "p" })).rejects.toMatchObject({ code: "FORBIDDEN" });
-    await expect(callerAs("viewer").channels.testEmail({ settings: settings(), password: "p" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(callerAs("marketer").channels.save({ name: "x", config: email(), secrets: { password: "p" } })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(callerAs("viewer").channels.test({ config: email(), secrets: { password: "p" } })).rejects.toMatchObject({ code: "FORBIDDEN" });
     const before = await t.db.channel.count();
-    await expect(callerAs("admin").channels.saveEmail({ name: "Metadata", settings: { ...settings(), host: "169.254.169.254" }, password: "p" })).rejects.toMatchObject({
+    await expect(callerAs("admin").channels.save({ name: "Metadata", config: { kind: "email", settings: { ...settings(), host: "169.254.169.254" } }, secrets: { password: "p" } })).rejects.toMatchObject({
       code: "BAD_REQUEST",
       message: expect.stringMatching(/Host: 169\.254\.169\.254 resolves to .*cloud metadata/),
     });
     expect(await t.db.channel.count()).toBe(before);
     const bad = await callerAs("admin")
-      .channels.saveEmail({ name: "Bad", settings: { ...settings(), port: 70_000, senders: [] } })
+      .channels.save({ name: "Bad", config: { kind: "email", settings: { ...settings(), port: 70_000, senders: [] } } })
       .catch((error: { code: string; cause: { issues: { path: PropertyKey[]; message: string }[] } }) => error);
     expect(bad).toMatchObject({ code: "BAD_REQUEST" });
     const issues = (bad as { cause: { issues: { path: PropertyKey[] }[] } }).cause.issues;
-    expect(issues.map((i) => i.path.join("."))).toEqual(["settings.port", "settings.senders"]);
+    expect(issues.map((i) => i.path.join("."))).toEqual(["config.settings.port", "config.settings.senders"]);
     expect(await t.db.channel.count()).toBe(before);
   });
 
   it("no query anywhere in the API answers with a channel's secret (every procedure walked, as each role)", async () => {
     const admin = callerAs("admin");
-    await admin.channels.saveEmail({ name: "Walked", settings: settings(), password: PLANTED });
+    await admin.channels.save({ name: "Walked", config: email(), secrets: { password: PLANTED } });
     const procedures = (appRouter._def as unknown as { procedures: Record<string, { _def: { type: string } }> }).procedures;
     const queries = Object.entries(procedures).filter(([, p]) => p._def.type === "query").map(([path]) => path);
     const answered = new Set<string>();

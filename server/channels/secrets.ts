@@ -64,7 +64,8 @@ export async function describeSecretsOf(db: DbTx, input: { workspaceId: string; 
   return out;
 }
 
-export async function deleteSecrets(tx: DbTx, input: { workspaceId: string; owner: string }): Promise<number> {
+/** Removes an owner's secrets: all of them, or the one named. */
+export async function deleteSecrets(tx: DbTx, input: { workspaceId: string; owner: string; name?: string }): Promise<number> {
   return (await tx.secret.deleteMany({ where: input })).count;
 }
 

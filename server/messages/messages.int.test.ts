@@ -131,10 +131,10 @@ describe("message templates, previews, test sends and the delivery log", () => {
 
   it("a test send renders for the person, carries the unsubscribe headers and a stable Message-ID, and is logged", async () => {
     const admin = callerAs("admin");
-    const channel = await admin.channels.saveEmail({
+    const channel = await admin.channels.save({
       name: "Email",
-      settings: { host: "127.0.0.1", port: sink.port, security: "none", user: "junction", pool: false, senders: [{ name: "Acme", address: "hello@acme.test" }] },
-      password: "smtp-password-123",
+      config: { kind: "email", settings: { host: "127.0.0.1", port: sink.port, security: "none", user: "junction", pool: false, senders: [{ name: "Acme", address: "hello@acme.test" }] } },
+      secrets: { password: "smtp-password-123" },
     });
     const marketer = callerAs("marketer");
     const { id } = (await marketer.messages.list({})).find((x) => x.name === "Tariff reminder")!;

@@ -4,11 +4,9 @@ import { smsLength, type SmsLength } from "@/lib/messages/sms";
 import type { TemplateContent } from "@/lib/messages/schema";
 import { eventVariables, EXAMPLE_PERSON, personVariables } from "@/lib/messages/variables";
 import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
-import { ZSmtpSettings } from "@/lib/channels/schema";
 import type { Actor } from "@/server/audit/service";
-import { sendSmtp } from "@/server/channels/providers/smtp";
-import { readSecret } from "@/server/channels/secrets";
-import { outboundPolicy } from "@/server/channels/ssrf";
+import { sendOnChannel } from "@/server/channels/dispatch";
+import { channelSecrets, configOf } from "@/server/channels/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
 import { claimDelivery, finishDelivery, type DeliveryStatus } from "./deliveries";
@@ -110,7 +108,7 @@ export interface SendOutcome {
  */
 export async function sendTemplateTest(
   db: Db,
-  input: { workspaceId: string; actor: Actor; templateId: string; channelId: string; to: string; profileId?: string | null; event?: ExampleEvent | null },
+  input: { workspaceId: string; actor: Actor; templateId: string; channelId: string; to: string; profileId?: string | null; event?: ExampleEvent | null; sender?: number },
 ): Promise<SendOutcome> {
   const version = await latestVersion(db, { workspaceId: input.workspaceId, templateId: input.templateId });
   const channel = await db.channel.findFirst({ where: { id: input.channelId, workspaceId: input.workspaceId } });
@@ -146,54 +144,30 @@ export async function sendTemplateTest(
   }
 
   const claim = await claimDelivery(db, { ...base, status: "sending", rendered: rendered.output });
-  const outcome = await sendThrough(db, { channel, content: version.content, rendered: rendered.output, to: input.to, deliveryId: claim.id, links: profile ? links : null });
+  const outcome = await sendThrough(db, { channel, rendered: rendered.output, to: input.to, deliveryId: claim.id, links: profile ? links : null, sender: input.sender });
   await finishDelivery(db, { id: claim.id, status: outcome.ok ? "sent" : "failed", reason: outcome.ok ? null : outcome.message, providerMessageId: outcome.providerMessageId });
   return { deliveryId: claim.id, status: outcome.ok ? "sent" : "failed", message: outcome.message };
 }
 
-interface ChannelRow {
-  id: string;
-  workspaceId: string;
-  kind: string;
-  settings: unknown;
-}
-
-/** One send through one channel's provider. */
+/** One send through one channel's provider (server/channels/dispatch.ts). */
 async function sendThrough(
   db: DbTx,
-  input: { channel: ChannelRow; content: TemplateContent; rendered: Record<string, string>; to: string; deliveryId: string; links: UnsubscribeLinks | null },
+  input: { channel: { id: string; workspaceId: string; kind: string; settings: unknown }; rendered: Record<string, string>; to: string; deliveryId: string; links: UnsubscribeLinks | null; sender?: number },
 ): Promise<{ ok: boolean; message: string; providerMessageId?: string | null }> {
-  switch (input.content.channel) {
-    case "email": {
-      const settings = ZSmtpSettings.parse(input.channel.settings);
-      const sender = settings.senders[0]!;
-      const password = await readSecret(db, { workspaceId: input.channel.workspaceId, owner: `channel:${input.channel.id}`, name: "password" });
-      const domain = sender.address.split("@")[1] ?? "junction.local";
-      const headers: Record<string, string> = {};
-      if (input.links) {
-        // RFC 8058: one click in the mail client unsubscribes, with a POST to this address.
-        headers["List-Unsubscribe"] = `<${input.links.oneClickUrl}>`;
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
-      }
-      const outcome = await sendSmtp(
-        settings,
-        password,
-        {
-          from: { name: sender.name, address: sender.address },
-          replyTo: sender.replyTo,
-          to: input.to,
-          subject: input.rendered.subject ?? "",
-          html: input.rendered.html,
-          text: input.rendered.text,
-          headers,
-          // Stable per delivery: a retried send is recognisable as the same message.
-          messageId: `<${input.deliveryId}@${domain}>`,
-        },
-        outboundPolicy(),
-      );
-      return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.messageId ?? null };
+  const config = configOf(input.channel);
+  const secrets = await channelSecrets(db, input.channel.workspaceId, input.channel.id, config.kind);
+  let email;
+  if (config.kind === "email") {
+    const sender = config.settings.senders[input.sender ?? 0] ?? config.settings.senders[0]!;
+    const headers: Record<string, string> = {};
+    if (input.links) {
+      // RFC 8058: one click in the mail client unsubscribes, with a POST to this address.
+      headers["List-Unsubscribe"] = `<${input.links.oneClickUrl}>`;
+      headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
     }
-    default:
-      return { ok: false, message: `Sending ${input.content.channel} messages is not connected yet.` };
+    // Stable per delivery: a retried send is recognisable as the same message.
+    email = { from: { name: sender.name, address: sender.address }, replyTo: sender.replyTo, messageId: `<${input.deliveryId}@${sender.address.split("@")[1] ?? "junction.local"}>`, headers };
   }
+  const outcome = await sendOnChannel(config, secrets, input.rendered, { to: input.to, idempotencyKey: input.deliveryId, email });
+  return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.providerMessageId ?? null };
 }

@@ -60,6 +60,8 @@ export const messagesRouter = router({
         to: z.string().trim().min(1, { message: "is required" }).max(2_000).regex(STORABLE, { message: UNSTORABLE_MESSAGE }),
         profileId: ZId.nullish(),
         event: ZExampleEvent.nullish(),
+        /** Email: which of the channel's senders (default the first). */
+        sender: z.number().int().min(0).max(19).optional(),
       }),
     )
     .mutation(({ ctx, input }) => sendTemplateTest(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input })),
