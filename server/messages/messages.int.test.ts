@@ -9,6 +9,7 @@ import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
 import { startSmtpSink } from "@/server/test/smtp-sink";
 import { claimDelivery } from "./deliveries";
+import { listInAppMessages } from "@/server/inapp/service";
 
 process.env.JUNCTION_SECRET_KEY = newMasterKey();
 process.env.JUNCTION_ALLOW_PRIVATE_NETWORK = "1";
@@ -197,6 +198,19 @@ describe("message templates, previews, test sends and the delivery log", () => {
     const unreadable = await marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "qa@acme.test", profileId: ann });
     expect(unreadable).toMatchObject({ status: "suppressed" });
     expect(sink.received.length).toBe(count);
+  });
+
+  it("an in-app test send is kept for the person, for their app to fetch", async () => {
+    const admin = callerAs("admin");
+    const marketer = callerAs("marketer");
+    const channel = await admin.channels.save({ name: "In-app", config: { kind: "inapp", settings: { retentionDays: 7 } } });
+    const { id } = await marketer.messages.create({ name: "Analysis offer", channel: "inapp" });
+    await expect(marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "ann" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("Choose a person") });
+    const sent = await marketer.messages.sendTest({ templateId: id, channelId: channel.id, to: "ann", profileId: ann });
+    expect(sent).toMatchObject({ status: "sent" });
+    const { messages } = await listInAppMessages(t.db, { workspaceId: ws.workspace.id, profileId: ann, limit: 10 });
+    expect(messages).toEqual([expect.objectContaining({ title: "Want a short analysis?", buttonLabel: "Show me" })]);
+    expect((await marketer.messages.delivery({ id: sent.deliveryId })).status).toBe("sent");
   });
 
   it("a delivery is claimed once per key: a retry finds the first claim", async () => {

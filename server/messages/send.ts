@@ -6,6 +6,8 @@ import { eventVariables, EXAMPLE_PERSON, personVariables } from "@/lib/messages/
 import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
 import type { Actor } from "@/server/audit/service";
 import { sendOnChannel } from "@/server/channels/dispatch";
+import { dropDevice } from "@/server/devices/service";
+import { storeInAppMessage } from "@/server/inapp/service";
 import { channelSecrets, configOf } from "@/server/channels/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
@@ -143,6 +145,25 @@ export async function sendTemplateTest(
     }
   }
 
+  if (version.content.channel === "inapp") {
+    // Kept for the person, fetched by their app: nothing goes through a provider.
+    if (!profile) throw new DomainError("BAD_REQUEST", "Choose a person: in-app messages are kept for a person, who sees them in your app.");
+    const retentionDays = (configOf(channel).settings as { retentionDays?: number }).retentionDays ?? 90;
+    const row = await db.$transaction(async (tx) => {
+      const claim = await claimDelivery(tx, { ...base, recipient: profile.userId ?? profile.id, status: "sending", rendered: rendered.output });
+      await storeInAppMessage(tx, {
+        workspaceId: input.workspaceId,
+        profileId: profile.id,
+        deliveryId: claim.id,
+        content: { title: rendered.output.title ?? "", body: rendered.output.body ?? "", buttonLabel: rendered.output.buttonLabel, buttonUrl: rendered.output.buttonUrl },
+        expiresAt: new Date(Date.now() + retentionDays * 86_400_000),
+      });
+      await finishDelivery(tx, { id: claim.id, status: "sent" });
+      return claim;
+    });
+    return { deliveryId: row.id, status: "sent", message: `Kept for ${profile.userId ?? "this person"}: their app shows it from /api/v1/profiles/{userId}/messages.` };
+  }
+
   const claim = await claimDelivery(db, { ...base, status: "sending", rendered: rendered.output });
   const outcome = await sendThrough(db, { channel, rendered: rendered.output, to: input.to, deliveryId: claim.id, links: profile ? links : null, sender: input.sender });
   await finishDelivery(db, { id: claim.id, status: outcome.ok ? "sent" : "failed", reason: outcome.ok ? null : outcome.message, providerMessageId: outcome.providerMessageId });
@@ -169,5 +190,11 @@ async function sendThrough(
     email = { from: { name: sender.name, address: sender.address }, replyTo: sender.replyTo, messageId: `<${input.deliveryId}@${sender.address.split("@")[1] ?? "junction.local"}>`, headers };
   }
   const outcome = await sendOnChannel(config, secrets, input.rendered, { to: input.to, idempotencyKey: input.deliveryId, email });
+  // A device the push service no longer knows is forgotten, so no later send tries it.
+  if (config.kind === "push" && outcome.invalidToken) {
+    const to = input.to.trim();
+    const endpoint = to.startsWith("{") ? (JSON.parse(to) as { endpoint?: string }).endpoint : undefined;
+    await dropDevice(db, { workspaceId: input.channel.workspaceId, kind: endpoint ? "webpush" : "fcm", token: endpoint ?? to });
+  }
   return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.providerMessageId ?? null };
 }
