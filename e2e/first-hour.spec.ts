@@ -59,8 +59,8 @@ async function signInAt(browser: Browser, origin: string) {
   return firstPageMs;
 }
 
-/** A demo person whose consent lets the demo's marketing template through (the demo data is the same on every seed). */
-const DEMO_PERSON = "anna.andersson.e7ag8c@example.org";
+/** A new person, sent with the demo write key: no consent answer yet, so the demo's marketing template may reach them. */
+const NEWCOMER = { userId: "first-hour-robin", email: "robin@first-hour.example", firstName: "Robin" };
 
 /** The first thing to try: send a demo template's test and see it arrive in Messages → Demo inbox. */
 async function sendToDemoInbox(browser: Browser, origin: string) {
@@ -70,6 +70,12 @@ async function sendToDemoInbox(browser: Browser, origin: string) {
   await page.getByLabel("Password").fill("junction-demo");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${origin}/`);
+  const identified = await fetch(`${origin}/api/v1/identify`, {
+    method: "POST",
+    headers: { authorization: `Basic ${Buffer.from("demo-write-key:").toString("base64")}`, "content-type": "application/json" },
+    body: JSON.stringify({ userId: NEWCOMER.userId, traits: { email: NEWCOMER.email, first_name: NEWCOMER.firstName } }),
+  });
+  expect(identified.status).toBe(200);
 
   await page.goto("/messages");
   await page.getByRole("link", { name: "Demo inbox" }).click();
@@ -79,16 +85,16 @@ async function sendToDemoInbox(browser: Browser, origin: string) {
 
   await page.goto("/messages");
   await page.getByRole("link", { name: "Tariff calculator reminder" }).click();
-  await page.getByRole("combobox", { name: "Person" }).fill(DEMO_PERSON.slice(0, 21));
-  await page.getByRole("option").getByText(DEMO_PERSON).first().click();
-  await expect(page.getByLabel("Send to")).toHaveValue(DEMO_PERSON);
+  await page.getByRole("combobox", { name: "Person" }).fill("robin@first-hour");
+  await page.getByRole("option").getByText(NEWCOMER.email).first().click();
+  await expect(page.getByLabel("Send to")).toHaveValue(NEWCOMER.email);
   await page.getByRole("button", { name: "Send test" }).click();
-  await expect(page.getByTestId("test-send-outcome")).toContainText(`Sent to ${DEMO_PERSON}`);
+  await expect(page.getByTestId("test-send-outcome")).toContainText(`Sent to ${NEWCOMER.email}`);
 
   await page.goto("/messages/inbox");
   const row = page.getByTestId("inbox-table").locator("tbody tr").first();
-  await expect(row).toContainText("Anna, your tariff analysis is ready");
-  await expect(row).toContainText(DEMO_PERSON);
+  await expect(row).toContainText("Robin, your tariff analysis is ready");
+  await expect(row).toContainText(NEWCOMER.email);
   await expect(row).toContainText("Acme Fitness");
   await row.getByRole("button", { name: /Open the email/ }).click();
   // Rendered for the person, from the template's HTML (sandboxed: no scripts, no same origin).
