@@ -18,7 +18,16 @@ let page: Page;
 test.beforeAll(async () => {
   sink = await startSmtpSink({ user: "junction", password: "messages-e2e-password" });
 });
-test.afterAll(() => sink.close());
+test.afterAll(async ({ browser }) => {
+  await sink.close();
+  // The channel pointed at this spec's SMTP server goes with it (later specs start from no channels).
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, ADMIN);
+  const list = await admin.request.get("/api/trpc/channels.list");
+  const channels = ((await list.json()) as { result: { data: { json: { id: string; name: string }[] } } }).result.data.json;
+  for (const c of channels.filter((c) => c.name === "Messages sink")) await admin.request.post("/api/trpc/channels.delete", { data: { json: { id: c.id } } });
+  await admin.context().close();
+});
 
 test("a marketer writes a template, sees errors where they are, previews it for a person and saves a version", async ({ browser }) => {
   // An admin connects the email channel the test send goes through.
@@ -81,7 +90,8 @@ test("a marketer writes a template, sees errors where they are, previews it for 
   await expect(page.getByTestId("preview-subject")).toHaveText("Your pro plan, friend");
   const frame = page.frameLocator('iframe[title="Rendered email"]');
   await expect(frame.locator("body")).toContainText("Write your message here.");
-  await snap(page, "messages-editor");
+  // busy: the sandboxed preview frame keeps Playwright's network-idle wait from settling.
+  await snap(page, "messages-editor", { busy: true });
 
   await page.keyboard.press("ControlOrMeta+s");
   await expect(page.getByText("Saved as version 2")).toBeVisible();
@@ -108,7 +118,7 @@ test("the test send arrives, renders for the person, carries one-click unsubscri
   await row.getByRole("button", { name: /Open the delivery/ }).click();
   await expect(page.getByTestId("delivery-detail")).toContainText("Tariff reminder");
   await expect(page.frameLocator('iframe[title="The email as sent"]').locator("body")).toContainText("Write your message here.");
-  await snap(page, "page-messages-deliveries");
+  await snap(page, "page-messages-deliveries", { busy: true });
 
   // Filters: nothing failed.
   await page.getByLabel("Status").selectOption("failed");

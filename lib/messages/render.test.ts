@@ -141,3 +141,27 @@ describe("partials see the person and the links", () => {
     expect(result.ok && result.output.html).toBe('Ann <a href="https://u.test">x</a>');
   });
 });
+
+describe("the generated text part", () => {
+  it("says the same as converting each rendered HTML (words, links, order), only made once per template", () => {
+    const partials = { header: "<h1>Acme {{ person.plan | upcase }}</h1>", footer: '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>' };
+    const html = `{% render 'header' %}<p>Hi {{ person.first_name }},</p>{% if person.plan == "pro" %}<ul><li>One</li><li>{{ person.email }}</li></ul>{% endif %}{% render 'footer' %}`;
+    const vars = { person, unsubscribe_url: "https://u.test/x" };
+    const result = renderTemplate(email({ html }), vars, partials);
+    expect(result.ok).toBe(true);
+    const generated = result.ok ? result.output.text! : "";
+    const converted = result.ok ? htmlToText(result.output.html!) : "";
+    const words = (t: string) => t.replace(/\s+/g, " ").trim();
+    expect(words(generated)).toBe(words(converted));
+    expect(generated).toContain("ACME PRO");
+    expect(generated).toContain("Unsubscribe [https://u.test/x]");
+  });
+
+  it("keeps person data as text (not escaped) and falls back when the template cannot be derived", () => {
+    const result = renderTemplate(email({ html: "<p>{{ person.first_name }}</p>" }), { person: { ...person, first_name: "Tom & <Jerry>" } });
+    expect(result.ok && result.output.text).toBe("Tom & <Jerry>");
+    // Liquid inside an attribute other than a link: dropped from the derived text, the render still has one.
+    const odd = renderTemplate(email({ html: '<p title="{{ person.plan }}">x</p>' }), { person });
+    expect(odd.ok && odd.output.text).toBe("x");
+  });
+});

@@ -1,5 +1,5 @@
 import { Liquid, LiquidError, type Template } from "liquidjs";
-import { convert } from "html-to-text";
+import { compile } from "html-to-text";
 import { TEMPLATE_FIELDS, TEMPLATE_LIMITS, type TemplateContent } from "./schema";
 
 /**
@@ -59,7 +59,12 @@ interface Engine {
   parsed: Map<string, Template[]>;
 }
 const engines = new Map<string, Engine>();
+/** The same partials object (a version's, sent to many people) finds its engines without building the key again. */
+const byObject = new WeakMap<Record<string, string>, { h?: Engine; t?: Engine }>();
 function engineFor(partials: Record<string, string>, escape: boolean): Engine {
+  const known = byObject.get(partials);
+  const hit = known?.[escape ? "h" : "t"];
+  if (hit) return hit;
   const key = `${escape ? "h" : "t"}:${JSON.stringify(Object.entries(partials).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
   let engine = engines.get(key);
   if (!engine) {
@@ -67,6 +72,7 @@ function engineFor(partials: Record<string, string>, escape: boolean): Engine {
     if (engines.size >= 64) engines.delete(engines.keys().next().value!);
     engines.set(key, engine);
   }
+  byObject.set(partials, { ...known, [escape ? "h" : "t"]: engine });
   return engine;
 }
 
@@ -125,16 +131,57 @@ export function checkSyntax(field: string, source: string, partials: Record<stri
   }
 }
 
+/** html-to-text's converter, compiled once (its `convert` compiles the options on every call). */
+const toText = compile({
+  wordwrap: 78,
+  selectors: [
+    { selector: "a", options: { hideLinkHrefIfSameAsText: true } },
+    { selector: "img", format: "skip" },
+    { selector: "[data-preheader]", format: "skip" },
+  ],
+});
+
 /** The text part of an email, from its rendered HTML. */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: 78,
-    selectors: [
-      { selector: "a", options: { hideLinkHrefIfSameAsText: true } },
-      { selector: "img", format: "skip" },
-      { selector: "[data-preheader]", format: "skip" },
-    ],
-  }).trim();
+  return toText(html).trim();
+}
+
+/**
+ * The text part an email gets when none is written: its HTML *template* turned into a text
+ * template once (partials inlined, Liquid kept in place), then rendered per person like any
+ * field — converting each rendered HTML instead costs most of a render. Null when the
+ * derived template does not render; the caller then converts the rendered HTML.
+ */
+const derivedTexts = new Map<string, string | null>();
+function generatedText(html: string, partials: Record<string, string>, scope: Record<string, unknown>): string | null {
+  const key = `${html}\u0000${JSON.stringify(partials)}`;
+  let source = derivedTexts.get(key);
+  if (source === undefined) {
+    source = textTemplateFrom(html, partials);
+    if (derivedTexts.size >= 200) derivedTexts.delete(derivedTexts.keys().next().value!);
+    derivedTexts.set(key, source);
+  }
+  if (source === null) return null;
+  try {
+    return renderField(source, false, {}, scope).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** An HTML template as a text template: Liquid tags kept as they are (even inside links), everything else as html-to-text writes it. */
+export function textTemplateFrom(html: string, partials: Record<string, string>): string | null {
+  // Partials first (they are HTML too), a few levels deep at most.
+  let source = html;
+  for (let depth = 0; depth < 5 && /\{%-?\s*(?:render|include)\s/.test(source); depth++) {
+    source = source.replace(/\{%-?\s*(?:render|include)\s+(['"])([^'"]+)\1[^%]*-?%\}/g, (tag, _q, name: string) => (name in partials ? partials[name]! : tag));
+  }
+  // Liquid becomes opaque tokens with no spaces (so wrapping cannot split one), and back.
+  const tags: string[] = [];
+  const masked = source.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => `\u0001${tags.push(tag) - 1}\u0002`);
+  const text = htmlToText(masked).replace(/\u0001(\d+)\u0002/g, (_m, i: string) => tags[Number(i)] ?? "");
+  if (/\u0001|\u0002/.test(text) || checkSyntax("text", text)) return null;
+  return text;
 }
 
 /** Inbox preview text: first in the body, hidden when the email is opened. */
@@ -162,8 +209,8 @@ export function renderTemplate(content: TemplateContent, variables: TemplateVari
   }
   if (errors.length > 0) return { ok: false, errors };
   if (content.channel === "email") {
+    if (!output.text?.trim()) output.text = generatedText(content.html, partials, scope) ?? htmlToText(output.html!);
     output.html = withPreheader(output.html!, output.preheader!);
-    if (!output.text?.trim()) output.text = htmlToText(output.html);
   }
   for (const [key, value] of Object.entries(output)) {
     if (value.length > TEMPLATE_LIMITS.output) return { ok: false, errors: [{ field: key, message: "the message grows too large" }] };

@@ -2,7 +2,7 @@ import { ZWebPushSubscription } from "@/lib/channels/schema";
 import type { ChannelConfig, ChannelKind } from "@/lib/channels/kinds";
 import { readServiceAccount, sendFcm, verifyFcm } from "./providers/fcm";
 import type { ChannelCheck, SendOutcome } from "./providers/http";
-import { sendSmtp, verifySmtp } from "./providers/smtp";
+import { sendSmtp, sendSmtpPooled, verifySmtp } from "./providers/smtp";
 import { sendTwilio, verifyTwilio } from "./providers/twilio";
 import { sendWebhook, verifyWebhook } from "./providers/webhook";
 import { sendWebPush, verifyWebPush } from "./providers/webpush";
@@ -101,7 +101,9 @@ export async function sendOnChannel(config: ChannelConfig, secrets: Secrets, mes
   switch (config.kind) {
     case "email": {
       const email = delivery.email!;
-      const outcome = await sendSmtp(
+      // Pooled channels keep connections open between messages; a test of the settings opens its own.
+      const send = config.settings.pool && !delivery.idempotencyKey.startsWith("settings-test:") ? sendSmtpPooled : sendSmtp;
+      const outcome = await send(
         config.settings,
         secrets.password ?? null,
         { from: email.from, replyTo: email.replyTo, to: delivery.to, subject: message.subject ?? "", html: message.html, text: message.text, headers: email.headers, messageId: email.messageId },

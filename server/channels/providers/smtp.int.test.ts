@@ -2,7 +2,7 @@ import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SmtpSettings } from "@/lib/channels/schema";
 import { selfSignedCertificate, startSmtpSink } from "@/server/test/smtp-sink";
-import { sendSmtp, verifySmtp } from "./smtp";
+import { closeSmtpPools, sendSmtp, sendSmtpPooled, verifySmtp } from "./smtp";
 
 /** A real SMTP server on this machine: takes one account, keeps what it receives. */
 describe("email over SMTP, against a local SMTP server", () => {
@@ -73,6 +73,31 @@ describe("email over SMTP, against a local SMTP server", () => {
  * the way Node trusts any extra CA (NODE_EXTRA_CA_CERTS=ca.pem, or the system store with
  * --use-system-ca). The tests trust it in-process with tls.setDefaultCACertificates.
  */
+describe("pooled email over SMTP (what journeys send through)", () => {
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  beforeAll(async () => {
+    sink = await startSmtpSink({ user: "junction", password: "pool-password-1" });
+  });
+  afterAll(async () => {
+    closeSmtpPools();
+    await sink.close();
+  });
+  const settings = (): SmtpSettings => ({ host: "127.0.0.1", port: sink.port, security: "none", user: "junction", pool: true, senders: [{ name: "Acme", address: "hello@acme.test" }] });
+  const message = (i: number) => ({ from: { name: "Acme", address: "hello@acme.test" }, to: `p${i}@example.com`, subject: `Message ${i}`, text: "Hi", messageId: `<m${i}@acme.test>` });
+
+  it("sends many messages at once over a few open connections; each arrives once", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => sendSmtpPooled(settings(), "pool-password-1", message(i), { allowPrivate: true })));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(sink.received.map((m) => m.to[0]).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p${i}@example.com`).sort());
+  });
+
+  it("a refused sign-in closes the pool and says why; the right password works again", async () => {
+    const wrong = await sendSmtpPooled(settings(), "wrong", message(99), { allowPrivate: true });
+    expect(wrong).toMatchObject({ ok: false, message: expect.stringMatching(/^535/) });
+    expect(await sendSmtpPooled(settings(), "pool-password-1", message(100), { allowPrivate: true })).toMatchObject({ ok: true });
+  });
+});
+
 describe("email over SMTP with TLS, against a local SMTP server with a self-signed certificate", () => {
   const account = { user: "junction", password: "right-password-42" };
   const local = { allowPrivate: true };

@@ -1,4 +1,6 @@
-import nodemailer from "nodemailer";
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import nodemailer, { type Transporter } from "nodemailer";
 import type { SmtpSettings } from "@/lib/channels/schema";
 import { checkHost, type OutboundPolicy } from "@/server/channels/ssrf";
 
@@ -36,12 +38,70 @@ async function transportFor(settings: SmtpSettings, password: string | null, pol
     requireTLS: settings.security === "starttls",
     ignoreTLS: settings.security === "none",
     auth: settings.user ? { user: settings.user, pass: password ?? "" } : undefined,
-    tls: { servername: settings.host.replace(/^\[(.*)\]$/, "$1") },
+    // TLS checks the name people typed (an IP address has none to send as SNI).
+    tls: isIP(settings.host.replace(/^\[(.*)\]$/, "$1")) ? {} : { servername: settings.host },
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
     pool: settings.pool,
+    ...(settings.pool ? { maxConnections: POOL_CONNECTIONS, maxMessages: 1_000 } : {}),
   });
+}
+
+/** Connections a pooled channel keeps open to its server. */
+const POOL_CONNECTIONS = 5;
+/** A pool is rebuilt this often, so its pinned address follows DNS (and is checked again). */
+const POOL_TTL_MS = 5 * 60_000;
+const pools = new Map<string, { transport: Transporter; created: number }>();
+
+/**
+ * Sends through a pool of open connections kept per server, account and password: what
+ * journeys use, since a connection (and a TLS handshake, and a login) per message is the
+ * slow part of SMTP. A failed send closes its pool; the next send opens a new one.
+ */
+export async function sendSmtpPooled(
+  settings: SmtpSettings,
+  password: string | null,
+  message: EmailMessage,
+  policy: OutboundPolicy = {},
+  timeoutMs = 10_000,
+): Promise<SmtpOutcome & { messageId?: string }> {
+  const key = createHash("sha256").update(JSON.stringify([settings.host, settings.port, settings.security, settings.user ?? null, password, policy.allowPrivate ?? false])).digest("hex");
+  let entry = pools.get(key);
+  if (entry && Date.now() - entry.created > POOL_TTL_MS) {
+    entry.transport.close();
+    pools.delete(key);
+    entry = undefined;
+  }
+  try {
+    if (!entry) {
+      entry = { transport: await transportFor({ ...settings, pool: true }, password, policy, timeoutMs), created: Date.now() };
+      pools.set(key, entry);
+    }
+    const info = await entry.transport.sendMail({
+      from: message.from,
+      replyTo: message.replyTo,
+      to: message.to,
+      subject: message.subject,
+      html: message.html,
+      text: message.text,
+      headers: message.headers,
+      messageId: message.messageId,
+    });
+    return { ok: true, message: String(info.response ?? "250 Accepted"), messageId: info.messageId };
+  } catch (error) {
+    if (entry) {
+      entry.transport.close();
+      pools.delete(key);
+    }
+    return { ok: false, message: explain(error) };
+  }
+}
+
+/** Closes every pooled connection (tests, shutdown). */
+export function closeSmtpPools(): void {
+  for (const entry of pools.values()) entry.transport.close();
+  pools.clear();
 }
 
 function explain(error: unknown): string {
