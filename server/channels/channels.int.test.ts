@@ -87,6 +87,15 @@ describe("connecting an email channel", () => {
   it("no query anywhere in the API answers with a channel's secret (every procedure walked, as each role)", async () => {
     const admin = callerAs("admin");
     await admin.channels.save({ name: "Walked", config: email(), secrets: { password: PLANTED } });
+    // A secret of every kind, each with the planted value in it.
+    const vapid = await admin.channels.vapidKeys();
+    await admin.channels.save({
+      name: "Walked SMS",
+      config: { kind: "sms", settings: { accountSid: "AC" + "1".repeat(32), from: "+4915100000001", baseUrl: "http://127.0.0.1:9" } },
+      secrets: { authToken: `sms-${PLANTED}` },
+    });
+    await admin.channels.save({ name: "Walked hook", config: { kind: "webhook", settings: { url: "http://127.0.0.1:9/hook", method: "POST", headers: {}, body: "", timeoutMs: 5_000 } }, secrets: { signingSecret: `whsec_${PLANTED}` } });
+    await admin.channels.save({ name: "Walked push", config: { kind: "push", settings: { webPush: { publicKey: vapid.publicKey, subject: "mailto:ops@acme.test" } } }, secrets: { vapidPrivateKey: vapid.privateKey } });
     const procedures = (appRouter._def as unknown as { procedures: Record<string, { _def: { type: string } }> }).procedures;
     const queries = Object.entries(procedures).filter(([, p]) => p._def.type === "query").map(([path]) => path);
     const answered = new Set<string>();
@@ -99,6 +108,7 @@ describe("connecting an email channel", () => {
         if (output === undefined) continue;
         answered.add(path);
         expect(JSON.stringify(output), `${role} ${path}`).not.toContain(PLANTED);
+        expect(JSON.stringify(output), `${role} ${path}`).not.toContain(vapid.privateKey);
       }
     }
     expect(queries).toContain("channels.list");
