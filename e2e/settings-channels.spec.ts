@@ -1,5 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { startSmtpSink } from "../server/test/smtp-sink";
+import { startHttpSink } from "../server/test/http-sink";
+import { verifyWebhookSignature } from "../server/channels/providers/webhook";
 import { ADMIN, MARKETER, signIn, snap } from "./helpers";
 
 /**
@@ -72,6 +74,40 @@ test("editing keeps the stored password unless it is replaced; a bad host is ref
     await page.goto(path);
     await page.waitForLoadState("networkidle");
     expect(await page.content(), path).not.toContain(PASSWORD);
+  }
+});
+
+test("an admin connects a webhook: Junction makes its signing secret, shows it once, and signs the test request with it", async () => {
+  const receiver = await startHttpSink();
+  try {
+    await page.goto("/settings/channels");
+    await page.getByRole("button", { name: "Connect a channel" }).click();
+    await snap(page, "channels-choose-kind");
+    await page.getByRole("button", { name: /^Webhook/ }).click();
+    await page.getByLabel("Channel name").fill("CRM webhook");
+    await page.getByLabel("URL").fill(`${receiver.url}/junction`);
+    await page.getByRole("button", { name: "Add a header" }).click();
+    await page.getByLabel("Header 1 name").fill("Authorization");
+    await page.getByLabel("Header 1 value").fill("Bearer crm-token");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    const revealed = page.getByTestId("revealed-secret");
+    await expect(revealed).toContainText("copy it now, it is not shown again");
+    const secret = (await revealed.locator("code").textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    await page.getByRole("button", { name: "Done" }).click();
+    await expect(page.getByTestId("revealed-secret")).toHaveCount(0);
+    expect(await page.content()).not.toContain(secret);
+
+    await page.getByRole("button", { name: "Send a signed test request" }).click();
+    await expect.poll(() => receiver.requests.length).toBe(1);
+    const request = receiver.requests[0]!;
+    expect(request.headers.authorization).toBe("Bearer crm-token");
+    expect(verifyWebhookSignature(secret, String(request.headers["junction-signature"]), request.text)).toMatchObject({ ok: true });
+    await page.reload();
+    expect(await page.content()).not.toContain(secret);
+    await snap(page, "page-settings-channels-kinds");
+  } finally {
+    await receiver.close();
   }
 });
 

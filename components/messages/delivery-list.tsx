@@ -125,7 +125,7 @@ export function DeliveryList() {
                     </tr>
                   ))}
                 {rows.map((d) => (
-                  <tr key={d.id} className={open === d.id ? "bg-brand-50/50" : "hover:bg-slate-50"}>
+                  <tr key={d.id} onClick={() => setOpen(d.id)} className={open === d.id ? "cursor-pointer bg-brand-50/50" : "cursor-pointer hover:bg-slate-50"}>
                     <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
                       <button type="button" className="text-left hover:underline focus:underline focus:outline-none" onClick={() => setOpen(d.id)} aria-label={`Open the delivery to ${d.recipient}`}>
                         {relativeTime(d.createdAt)}

@@ -114,10 +114,10 @@ function EditorBody({ templateId, saved }: { templateId: string; saved: Saved })
               onChange={(e) => setName(e.target.value)}
               className="min-w-0 flex-1 truncate rounded-md border-0 bg-transparent px-1 py-0.5 text-2xl font-semibold tracking-tight text-slate-900 hover:bg-slate-100 focus:bg-white focus:ring-2 focus:ring-brand-500 focus:outline-none"
             />
-            <ChannelBadge channel={saved.channel} />
           </div>
           {saveErrors.name && <p role="alert" className="mt-1 text-xs font-medium text-red-600">Name {saveErrors.name}</p>}
-          <p className="mt-1 px-1 text-sm text-slate-500" data-testid="version-line">
+          <p className="mt-1 flex flex-wrap items-center gap-2 px-1 text-sm text-slate-500" data-testid="version-line">
+            <ChannelBadge channel={saved.channel} />
             {latest ? `Version ${latest.version} · saved ${relativeTime(latest.createdAt)}${latest.createdBy ? ` by ${latest.createdBy}` : ""}` : "Not saved yet"}
             {dirty && <span className="ml-2 font-medium text-amber-700">· unsaved changes</span>}
           </p>

@@ -129,7 +129,9 @@ export function starterContent(channel: MessageChannel, partialNames: string[] =
         subscriptionGroupId: null,
         subject: "Hi {{ person.first_name | default: \"there\" }}, a quick note",
         preheader: "",
-        html: `${header}<p>Hi {{ person.first_name | default: "there" }},</p>\n<p>Write your message here.</p>\n${footer}`,
+        html: header
+          ? `${header}<p>Hi {{ person.first_name | default: "there" }},</p>\n<p>Write your message here.</p>\n${footer}`
+          : `<div style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#1f2937;max-width:560px;margin:0 auto;padding:24px">\n<p>Hi {{ person.first_name | default: "there" }},</p>\n<p>Write your message here.</p>\n${footer}</div>\n`,
         text: "",
       };
     }
