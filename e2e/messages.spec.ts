@@ -120,6 +120,12 @@ test("the test send arrives, renders for the person, carries one-click unsubscri
   await expect(page.frameLocator('iframe[title="The email as sent"]').locator("body")).toContainText("Write your message here.");
   await snap(page, "page-messages-deliveries", { busy: true });
 
+  // The person's profile lists what was sent to them.
+  await page.getByTestId("delivery-detail").getByRole("link", { name: "ada@import.test" }).click();
+  await page.getByRole("tab", { name: "Messages" }).click();
+  await expect(page.getByTestId("deliveries-table").locator("tbody tr").first()).toContainText("Tariff reminder v2");
+  await page.goto("/messages/deliveries");
+
   // Filters: nothing failed.
   await page.getByLabel("Status").selectOption("failed");
   await expect(page.getByRole("heading", { name: "No deliveries match" })).toBeVisible();

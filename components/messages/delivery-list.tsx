@@ -37,8 +37,11 @@ export function StatusBadge({ status }: { status: Status }) {
   return <Badge tone={STATUS_TONES[status]}>{status}</Badge>;
 }
 
-/** Messages → Deliveries: every send with what became of it, filtered, newest first; one opens with what was sent. */
-export function DeliveryList() {
+/**
+ * Messages → Deliveries: every send with what became of it, filtered, newest first; one
+ * opens with what was sent. With `profileId`: what was sent to one person (their profile).
+ */
+export function DeliveryList({ profileId }: { profileId?: string } = {}) {
   const trpc = useTRPC();
   const [channel, setChannel] = useState<MessageChannel | "">("");
   const [status, setStatus] = useState<Status | "">("");
@@ -50,7 +53,7 @@ export function DeliveryList() {
   const [from, setFrom] = useState<Date | undefined>(undefined);
   const list = useInfiniteQuery(
     trpc.messages.deliveries.infiniteQueryOptions(
-      { channel: channel || undefined, status: status || undefined, recipient: term || undefined, from, limit: 50 },
+      { channel: channel || undefined, status: status || undefined, recipient: term || undefined, from, profileId, limit: 50 },
       { getNextPageParam: (page) => page.nextCursor, ...LIVE },
     ),
   );
@@ -101,7 +104,11 @@ export function DeliveryList() {
           filtered ? (
             <EmptyState icon={Inbox} title="No deliveries match" description="Try another channel, status or time." />
           ) : (
-            <EmptyState icon={Inbox} title="Nothing sent yet" description="Every send is logged here — test sends from a template now, journey sends once journeys run — with its status and the message as it was sent." />
+            <EmptyState
+              icon={Inbox}
+              title={profileId ? "Nothing sent to this person yet" : "Nothing sent yet"}
+              description="Every send is logged here — test sends from a template now, journey sends once journeys run — with its status and the message as it was sent."
+            />
           )
         ) : (
           <Card>

@@ -20,6 +20,7 @@ import { EmptyState } from "../ui/empty-state";
 import { Field, Select } from "../ui/field";
 import { can } from "@/lib/auth/roles";
 import { personLabel, personName } from "@/lib/profiles/display";
+import { DeliveryList } from "../messages/delivery-list";
 
 const TYPE_TONE = { track: "brand", identify: "green", page: "slate", screen: "slate", group: "amber", alias: "amber" } as const;
 
@@ -120,12 +121,13 @@ export function ProfileView({ id }: { id: string }) {
   );
 }
 
-/** Timeline | Segments | Consent | Devices, as tabs (arrow keys move between them). */
+/** Timeline | Segments | Messages | Consent | Devices, as tabs (arrow keys move between them). */
 function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: boolean }) {
-  const [tab, setTab] = useState<"timeline" | "segments" | "consent" | "devices">("timeline");
+  const [tab, setTab] = useState<"timeline" | "segments" | "messages" | "consent" | "devices">("timeline");
   const tabs = [
     { key: "timeline", label: "Timeline" },
     { key: "segments", label: "Segments" },
+    { key: "messages", label: "Messages" },
     { key: "consent", label: "Consent" },
     { key: "devices", label: "Devices" },
   ] as const;
@@ -159,6 +161,8 @@ function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: b
           <Timeline profileId={id} />
         ) : tab === "segments" ? (
           <ProfileSegments profileId={id} />
+        ) : tab === "messages" ? (
+          <DeliveryList profileId={id} />
         ) : tab === "consent" ? (
           <ProfileConsent profileId={id} canChange={canChangeConsent} />
         ) : (
