@@ -276,7 +276,8 @@ function PersonPicker({ person, onChange }: { person: Person | null; onChange: (
       />
       {open && (
         <ul id="preview-person-results" role="listbox" className="absolute z-20 mt-1 max-h-64 w-full overflow-auto rounded-md bg-white py-1 text-sm shadow-lg ring-1 ring-slate-200">
-          {results.isPending ? (
+          {results.isPending || search.trim() !== term ? (
+            // Until the search catches up with the typing: no stale names to click.
             <li className="px-3 py-2 text-slate-500">Searching…</li>
           ) : rows.length === 0 ? (
             <li className="px-3 py-2 text-slate-500">{term ? `Nobody matches “${term}”` : "No people yet"}</li>
