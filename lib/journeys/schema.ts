@@ -27,7 +27,7 @@ export const DURATION_MS: Record<Duration["unit"], number> = { minutes: 60_000, 
 export const durationMs = (d: Duration) => d.amount * DURATION_MS[d.unit];
 
 /** "properties.orderId": one person may be in the journey once per value. */
-const ZCorrelationKey = z.string().regex(/^(properties|context)\.[A-Za-z0-9_$-]{1,64}(\.[A-Za-z0-9_$-]{1,64}){0,5}$/, {
+const ZCorrelationKey = z.string().regex(/^properties\.[A-Za-z0-9_$-]{1,64}(\.[A-Za-z0-9_$-]{1,64}){0,5}$/, {
   message: "must be a path into the event, like properties.orderId",
 });
 
