@@ -1,0 +1,77 @@
+import type { JourneyDefinition, JourneyNode } from "./schema";
+
+/**
+ * What changed between two versions of a journey, as people read it in its history: steps
+ * added, removed and changed (which of their fields), connections, and settings. Positions
+ * on the canvas are not changes.
+ */
+
+export interface JourneyDiff {
+  added: { id: string; kind: JourneyNode["kind"]; label: string }[];
+  removed: { id: string; kind: JourneyNode["kind"]; label: string }[];
+  changed: { id: string; kind: JourneyNode["kind"]; label: string; fields: string[] }[];
+  connections: { added: number; removed: number };
+  settings: string[];
+}
+
+const KIND_LABELS: Record<JourneyNode["kind"], string> = {
+  trigger: "Trigger",
+  wait: "Wait",
+  branch: "Branch",
+  split: "Split",
+  send: "Send",
+  update: "Update",
+  webhook: "Webhook",
+  exit: "Exit",
+};
+
+export function nodeLabel(node: JourneyNode): string {
+  return node.label?.trim() || KIND_LABELS[node.kind];
+}
+
+/** JSON with keys in one order, so equal values compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition): JourneyDiff {
+  const old = new Map(before.nodes.map((n) => [n.id, n]));
+  const now = new Map(after.nodes.map((n) => [n.id, n]));
+  const describe = (n: JourneyNode) => ({ id: n.id, kind: n.kind, label: nodeLabel(n) });
+  const changed: JourneyDiff["changed"] = [];
+  for (const [id, node] of now) {
+    const was = old.get(id);
+    if (!was) continue;
+    const keys = new Set([...Object.keys(was), ...Object.keys(node)].filter((k) => k !== "position" && k !== "id"));
+    const fields = [...keys].filter((k) => canonical((was as Record<string, unknown>)[k]) !== canonical((node as Record<string, unknown>)[k])).sort();
+    if (fields.length > 0) changed.push({ ...describe(node), fields });
+  }
+  const edgeKey = (e: { from: string; exit: string; to: string }) => `${e.from}\u0000${e.exit}\u0000${e.to}`;
+  const oldEdges = new Set(before.edges.map(edgeKey));
+  const newEdges = new Set(after.edges.map(edgeKey));
+  const settings = [...new Set([...Object.keys(before.settings), ...Object.keys(after.settings)])]
+    .filter((k) => canonical((before.settings as Record<string, unknown>)[k]) !== canonical((after.settings as Record<string, unknown>)[k]))
+    .sort();
+  return {
+    added: after.nodes.filter((n) => !old.has(n.id)).map(describe),
+    removed: before.nodes.filter((n) => !now.has(n.id)).map(describe),
+    changed,
+    connections: { added: [...newEdges].filter((k) => !oldEdges.has(k)).length, removed: [...oldEdges].filter((k) => !newEdges.has(k)).length },
+    settings,
+  };
+}
+
+/** One line per change, for the history list. */
+export function describeDiff(diff: JourneyDiff): string[] {
+  const lines: string[] = [];
+  for (const n of diff.added) lines.push(`Added ${n.label}`);
+  for (const n of diff.removed) lines.push(`Removed ${n.label}`);
+  for (const n of diff.changed) lines.push(`Changed ${n.label}: ${n.fields.join(", ")}`);
+  if (diff.connections.added || diff.connections.removed) {
+    lines.push(`Connections: ${[diff.connections.added && `${diff.connections.added} added`, diff.connections.removed && `${diff.connections.removed} removed`].filter(Boolean).join(", ")}`);
+  }
+  if (diff.settings.length > 0) lines.push(`Settings: ${diff.settings.join(", ")}`);
+  return lines;
+}
