@@ -5,6 +5,7 @@ import { channelsRouter } from "./routers/channels";
 import { consentRouter } from "./routers/consent";
 import { demoInboxRouter } from "./routers/demo-inbox";
 import { eventsRouter } from "./routers/events";
+import { journeysRouter } from "./routers/journeys";
 import { keysRouter } from "./routers/keys";
 import { profilesRouter } from "./routers/profiles";
 import { segmentsRouter } from "./routers/segments";
@@ -23,6 +24,7 @@ export const appRouter = router({
   channels: channelsRouter,
   consent: consentRouter,
   messages: messagesRouter,
+  journeys: journeysRouter,
   demoInbox: demoInboxRouter,
 });
 

@@ -21,9 +21,10 @@ const KIND_LABELS: Record<string, string> = {
   template: "Template",
   partial: "Partial",
   subscription_group: "Subscription group",
+  journey: "Journey",
 };
 
-const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel", "template", "partial", "subscription_group"]);
+const LOOKED_UP = new Set(["segment", "api_key", "user", "invitation", "profile", "channel", "template", "partial", "subscription_group", "journey"]);
 
 /** Where each kind is seen. */
 const HREFS: Record<string, (id: string) => string> = {
@@ -34,6 +35,7 @@ const HREFS: Record<string, (id: string) => string> = {
   template: (id) => `/messages/${id}`,
   partial: () => "/messages/partials",
   subscription_group: () => "/settings/subscriptions",
+  journey: (id) => `/journeys/${id}`,
 };
 
 /**
@@ -49,7 +51,7 @@ export async function describeTargets(
   const ids = (type: string) => [...new Set(entries.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
   // Only the kinds this page names are looked up: one query each, none for the rest.
   const lookup = async <T>(type: string, query: (ids: string[]) => Promise<T[]>): Promise<T[]> => (ids(type).length > 0 ? query(ids(type)) : []);
-  const [segments, keys, users, invitations, profiles, workspace, channels, templates, partials, groups] = await Promise.all([
+  const [segments, keys, users, invitations, profiles, workspace, channels, templates, partials, groups, journeys] = await Promise.all([
     lookup("segment", (id) => db.segment.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("api_key", (id) => db.apiKey.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("user", (id) => db.user.findMany({ where: { id: { in: id } }, select: { id: true, email: true } })),
@@ -60,6 +62,7 @@ export async function describeTargets(
     lookup("template", (id) => db.messageTemplate.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("partial", (id) => db.messagePartial.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
     lookup("subscription_group", (id) => db.subscriptionGroup.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
+    lookup("journey", (id) => db.journey.findMany({ where: { workspaceId, id: { in: id } }, select: { id: true, name: true } })),
   ]);
   const names = new Map<string, string>([
     ...segments.map((s) => [`segment:${s.id}`, s.name] as const),
@@ -70,6 +73,7 @@ export async function describeTargets(
     ...channels.map((c) => [`channel:${c.id}`, c.name] as const),
     ...templates.map((t) => [`template:${t.id}`, t.name] as const),
     ...partials.map((p) => [`partial:${p.id}`, p.name] as const),
+    ...journeys.map((j) => [`journey:${j.id}`, j.name] as const),
     ...groups.map((g) => [`subscription_group:${g.id}`, g.name] as const),
   ]);
   return entries.map(({ targetType: type, targetId: id, diff }) => {
