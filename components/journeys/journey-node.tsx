@@ -1,0 +1,102 @@
+"use client";
+
+import { Handle, Position, type NodeProps, type Node } from "@xyflow/react";
+import { Clock, DoorOpen, GitBranch, Mail, PencilLine, Split, Webhook, Zap, type LucideIcon } from "lucide-react";
+import { exitsOf, type JourneyNode } from "@/lib/journeys/schema";
+import type { JourneyIssue } from "@/lib/journeys/graph";
+import { nodeLabel } from "@/lib/journeys/diff";
+import { cn } from "../ui/cn";
+import { triggerSummary } from "./journey-list";
+
+export const NODE_ICONS: Record<JourneyNode["kind"], LucideIcon> = {
+  trigger: Zap,
+  wait: Clock,
+  branch: GitBranch,
+  split: Split,
+  send: Mail,
+  update: PencilLine,
+  webhook: Webhook,
+  exit: DoorOpen,
+};
+
+/** One line saying what a step does, on the canvas. */
+export function nodeSummary(node: JourneyNode, templateNames: ReadonlyMap<string, string>): string {
+  switch (node.kind) {
+    case "trigger":
+      return triggerSummary(node.trigger);
+    case "wait": {
+      const w = node.wait;
+      if (w.type === "duration") return w.duration ? `${w.duration.amount} ${w.duration.unit}` : "How long?";
+      if (w.type === "time_of_day") return w.time ? `Until ${w.time}, their time` : "Until when?";
+      if (w.type === "date_trait") return w.trait ? `Until ${w.trait}` : "Until which date?";
+      return w.event ? `For ${w.event}${w.timeout ? `, at most ${w.timeout.amount} ${w.timeout.unit}` : ""}` : "For which event?";
+    }
+    case "branch":
+      return node.cases.length ? `${node.cases.length} case${node.cases.length === 1 ? "" : "s"} + everyone else` : "No cases yet";
+    case "split":
+      return node.arms.map((a) => `${a.name} ${a.percent}%`).join(" · ") || "No arms yet";
+    case "send":
+      return node.templateId ? (templateNames.get(node.templateId) ?? "A message that no longer exists") : `${node.channel ?? "A"} message (not chosen)`;
+    case "update":
+      return node.trait ? `${node.op} ${node.trait}${node.op !== "unset" && node.value !== undefined ? ` → ${String(node.value)}` : ""}` : "Which trait?";
+    case "webhook":
+      return node.channelId ? "Calls the webhook" : "Which webhook?";
+    case "exit":
+      return "Leaves the journey";
+  }
+}
+
+export type CanvasNode = Node<{ node: JourneyNode; issues: JourneyIssue[]; summary: string }, "journey">;
+
+export function JourneyNodeView({ data, selected }: NodeProps<CanvasNode>) {
+  const { node, issues, summary } = data;
+  const Icon = NODE_ICONS[node.kind];
+  const exits = exitsOf(node);
+  return (
+    <div
+      className={cn(
+        "w-60 rounded-lg border bg-white text-left shadow-sm",
+        issues.length > 0 ? "border-red-300" : "border-slate-200",
+        selected && "ring-2 ring-brand-500",
+      )}
+      data-testid={`node-${node.id}`}
+      aria-invalid={issues.length > 0 || undefined}
+    >
+      {node.kind !== "trigger" && <Handle type="target" position={Position.Top} className="!size-2.5 !border-2 !border-white !bg-slate-400" />}
+      <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-2">
+        <span className={cn("flex size-6 items-center justify-center rounded-md", node.kind === "trigger" ? "bg-amber-100 text-amber-700" : node.kind === "exit" ? "bg-slate-100 text-slate-600" : "bg-brand-50 text-brand-700")}>
+          <Icon className="size-3.5" aria-hidden="true" />
+        </span>
+        <span className="min-w-0 flex-1 truncate text-sm font-semibold text-slate-900">{nodeLabel(node)}</span>
+        {issues.length > 0 && (
+          <span className="rounded-full bg-red-100 px-1.5 text-xs font-medium text-red-700" title={issues.map((i) => i.message).join("\n")}>
+            {issues.length}
+          </span>
+        )}
+      </div>
+      <p className="truncate px-3 py-2 text-xs text-slate-600" title={summary}>
+        {summary}
+      </p>
+      {exits.length > 0 && (
+        <div className="flex justify-around gap-1 px-2 pb-1.5">
+          {exits.map((exit) => (
+            <span key={exit.id} className="relative max-w-24 truncate text-[10px] text-slate-500" title={exit.label}>
+              {exits.length > 1 ? exit.label : ""}
+            </span>
+          ))}
+        </div>
+      )}
+      {exits.map((exit, i) => (
+        <Handle
+          key={exit.id}
+          id={exit.id}
+          type="source"
+          position={Position.Bottom}
+          style={{ left: `${((i + 1) / (exits.length + 1)) * 100}%` }}
+          className="!size-2.5 !border-2 !border-white !bg-brand-500"
+          title={exit.label}
+        />
+      ))}
+    </div>
+  );
+}
