@@ -56,7 +56,7 @@ test("a marketer builds the feature nudge by clicking and publishes version 1", 
   await expect(page.getByTestId("journey-status")).toContainText("Version 1 published");
 
   await page.goto("/journeys");
-  await expect(page.getByTestId("journeys-table")).toContainText("When feature_used happens (3× in 1 days)");
+  await expect(page.getByTestId("journeys-table")).toContainText("When feature_used happens (3× in 1 day)");
   await snap(page, "page-journeys");
 });
 

@@ -133,3 +133,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${sizes.format(value)} ${units[unit]}`;
 }
+
+/** { amount: 1, unit: "days" } → "1 day", { amount: 24, unit: "hours" } → "24 hours". */
+export function formatDuration(d: { amount: number; unit: string }): string {
+  return `${counts.format(d.amount)} ${d.amount === 1 ? d.unit.replace(/s$/, "") : d.unit}`;
+}

@@ -2,7 +2,7 @@
 
 import "@xyflow/react/dist/style.css";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Background, Controls, ReactFlow, type Connection, type Edge, type EdgeChange, type NodeChange } from "@xyflow/react";
+import { Background, Controls, ReactFlow, type Connection, type Edge, type EdgeChange, type NodeChange, type ReactFlowInstance } from "@xyflow/react";
 import { ArrowLeft, CircleAlert, History } from "lucide-react";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -88,6 +88,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   const [serverIssues, setServerIssues] = useState<JourneyIssue[]>(initial.issues);
   const [stale, setStale] = useState<string | null>(null);
   const [publishing, setPublishing] = useState(false);
+  const [flow, setFlow] = useState<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const [policy, setPolicy] = useState<"finish" | "migrate">("finish");
   const revision = useRef(initial.revision);
   const [savedJson, setSavedJson] = useState(() => JSON.stringify(initial.draft));
@@ -199,6 +200,8 @@ function Canvas({ initial }: { initial: Loaded }) {
       return { ...d, nodes: [...d.nodes, newNode(kind, id, position)], edges: from && free ? [...d.edges, { id: uniqueId("e", d.edges.map((e) => e.id)), from: from.id, exit: free.id, to: id }] : d.edges };
     });
     setSelected(id);
+    // Keep the whole journey in view as it grows.
+    setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 60);
   };
 
   const selectedNode = draft.nodes.find((n) => n.id === selected) ?? null;
@@ -275,6 +278,7 @@ function Canvas({ initial }: { initial: Loaded }) {
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
             onPaneClick={() => setSelected(null)}
+            onInit={setFlow}
             nodesDraggable={canEdit}
             nodesConnectable={canEdit}
             deleteKeyCode={canEdit ? ["Backspace", "Delete"] : null}

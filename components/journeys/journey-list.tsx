@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { can } from "@/lib/auth/roles";
-import { relativeTime } from "@/lib/format";
+import { formatDuration, relativeTime } from "@/lib/format";
 import type { Trigger } from "@/lib/journeys/schema";
 import { fieldErrors, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
@@ -26,7 +26,7 @@ export function triggerSummary(trigger: Trigger | null): string {
   if (!trigger) return "—";
   switch (trigger.type) {
     case "event":
-      return trigger.event ? `When ${trigger.event} happens${trigger.count ? ` (${trigger.count.atLeast}× in ${trigger.count.within.amount} ${trigger.count.within.unit})` : ""}` : "An event (not chosen yet)";
+      return trigger.event ? `When ${trigger.event} happens${trigger.count ? ` (${trigger.count.atLeast}× in ${formatDuration(trigger.count.within)})` : ""}` : "An event (not chosen yet)";
     case "segment_entered":
       return "On entering a segment";
     case "segment_exited":

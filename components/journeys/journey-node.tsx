@@ -5,6 +5,7 @@ import { Clock, DoorOpen, GitBranch, Mail, PencilLine, Split, Webhook, Zap, type
 import { exitsOf, type JourneyNode } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
 import { nodeLabel } from "@/lib/journeys/diff";
+import { formatDuration } from "@/lib/format";
 import { cn } from "../ui/cn";
 import { triggerSummary } from "./journey-list";
 
@@ -26,10 +27,10 @@ export function nodeSummary(node: JourneyNode, templateNames: ReadonlyMap<string
       return triggerSummary(node.trigger);
     case "wait": {
       const w = node.wait;
-      if (w.type === "duration") return w.duration ? `${w.duration.amount} ${w.duration.unit}` : "How long?";
+      if (w.type === "duration") return w.duration ? formatDuration(w.duration) : "How long?";
       if (w.type === "time_of_day") return w.time ? `Until ${w.time}, their time` : "Until when?";
       if (w.type === "date_trait") return w.trait ? `Until ${w.trait}` : "Until which date?";
-      return w.event ? `For ${w.event}${w.timeout ? `, at most ${w.timeout.amount} ${w.timeout.unit}` : ""}` : "For which event?";
+      return w.event ? `For ${w.event}${w.timeout ? `, at most ${formatDuration(w.timeout)}` : ""}` : "For which event?";
     }
     case "branch":
       return node.cases.length ? `${node.cases.length} case${node.cases.length === 1 ? "" : "s"} + everyone else` : "No cases yet";
