@@ -42,6 +42,12 @@ test("a marketer builds the feature nudge by clicking and publishes version 1", 
   await page.getByLabel("Message").selectOption({ label: "Analysis offer" });
   await page.getByRole("button", { name: "Exit", exact: true }).click();
 
+  // The journey's own settings, with no step selected.
+  await page.getByTestId("journey-canvas").click({ position: { x: 12, y: 12 } });
+  await page.getByLabel("Goal", { exact: true }).selectOption("event");
+  await expect(page.getByTestId("journey-issues")).toContainText("The goal: choose the event.");
+  await page.getByLabel("Goal: event").fill("purchase");
+  await page.getByLabel("Lifecycle phase").selectOption("consideration");
   await expect(page.getByRole("heading", { name: "Ready to publish" })).toBeVisible();
   await expect(page.getByTestId("journey-status")).toContainText("All changes saved");
   await snap(page, "journey-canvas", { busy: true });
@@ -57,6 +63,7 @@ test("a marketer builds the feature nudge by clicking and publishes version 1", 
 
   await page.goto("/journeys");
   await expect(page.getByTestId("journeys-table")).toContainText("When feature_used happens (3× in 1 day)");
+  await expect(page.getByTestId("journeys-table")).toContainText("consideration");
   await snap(page, "page-journeys");
 });
 

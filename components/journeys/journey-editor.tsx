@@ -21,6 +21,7 @@ import { useDebounced } from "../ui/use-debounced";
 import { cn } from "../ui/cn";
 import { uniqueId } from "./ids";
 import { Inspector } from "./inspector";
+import { JourneySettingsForm } from "./journey-settings";
 import { JourneyNodeView, NODE_ICONS, nodeSummary, type CanvasNode } from "./journey-node";
 import { STATUS_TONES } from "./journey-list";
 
@@ -293,7 +294,7 @@ function Canvas({ initial }: { initial: Loaded }) {
 
         <div className="space-y-4">
           <Card>
-            <CardHeader title={selectedNode ? `Step: ${selectedNode.kind}` : "Journey"} description={selectedNode ? undefined : "Select a step to change it."} />
+            <CardHeader title={selectedNode ? `Step: ${selectedNode.kind}` : "Journey settings"} description={selectedNode ? undefined : "Select a step to change it; these apply to the whole journey."} />
             <CardBody>
               {selectedNode ? (
                 <Inspector
@@ -307,7 +308,7 @@ function Canvas({ initial }: { initial: Loaded }) {
                   }}
                 />
               ) : (
-                <p className="text-sm text-slate-600">{draft.nodes.length} steps · {draft.edges.length} connections</p>
+                <JourneySettingsForm settings={draft.settings} issues={issues.filter((i) => i.nodeId === null)} readOnly={!canEdit} onChange={(settings) => setDraft((d) => ({ ...d, settings }))} />
               )}
             </CardBody>
           </Card>

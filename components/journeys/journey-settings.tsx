@@ -1,0 +1,111 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { DURATION_UNITS, LIFECYCLE_PHASES, type Duration, type JourneySettings } from "@/lib/journeys/schema";
+import type { JourneyIssue } from "@/lib/journeys/graph";
+import { useTRPC } from "../trpc/client";
+import { Field, Input, Select } from "../ui/field";
+
+type Rule = { type: "event"; event?: string; filters: never[] } | { type: "segment"; segmentId?: string };
+
+function DurationFields({ label, value, onChange }: { label: string; value: Duration; onChange: (d: Duration) => void }) {
+  return (
+    <Field label={label}>
+      {(p) => (
+        <div className="flex gap-2">
+          <Input {...p} inputMode="numeric" className="w-20" value={String(value.amount)} onChange={(e) => onChange({ ...value, amount: Math.max(1, Number(e.target.value.replace(/[^0-9]/g, "")) || 1) })} />
+          <Select aria-label={`${label} unit`} className="w-28" value={value.unit} onChange={(e) => onChange({ ...value, unit: e.target.value as Duration["unit"] })}>
+            {DURATION_UNITS.map((u) => (
+              <option key={u}>{u}</option>
+            ))}
+          </Select>
+        </div>
+      )}
+    </Field>
+  );
+}
+
+/** The journey as a whole: its goal and conversion window, exit criteria, re-entry, cap and phase. */
+export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { settings: JourneySettings; onChange: (s: JourneySettings) => void; issues: JourneyIssue[]; readOnly: boolean }) {
+  const trpc = useTRPC();
+  const segments = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
+  const err = (field: string) => issues.find((i) => i.field === field)?.message;
+  const segmentOptions = (segments.data?.items ?? []).map((s) => (
+    <option key={s.id} value={s.id}>
+      {s.name}
+    </option>
+  ));
+
+  const ruleEditor = (label: string, rule: Rule | undefined, set: (r: Rule | undefined) => void, error?: string) => (
+    <div className="space-y-2">
+      <Field label={label} error={error}>
+        {(p) => (
+          <Select {...p} value={rule?.type ?? ""} onChange={(e) => set(e.target.value === "event" ? { type: "event", filters: [] } : e.target.value === "segment" ? { type: "segment" } : undefined)}>
+            <option value="">None</option>
+            <option value="event">They perform an event</option>
+            <option value="segment">They are in a segment</option>
+          </Select>
+        )}
+      </Field>
+      {rule?.type === "event" && (
+        <Field label={`${label}: event`}>{(p) => <Input {...p} value={rule.event ?? ""} placeholder="purchase" onChange={(e) => set({ ...rule, event: e.target.value.trim() || undefined })} />}</Field>
+      )}
+      {rule?.type === "segment" && (
+        <Field label={`${label}: segment`}>
+          {(p) => (
+            <Select {...p} value={rule.segmentId ?? ""} onChange={(e) => set({ ...rule, segmentId: e.target.value || undefined })}>
+              <option value="">Choose a segment…</option>
+              {segmentOptions}
+            </Select>
+          )}
+        </Field>
+      )}
+    </div>
+  );
+
+  return (
+    <fieldset disabled={readOnly} className="space-y-4">
+      <legend className="sr-only">Journey settings</legend>
+      {ruleEditor(
+        "Goal",
+        settings.goal as Rule | undefined,
+        (r) => onChange({ ...settings, goal: r ? ({ ...r, window: settings.goal?.window ?? { amount: 7, unit: "days" } } as JourneySettings["goal"]) : undefined }),
+        err("settings.goal"),
+      )}
+      {settings.goal && <DurationFields label="Counts as a conversion within" value={settings.goal.window} onChange={(window) => onChange({ ...settings, goal: { ...settings.goal!, window } })} />}
+      {ruleEditor("Leave when", settings.exitCriteria as Rule | undefined, (r) => onChange({ ...settings, exitCriteria: r as JourneySettings["exitCriteria"] }), err("settings.exitCriteria"))}
+      <Field label="Re-entry">
+        {(p) => (
+          <Select
+            {...p}
+            value={settings.reentry.mode}
+            onChange={(e) => {
+              const mode = e.target.value as JourneySettings["reentry"]["mode"];
+              onChange({ ...settings, reentry: mode === "after" ? { mode, after: { amount: 30, unit: "days" } } : { mode } });
+            }}
+          >
+            <option value="never">Once per person, ever</option>
+            <option value="after">Again after a while</option>
+            <option value="always">Every time the trigger happens</option>
+          </Select>
+        )}
+      </Field>
+      {settings.reentry.mode === "after" && <DurationFields label="Again after" value={settings.reentry.after} onChange={(after) => onChange({ ...settings, reentry: { mode: "after", after } })} />}
+      <Field label="At most this many people in it at once (optional)">
+        {(p) => <Input {...p} inputMode="numeric" value={settings.maxConcurrent ? String(settings.maxConcurrent) : ""} onChange={(e) => onChange({ ...settings, maxConcurrent: Number(e.target.value.replace(/[^0-9]/g, "")) || undefined })} />}
+      </Field>
+      <Field label="Lifecycle phase">
+        {(p) => (
+          <Select {...p} value={settings.phase ?? ""} onChange={(e) => onChange({ ...settings, phase: (e.target.value || undefined) as JourneySettings["phase"] })}>
+            <option value="">—</option>
+            {LIFECYCLE_PHASES.map((phase) => (
+              <option key={phase} value={phase}>
+                {phase[0]!.toUpperCase() + phase.slice(1)}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+    </fieldset>
+  );
+}
