@@ -202,7 +202,7 @@ function Canvas({ initial }: { initial: Loaded }) {
     });
     setSelected(id);
     // Keep the whole journey in view as it grows.
-    setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 60);
+    setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 120);
   };
 
   const selectedNode = draft.nodes.find((n) => n.id === selected) ?? null;
@@ -270,7 +270,7 @@ function Canvas({ initial }: { initial: Loaded }) {
           <p className="pt-2 text-xs text-slate-500">Added after the selected step. Drag from a dot at a step’s bottom to connect; select and press Delete to remove.</p>
         </nav>
 
-        <div className="h-[36rem] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
+        <div className="h-[max(36rem,calc(100vh-13rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
           <ReactFlow<CanvasNode, Edge>
             nodes={rfNodes}
             edges={rfEdges}
