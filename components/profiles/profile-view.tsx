@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
-import { formatDateTime, formatValue, relativeTime } from "@/lib/format";
+import { formatCountOf, formatDateTime, formatValue, relativeTime } from "@/lib/format";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
@@ -52,7 +52,7 @@ export function ProfileView({ id }: { id: string }) {
         </h1>
         {p && (
           <p className="mt-1 text-sm text-slate-500">
-            {[personName(p.traits) ? p.email : null, p.userId].filter(Boolean).join(" · ") || "No email or user id"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {p.eventCount} events
+            {[personName(p.traits) ? p.email : null, p.userId].filter(Boolean).join(" · ") || "No email or user id"} · first seen {relativeTime(p.firstSeenAt)} · last seen {relativeTime(p.lastSeenAt)} · {formatCountOf(p.eventCount, "event")}
           </p>
         )}
         </div>
