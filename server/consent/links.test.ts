@@ -40,6 +40,17 @@ describe("signed consent links", () => {
     for (const junk of ["", ".", "..", "x".repeat(5000), "%00", `${token}.${signature}`]) expect(verifyLinkToken(keyring, junk), junk.slice(0, 20)).toBeNull();
   });
 
+  it("another spelling of the same signature is refused: the last character's spare bits are part of the link too", () => {
+    const token = signLinkToken(keyring, claims);
+    const last = token.at(-1)!;
+    // base64url's last character of 32 bytes carries 4 bits; its lowest 2 bits are spare.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+    expect(Buffer.from(token.slice(-43).slice(0, -1) + twin, "base64url")).toEqual(Buffer.from(token.slice(-43), "base64url"));
+    expect(verifyLinkToken(keyring, token.slice(0, -1) + twin)).toBeNull();
+    expect(verifyLinkToken(keyring, token)).toEqual(claims);
+  });
+
   it("another workspace's (or person's) claims under the same signature are refused: a link cannot be re-pointed", () => {
     const token = signLinkToken(keyring, claims);
     const [keyId, , signature] = token.split(".") as [string, string, string];

@@ -81,8 +81,10 @@ export function verifyLinkToken(keyring: Keyring, token: string): LinkClaims | n
   const [, keyId, payload, signature] = match as unknown as [string, string, string, string];
   const master = keyring.byId.get(keyId);
   if (!master) return null;
-  const expected = sign(master, `${keyId}.${payload}`);
-  const given = Buffer.from(signature, "base64url");
+  // Compared as text: base64url has several spellings of the same bytes (the last character's
+  // spare bits), and only the one we wrote is ours — a changed link never still works.
+  const expected = Buffer.from(sign(master, `${keyId}.${payload}`).toString("base64url"));
+  const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   let value: unknown;
   try {
