@@ -1,4 +1,5 @@
 import type { JourneyDefinition, JourneyNode } from "./schema";
+import { canonicalJson } from "@/lib/json";
 
 /**
  * What changed between two versions of a journey, as people read it in its history: steps
@@ -29,13 +30,6 @@ export function nodeLabel(node: JourneyNode): string {
   return node.label?.trim() || KIND_LABELS[node.kind];
 }
 
-/** JSON with keys in one order, so equal values compare equal. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
-}
-
 export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition): JourneyDiff {
   const old = new Map(before.nodes.map((n) => [n.id, n]));
   const now = new Map(after.nodes.map((n) => [n.id, n]));
@@ -45,14 +39,14 @@ export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition
     const was = old.get(id);
     if (!was) continue;
     const keys = new Set([...Object.keys(was), ...Object.keys(node)].filter((k) => k !== "position" && k !== "id"));
-    const fields = [...keys].filter((k) => canonical((was as Record<string, unknown>)[k]) !== canonical((node as Record<string, unknown>)[k])).sort();
+    const fields = [...keys].filter((k) => canonicalJson((was as Record<string, unknown>)[k]) !== canonicalJson((node as Record<string, unknown>)[k])).sort();
     if (fields.length > 0) changed.push({ ...describe(node), fields });
   }
   const edgeKey = (e: { from: string; exit: string; to: string }) => `${e.from}\u0000${e.exit}\u0000${e.to}`;
   const oldEdges = new Set(before.edges.map(edgeKey));
   const newEdges = new Set(after.edges.map(edgeKey));
   const settings = [...new Set([...Object.keys(before.settings), ...Object.keys(after.settings)])]
-    .filter((k) => canonical((before.settings as Record<string, unknown>)[k]) !== canonical((after.settings as Record<string, unknown>)[k]))
+    .filter((k) => canonicalJson((before.settings as Record<string, unknown>)[k]) !== canonicalJson((after.settings as Record<string, unknown>)[k]))
     .sort();
   return {
     added: after.nodes.filter((n) => !old.has(n.id)).map(describe),

@@ -20,6 +20,7 @@ import { DomainError } from "@/server/errors";
 import { reevaluateProfiles } from "@/server/segments/membership";
 import { dropSample } from "@/server/segments/sample";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
+import { isUniqueViolation } from "@/server/db/errors";
 
 /**
  * Consent: subscription groups (Settings → Subscriptions), each person's answer per group
@@ -66,10 +67,6 @@ function view(row: GroupRow): GroupView {
   };
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; meta?: { code?: string } } | null;
-  return e?.code === "P2002" || e?.code === "23505" || e?.meta?.code === "23505";
-}
 
 const duplicateName = (name: string) => new DomainError("CONFLICT", `A subscription group named “${name}” already exists.`);
 

@@ -44,3 +44,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function isTransientConflict(error: unknown): boolean {
   return codesOf(error).some((code) => code === "40P01" || code === "40001");
 }
+
+/** A unique constraint refused the write (Prisma's P2002, or Postgres 23505 through raw SQL or the adapter). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; meta?: { code?: string } } | null;
+  return e?.code === "P2002" || e?.code === "23505" || e?.meta?.code === "23505";
+}

@@ -6,6 +6,7 @@ import type { MessageChannel } from "@/lib/messages/schema";
 import { recordAudit, type Actor } from "@/server/audit/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
+import { isUniqueViolation } from "@/server/db/errors";
 
 /**
  * Journeys as the canvas edits them: a draft autosaved with a revision (a save based on an
@@ -16,9 +17,6 @@ import { DomainError } from "@/server/errors";
 export const JOURNEY_STATUSES = ["draft", "live", "paused", "archived"] as const;
 export type JourneyStatus = (typeof JOURNEY_STATUSES)[number];
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
-}
 
 async function journeyRow(db: DbTx, workspaceId: string, id: string) {
   const row = await db.journey.findFirst({ where: { id, workspaceId } });

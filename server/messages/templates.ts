@@ -4,6 +4,8 @@ import { starterContent, ZTemplateContent, type MessageChannel, type TemplateCon
 import { recordAudit, type Actor } from "@/server/audit/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
+import { isUniqueViolation } from "@/server/db/errors";
+import { canonicalJson } from "@/lib/json";
 
 /**
  * Message templates: a marketer's messages per channel. Every save that changes anything
@@ -12,9 +14,6 @@ import { DomainError } from "@/server/errors";
  * (`{% render 'footer' %}`) edited in one place.
  */
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
-}
 
 function nameTaken(name: string): DomainError {
   return new DomainError("CONFLICT", `A template named “${name}” already exists. Choose another name.`);
@@ -93,18 +92,11 @@ async function checkGroup(db: DbTx, workspaceId: string, content: TemplateConten
   if (group.channel !== content.channel) throw new DomainError("BAD_REQUEST", `Subscription group: “${group.name}” is for ${group.channel}, not ${content.channel}.`);
 }
 
-/** JSON with keys in one order (jsonb keeps its own order), to tell whether anything changed. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  );
-}
-
 /** Freezes `content` as the template's next version unless the latest one already says the same. */
 async function freezeVersion(tx: DbTx, input: { workspaceId: string; templateId: string; content: TemplateContent; actor: Actor }) {
   const partials = partialsUsed(sourcesOf(input.content), await partialMap(tx, input.workspaceId));
   const latest = await tx.messageTemplateVersion.findFirst({ where: { templateId: input.templateId }, orderBy: { version: "desc" } });
-  if (latest && canonical(latest.content) === canonical(input.content) && canonical(latest.partials) === canonical(partials)) {
+  if (latest && canonicalJson(latest.content) === canonicalJson(input.content) && canonicalJson(latest.partials) === canonicalJson(partials)) {
     return { version: latest, created: false };
   }
   const version = await tx.messageTemplateVersion.create({
