@@ -20,11 +20,9 @@ type CountChoice = "gte" | "lte" | "eq" | "none";
 export function EventEditor({ node, onChange, ctx }: { node: EventCondition; onChange: (node: EventCondition, field: string) => void; ctx: ConditionContext }) {
   const { errorOf, suggestions } = ctx;
   const namesId = useId();
-  const keysId = useId();
   const set = (patch: Partial<EventCondition>, field: string) => onChange({ ...node, ...patch }, field);
   const choice: CountChoice = node.count.op === "eq" && node.count.value === 0 ? "none" : node.count.op;
   const [showHistogram, setShowHistogram] = useState(false);
-  const setFilter = (i: number, filter: PropertyFilter, field: string) => set({ where: node.where.map((f, k) => (k === i ? filter : f)) }, `where.${i}.${field}`);
 
   return (
     <div className="flex min-w-0 flex-col gap-2">
@@ -56,7 +54,34 @@ export function EventEditor({ node, onChange, ctx }: { node: EventCondition; onC
       <div className="flex flex-wrap items-center gap-2">
         <WindowInputs window={node.window} errorOf={errorOf} onChange={(window, field) => set({ window }, field)} />
       </div>
-      {node.where.map((filter, i) => {
+      <PropertyFilters filters={node.where} errorOf={errorOf} suggestions={suggestions} onChange={(where, field) => set({ where }, field)} />
+      <div className="flex flex-wrap gap-1">
+        <Button variant="ghost" size="sm" aria-expanded={showHistogram} onClick={() => setShowHistogram((v) => !v)}>
+          <BarChart3 className="size-3.5" aria-hidden="true" /> {showHistogram ? "Hide distribution" : "How often do people do this?"}
+        </Button>
+      </div>
+      {showHistogram && <ThresholdHelper node={node} onCut={(count) => set({ count }, "count.cut")} />}
+    </div>
+  );
+}
+
+/** Property filters on an event ("where plan equals pro"): an event condition's, a journey trigger's, wait's or goal's. `field`: "where.0.path"… */
+export function PropertyFilters({
+  filters,
+  onChange,
+  errorOf,
+  suggestions,
+}: {
+  filters: PropertyFilter[];
+  onChange: (filters: PropertyFilter[], field: string) => void;
+  errorOf: ConditionContext["errorOf"];
+  suggestions: ConditionContext["suggestions"];
+}) {
+  const keysId = useId();
+  const setFilter = (i: number, filter: PropertyFilter, field: string) => onChange(filters.map((f, k) => (k === i ? filter : f)), `where.${i}.${field}`);
+  return (
+    <>
+      {filters.map((filter, i) => {
         const valuesId = `${keysId}-v${i}`;
         const top = suggestions.eventProperties?.find((p) => p.key === filter.path)?.topValues ?? [];
         return (
@@ -81,7 +106,7 @@ export function EventEditor({ node, onChange, ctx }: { node: EventCondition; onC
               ))}
             </datalist>
             <Comparison label="Property" value={filter} suggestions={valuesId} errorOf={(f) => errorOf(`where.${i}.${f}`)} onChange={(next, field) => setFilter(i, { ...filter, ...next } as PropertyFilter, field)} />
-            <Button variant="ghost" size="sm" aria-label="Remove property filter" onClick={() => set({ where: node.where.filter((_, k) => k !== i) }, `where.${i}.remove`)}>
+            <Button variant="ghost" size="sm" aria-label="Remove property filter" onClick={() => onChange(filters.filter((_, k) => k !== i), `where.${i}.remove`)}>
               <X className="size-3.5" aria-hidden="true" />
             </Button>
           </div>
@@ -92,15 +117,11 @@ export function EventEditor({ node, onChange, ctx }: { node: EventCondition; onC
           <option key={p.key} value={p.key} />
         ))}
       </datalist>
-      <div className="flex flex-wrap gap-1">
-        <Button variant="ghost" size="sm" onClick={() => set({ where: [...node.where, { path: "", valueType: "string", operator: { op: "equals", value: "" } }] }, "where.add")}>
+      <div>
+        <Button variant="ghost" size="sm" onClick={() => onChange([...filters, { path: "", valueType: "string", operator: { op: "equals", value: "" } }], "where.add")}>
           <Plus className="size-3.5" aria-hidden="true" /> Where property…
         </Button>
-        <Button variant="ghost" size="sm" aria-expanded={showHistogram} onClick={() => setShowHistogram((v) => !v)}>
-          <BarChart3 className="size-3.5" aria-hidden="true" /> {showHistogram ? "Hide distribution" : "How often do people do this?"}
-        </Button>
       </div>
-      {showHistogram && <ThresholdHelper node={node} onCut={(count) => set({ count }, "count.cut")} />}
-    </div>
+    </>
   );
 }

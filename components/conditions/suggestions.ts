@@ -18,20 +18,27 @@ export function useConditionSuggestions(node: Condition): ConditionSuggestions {
   const event = node.type === "event" ? node.event : "";
   const keys = useQuery({ ...trpc.segments.traitKeys.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
   const fields = useQuery({ ...trpc.segments.fieldValues.queryOptions(), enabled: node.type === "trait", staleTime: STALE_MS });
-  const names = useQuery({ ...trpc.events.names.queryOptions({ days: 30 }), enabled: node.type === "event", staleTime: STALE_MS });
-  const properties = useQuery({ ...trpc.events.properties.queryOptions({ name: event, days: 30 }), enabled: node.type === "event" && event.trim() !== "", staleTime: STALE_MS });
+  const events = useEventSuggestions(event, node.type === "event");
   const groups = useSubscriptionGroupChoices(node.type === "subscription");
   return useMemo(
     () =>
       node.type === "trait"
         ? { traitKeys: keys.data, fieldValues: fields.data }
         : node.type === "event"
-          ? { eventNames: names.data?.events.map((e) => e.name), eventProperties: properties.data?.properties }
+          ? events
           : node.type === "subscription"
             ? { subscriptionGroups: groups }
             : {},
-    [node.type, keys.data, fields.data, names.data, properties.data, groups],
+    [node.type, keys.data, fields.data, events, groups],
   );
+}
+
+/** Event names seen lately and the named event's properties (a journey's trigger, wait or goal; an event condition). */
+export function useEventSuggestions(event: string, enabled = true): Pick<ConditionSuggestions, "eventNames" | "eventProperties"> {
+  const trpc = useTRPC();
+  const names = useQuery({ ...trpc.events.names.queryOptions({ days: 30 }), enabled, staleTime: STALE_MS });
+  const properties = useQuery({ ...trpc.events.properties.queryOptions({ name: event, days: 30 }), enabled: enabled && event.trim() !== "", staleTime: STALE_MS });
+  return useMemo(() => ({ eventNames: names.data?.events.map((e) => e.name), eventProperties: properties.data?.properties }), [names.data, properties.data]);
 }
 
 /** The workspace's subscription groups, for subscription conditions and for naming them in explanations. */

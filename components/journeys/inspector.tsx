@@ -8,7 +8,11 @@ import { CHANNEL_LABELS, MESSAGE_CHANNELS, type MessageChannel } from "@/lib/mes
 import { useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Field, Input, Select } from "../ui/field";
-import { uniqueId } from "./ids";
+import { uniqueId } from "@/lib/journeys/editing";
+import { ConditionField } from "./case-condition";
+import { EventFields } from "./event-fields";
+import { ScheduleFields } from "./schedule-fields";
+import { SendPreview } from "./send-preview";
 
 type Change = (node: JourneyNode) => void;
 
@@ -72,22 +76,28 @@ export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node
                 value={node.trigger.type}
                 onChange={(e) => {
                   const type = e.target.value as Trigger["type"];
-                  const trigger: Trigger = type === "event" ? { type, filters: [] } : type === "schedule" ? { type } : type === "api" ? { type } : { type };
+                  const trigger: Trigger = type === "event" ? { type, filters: [] } : type === "schedule" ? { type, schedule: { kind: "recurring", rrule: "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9" } } : { type };
                   onChange({ ...node, trigger });
                 }}
               >
                 <option value="event">Someone performs an event</option>
                 <option value="segment_entered">Someone enters a segment</option>
                 <option value="segment_exited">Someone leaves a segment</option>
+                <option value="schedule">On a schedule, for a segment</option>
                 <option value="api">Your system enrolls them (API)</option>
               </Select>
             )}
           </Field>
           {node.trigger.type === "event" && (
             <>
-              <Field label="Event" error={err("trigger.event")}>
-                {(p) => <Input {...p} value={node.trigger.type === "event" ? (node.trigger.event ?? "") : ""} placeholder="feature_used" onChange={(e) => node.trigger.type === "event" && onChange({ ...node, trigger: { ...node.trigger, event: e.target.value.trim() || undefined } })} />}
-              </Field>
+              <EventFields
+                label="Event"
+                event={node.trigger.type === "event" ? node.trigger.event : undefined}
+                filters={node.trigger.type === "event" ? node.trigger.filters : []}
+                placeholder="feature_used"
+                error={err("trigger.event")}
+                onChange={(event, filters) => node.trigger.type === "event" && onChange({ ...node, trigger: { ...node.trigger, event, filters } })}
+              />
               <Field label="At least (times, optional)">
                 {(p) => (
                   <Input
@@ -110,10 +120,11 @@ export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node
               </Field>
             </>
           )}
-          {(node.trigger.type === "segment_entered" || node.trigger.type === "segment_exited") && (
+          {node.trigger.type === "schedule" && <ScheduleFields trigger={node.trigger} error={err("trigger.schedule")} onChange={(trigger) => onChange({ ...node, trigger })} />}
+          {(node.trigger.type === "segment_entered" || node.trigger.type === "segment_exited" || node.trigger.type === "schedule") && (
             <Field label="Segment" error={err("trigger.segmentId")}>
               {(p) => (
-                <Select {...p} value={node.trigger.type === "segment_entered" || node.trigger.type === "segment_exited" ? (node.trigger.segmentId ?? "") : ""} onChange={(e) => onChange({ ...node, trigger: { type: node.trigger.type as "segment_entered", segmentId: e.target.value || undefined } })}>
+                <Select {...p} value={"segmentId" in node.trigger ? (node.trigger.segmentId ?? "") : ""} onChange={(e) => onChange({ ...node, trigger: { ...node.trigger, segmentId: e.target.value || undefined } as Trigger })}>
                   <option value="">Choose a segment…</option>
                   {segmentOptions}
                 </Select>
@@ -172,9 +183,14 @@ export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node
           )}
           {node.wait.type === "event" && (
             <>
-              <Field label="Event" error={err("wait.event")}>
-                {(p) => <Input {...p} value={node.wait.type === "event" ? (node.wait.event ?? "") : ""} placeholder="order_completed" onChange={(e) => node.wait.type === "event" && onChange({ ...node, wait: { ...node.wait, event: e.target.value.trim() || undefined } })} />}
-              </Field>
+              <EventFields
+                label="Event"
+                event={node.wait.type === "event" ? node.wait.event : undefined}
+                filters={node.wait.type === "event" ? node.wait.filters : []}
+                placeholder="order_completed"
+                error={err("wait.event")}
+                onChange={(event, filters) => node.wait.type === "event" && onChange({ ...node, wait: { ...node.wait, event, filters } })}
+              />
               <DurationInput label="At most" value={node.wait.timeout} error={err("wait.timeout")} onChange={(d) => node.wait.type === "event" && onChange({ ...node, wait: { ...node.wait, timeout: d } })} />
             </>
           )}
@@ -191,32 +207,18 @@ export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node
           <legend className="text-sm font-medium text-slate-800">Cases, tried in order</legend>
           {err("cases") && <p className="text-xs font-medium text-red-600">{err("cases")}</p>}
           {node.cases.map((c, i) => {
-            const child = c.condition?.root.children[0];
-            const segmentId = child?.type === "segment" ? child.segmentId : "";
             return (
               <div key={c.id} className="space-y-2 rounded-lg border border-slate-200 p-3">
                 <Field label={`Case ${i + 1} name`} error={err(`cases.${i}.name`)}>
                   {(p) => <Input {...p} value={c.name} onChange={(e) => onChange({ ...node, cases: node.cases.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)) })} />}
                 </Field>
-                <Field label="People in segment" error={err(`cases.${i}.condition`)}>
-                  {(p) => (
-                    <Select
-                      {...p}
-                      value={segmentId}
-                      onChange={(e) =>
-                        onChange({
-                          ...node,
-                          cases: node.cases.map((x, j) =>
-                            j === i ? { ...x, condition: e.target.value ? { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "segment", op: "in", segmentId: e.target.value }] } } : undefined } : x,
-                          ),
-                        })
-                      }
-                    >
-                      <option value="">Choose a segment…</option>
-                      {segmentOptions}
-                    </Select>
-                  )}
-                </Field>
+                <ConditionField
+                  label="Who goes this way"
+                  value={c.condition}
+                  readOnly={readOnly}
+                  error={err(`cases.${i}.condition`)}
+                  onChange={(condition) => onChange({ ...node, cases: node.cases.map((x, j) => (j === i ? { ...x, condition } : x)) })}
+                />
                 <Button variant="ghost" size="sm" onClick={() => onChange({ ...node, cases: node.cases.filter((_, j) => j !== i) })}>
                   <Trash2 className="size-3.5" aria-hidden="true" /> Remove case
                 </Button>
@@ -277,6 +279,7 @@ export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node
               </Select>
             )}
           </Field>
+          {node.templateId && !err("templateId") && <SendPreview templateId={node.templateId} />}
           <Field label="If it cannot be sent">
             {(p) => (
               <Select {...p} value={node.onFailure} onChange={(e) => onChange({ ...node, onFailure: e.target.value as "continue" | "exit" })}>

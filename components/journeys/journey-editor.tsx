@@ -2,15 +2,17 @@
 
 import "@xyflow/react/dist/style.css";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Background, Controls, ReactFlow, type Connection, type Edge, type EdgeChange, type NodeChange, type ReactFlowInstance } from "@xyflow/react";
-import { ArrowLeft, CircleAlert, History } from "lucide-react";
+import { Background, Controls, MiniMap, Panel, ReactFlow, type Connection, type EdgeChange, type NodeChange, type ReactFlowInstance } from "@xyflow/react";
+import { ArrowLeft, CircleAlert, History, LayoutGrid, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { toast } from "sonner";
 import { can } from "@/lib/auth/roles";
 import { checkJourney, type JourneyIssue } from "@/lib/journeys/graph";
-import { exitsOf, type JourneyDefinition, type JourneyNode } from "@/lib/journeys/schema";
+import { addStep, copySteps, insertOnEdge, layoutJourney, NODE_SIZE, parseClipboard, pasteSteps, removeSteps, uniqueId, type Clipboard, type StepKind } from "@/lib/journeys/editing";
+import { exitsOf, type JourneyDefinition } from "@/lib/journeys/schema";
 import { relativeTime } from "@/lib/format";
+import { createHistory, record, redo, seal, undo, type History as UndoHistory } from "@/lib/undo";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
@@ -18,42 +20,26 @@ import { Card, CardBody, CardHeader } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { QueryError } from "../ui/query-error";
 import { useDebounced } from "../ui/use-debounced";
+import { useLeaveGuard } from "../ui/use-leave-guard";
 import { cn } from "../ui/cn";
-import { uniqueId } from "./ids";
+import { CanvasActions, JourneyEdgeView, STEP_KINDS, type CanvasEdge } from "./journey-edge";
 import { Inspector } from "./inspector";
 import { JourneySettingsForm } from "./journey-settings";
 import { JourneyNodeView, NODE_ICONS, nodeSummary, type CanvasNode } from "./journey-node";
 import { STATUS_TONES } from "./journey-list";
 
+// Registered once, at module level: React Flow re-mounts every node when these objects change.
 const NODE_TYPES = { journey: JourneyNodeView };
+const EDGE_TYPES = { journey: JourneyEdgeView };
+/** The drag-and-drop type of a step dragged from the palette onto the canvas. */
+const STEP_DRAG_TYPE = "application/x-junction-step";
+/** Where copied steps wait for a paste that brings no clipboard text (the browser refused it). */
+const CLIPBOARD_KEY = "junction.journey-clipboard";
 
-const PALETTE: { kind: Exclude<JourneyNode["kind"], "trigger">; label: string }[] = [
-  { kind: "wait", label: "Wait" },
-  { kind: "branch", label: "Branch" },
-  { kind: "split", label: "Split" },
-  { kind: "send", label: "Send" },
-  { kind: "update", label: "Update trait" },
-  { kind: "webhook", label: "Webhook" },
-  { kind: "exit", label: "Exit" },
-];
-
-function newNode(kind: Exclude<JourneyNode["kind"], "trigger">, id: string, position: { x: number; y: number }): JourneyNode {
-  switch (kind) {
-    case "wait":
-      return { id, kind, position, wait: { type: "duration", duration: { amount: 1, unit: "days" } } };
-    case "branch":
-      return { id, kind, position, cases: [{ id: "case1", name: "Case 1" }] };
-    case "split":
-      return { id, kind, position, arms: [{ id: "a", name: "A", percent: 50, holdout: false }, { id: "b", name: "B", percent: 50, holdout: false }] };
-    case "send":
-      return { id, kind, position, onFailure: "continue" };
-    case "update":
-      return { id, kind, position, op: "set" };
-    case "webhook":
-      return { id, kind, position };
-    case "exit":
-      return { id, kind, position };
-  }
+/** Focus is in a field that handles copy, paste and its own undo. */
+function typing(target: EventTarget | null) {
+  const el = target as HTMLElement | null;
+  return Boolean(el && (el.closest("input, textarea, select, [contenteditable=true], .cm-editor") || el.closest("dialog[open]")));
 }
 
 export function JourneyEditor({ journeyId }: { journeyId: string }) {
@@ -79,17 +65,22 @@ function Canvas({ initial }: { initial: Loaded }) {
   const queryClient = useQueryClient();
   const workspace = useQuery(trpc.workspace.current.queryOptions());
   const templates = useQuery(trpc.messages.list.queryOptions({}));
-  const history = useQuery(trpc.journeys.history.queryOptions({ id: initial.id }));
+  const versions = useQuery(trpc.journeys.history.queryOptions({ id: initial.id }));
   const canEdit = can(workspace.data?.role, "journeys.publish") && initial.status !== "archived";
 
-  const [draft, setDraft] = useState<JourneyDefinition>(initial.draft);
+  const [history, setHistory] = useState<UndoHistory<JourneyDefinition>>(() => createHistory(initial.draft));
+  const draft = history.present;
+  /** Every edit goes through here, into the undo history; `group` makes a burst (typing, a drag) one step. */
+  const change = useCallback((edit: (d: JourneyDefinition) => JourneyDefinition, group?: string) => setHistory((h) => record(h, edit(h.present), { group })), []);
   const [name] = useState(initial.name);
   const [status, setStatus] = useState(initial.status);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selection, setSelection] = useState<string[]>([]);
+  const selected = selection.length === 1 ? selection[0]! : null;
+  const select = useCallback((ids: string[]) => setSelection(ids), []);
   const [serverIssues, setServerIssues] = useState<JourneyIssue[]>(initial.issues);
   const [stale, setStale] = useState<string | null>(null);
   const [publishing, setPublishing] = useState(false);
-  const [flow, setFlow] = useState<ReactFlowInstance<CanvasNode, Edge> | null>(null);
+  const [flow, setFlow] = useState<ReactFlowInstance<CanvasNode, CanvasEdge> | null>(null);
   const [policy, setPolicy] = useState<"finish" | "migrate">("finish");
   const revision = useRef(initial.revision);
   const [savedJson, setSavedJson] = useState(() => JSON.stringify(initial.draft));
@@ -97,9 +88,10 @@ function Canvas({ initial }: { initial: Loaded }) {
   // What is wrong, as the canvas shows it: the structural check here, references from the last save.
   const localIssues = useMemo(() => checkJourney(draft), [draft]);
   const issues = useMemo(() => {
-    const refIssues = serverIssues.filter((i) => /no longer exists|archived/.test(i.message));
+    // Only the server knows the workspace's segments and templates: its reference findings join the local check.
+    const refIssues = serverIssues.filter((i) => i.reference && (i.nodeId === null || draft.nodes.some((n) => n.id === i.nodeId)));
     return [...localIssues, ...refIssues.filter((r) => !localIssues.some((l) => l.nodeId === r.nodeId && l.message === r.message))];
-  }, [localIssues, serverIssues]);
+  }, [localIssues, serverIssues, draft.nodes]);
   const issuesOf = useCallback((id: string) => issues.filter((i) => i.nodeId === id), [issues]);
   const templateNames = useMemo(() => new Map((templates.data ?? []).map((t) => [t.id, t.name])), [templates.data]);
 
@@ -107,6 +99,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   const save = useMutation(trpc.journeys.saveDraft.mutationOptions());
   const pending = useDebounced(JSON.stringify(draft), 800);
   const dirty = JSON.stringify(draft) !== savedJson;
+  useLeaveGuard(dirty && canEdit && !stale, "Leave this journey? The last changes are not saved yet.");
   useEffect(() => {
     if (!canEdit || stale || pending === savedJson) return;
     save.mutate(
@@ -138,75 +131,156 @@ function Canvas({ initial }: { initial: Loaded }) {
   );
   const setJourneyStatus = useMutation(trpc.journeys.setStatus.mutationOptions({ onSuccess: (r) => setStatus(r.status) }));
 
+  const selectedSet = useMemo(() => new Set(selection), [selection]);
   const rfNodes: CanvasNode[] = useMemo(
-    () => draft.nodes.map((n) => ({ id: n.id, type: "journey", position: n.position, selected: n.id === selected, data: { node: n, issues: issuesOf(n.id), summary: nodeSummary(n, templateNames) } })),
-    [draft.nodes, selected, issuesOf, templateNames],
+    () => draft.nodes.map((n) => ({ id: n.id, type: "journey", position: n.position, selected: selectedSet.has(n.id), deletable: n.kind !== "trigger", data: { node: n, issues: issuesOf(n.id), summary: nodeSummary(n, templateNames) } })),
+    [draft.nodes, selectedSet, issuesOf, templateNames],
   );
-  const rfEdges: Edge[] = useMemo(
+  const rfEdges: CanvasEdge[] = useMemo(
     () =>
       draft.edges.map((e) => {
         const from = draft.nodes.find((n) => n.id === e.from);
         const exits = from ? exitsOf(from) : [];
         const label = exits.length > 1 ? exits.find((x) => x.id === e.exit)?.label : undefined;
-        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, label, type: "smoothstep" };
+        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label } };
       }),
     [draft.edges, draft.nodes],
   );
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
-      for (const c of changes) if (c.type === "select" && c.selected) setSelected(c.id);
+      const selects = changes.filter((c) => c.type === "select");
+      if (selects.length) {
+        setSelection((current) => {
+          const next = new Set(current);
+          for (const c of selects) {
+            if (c.selected) next.add(c.id);
+            else next.delete(c.id);
+          }
+          return [...next];
+        });
+      }
       const moves = changes.filter((c): c is Extract<NodeChange<CanvasNode>, { type: "position" }> => c.type === "position" && Boolean(c.position));
-      const removals = new Set(changes.filter((c) => c.type === "remove").map((c) => (c as { id: string }).id));
-      if (!canEdit || (moves.length === 0 && removals.size === 0)) return;
-      setDraft((d) => {
-        const trigger = d.nodes.find((n) => n.kind === "trigger")?.id;
-        removals.delete(trigger ?? "");
-        return {
-          ...d,
-          nodes: d.nodes.filter((n) => !removals.has(n.id)).map((n) => {
-            const move = moves.find((m) => m.id === n.id);
-            return move?.position ? { ...n, position: { x: Math.round(move.position.x), y: Math.round(move.position.y) } } : n;
-          }),
-          edges: d.edges.filter((e) => !removals.has(e.from) && !removals.has(e.to)),
-        };
-      });
+      const removals = changes.filter((c) => c.type === "remove").map((c) => (c as { id: string }).id);
+      if (!canEdit) return;
+      if (moves.length) {
+        const to = new Map(moves.map((m) => [m.id, { x: Math.round(m.position!.x), y: Math.round(m.position!.y) }]));
+        // One drag is one undo step.
+        change((d) => ({ ...d, nodes: d.nodes.map((n) => (to.has(n.id) ? { ...n, position: to.get(n.id)! } : n)) }), `move:${[...to.keys()].join(",")}`);
+      }
+      if (removals.length) {
+        change((d) => removeSteps(d, removals));
+        setSelection([]);
+      }
     },
-    [canEdit],
+    [canEdit, change],
   );
   const onEdgesChange = useCallback(
     (changes: EdgeChange[]) => {
       const removed = new Set(changes.filter((c) => c.type === "remove").map((c) => (c as { id: string }).id));
-      if (canEdit && removed.size > 0) setDraft((d) => ({ ...d, edges: d.edges.filter((e) => !removed.has(e.id)) }));
+      if (canEdit && removed.size > 0) change((d) => ({ ...d, edges: d.edges.filter((e) => !removed.has(e.id)) }));
     },
-    [canEdit],
+    [canEdit, change],
   );
   const onConnect = useCallback(
     (c: Connection) => {
       if (!canEdit || !c.source || !c.target || c.source === c.target) return;
       const exit = c.sourceHandle ?? "next";
-      setDraft((d) => ({ ...d, edges: [...d.edges.filter((e) => !(e.from === c.source && e.exit === exit)), { id: uniqueId("e", d.edges.map((e) => e.id)), from: c.source, exit, to: c.target }] }));
+      change((d) => ({ ...d, edges: [...d.edges.filter((e) => !(e.from === c.source && e.exit === exit)), { id: uniqueId("e", d.edges.map((e) => e.id)), from: c.source, exit, to: c.target }] }));
     },
-    [canEdit],
+    [canEdit, change],
   );
 
-  const add = (kind: Exclude<JourneyNode["kind"], "trigger">) => {
-    const lowest = draft.nodes.reduce((y, n) => Math.max(y, n.position.y), 0);
-    const id = uniqueId(kind, draft.nodes.map((n) => n.id));
-    const from = selected ? draft.nodes.find((n) => n.id === selected) : undefined;
-    const position = from ? { x: from.position.x, y: from.position.y + 140 } : { x: 0, y: lowest + 140 };
-    setDraft((d) => {
-      // Added after the selected step: its first free exit leads to the new one.
-      const free = from ? exitsOf(from).find((x) => !d.edges.some((e) => e.from === from.id && e.exit === x.id)) : undefined;
-      return { ...d, nodes: [...d.nodes, newNode(kind, id, position)], edges: from && free ? [...d.edges, { id: uniqueId("e", d.edges.map((e) => e.id)), from: from.id, exit: free.id, to: id }] : d.edges };
-    });
-    setSelected(id);
-    // Keep the whole journey in view as it grows.
-    setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 120);
+  /** A new step opens in the inspector; the whole journey stays in view as it grows. */
+  const added = (id: string, fit = true) => {
+    select([id]);
+    if (fit) setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 120);
+  };
+  const add = (kind: StepKind) => {
+    const result = addStep(draft, kind, { afterId: selected });
+    change(() => result.def);
+    added(result.id);
+  };
+  const insert = useCallback(
+    (edgeId: string, kind: StepKind) => {
+      const result = insertOnEdge(draft, edgeId, kind);
+      if (!result) return;
+      change(() => result.def);
+      select([result.id]);
+    },
+    [draft, change, select],
+  );
+  const actions = useMemo(() => ({ insert: canEdit ? insert : undefined }), [canEdit, insert]);
+  const onDrop = (e: React.DragEvent) => {
+    const kind = e.dataTransfer.getData(STEP_DRAG_TYPE) as StepKind;
+    if (!canEdit || !flow || !STEP_KINDS.some((s) => s.kind === kind)) return;
+    e.preventDefault();
+    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    const result = addStep(draft, kind, { position: { x: at.x - NODE_SIZE.width / 2, y: at.y - 20 } });
+    change(() => result.def);
+    added(result.id, false);
+  };
+  const tidy = () => {
+    change(layoutJourney);
+    setTimeout(() => void flow?.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }), 60);
   };
 
+  // Keyboard: undo/redo anywhere but a dialog; copy, cut and paste of steps when no field has focus.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || document.querySelector("dialog[open]")) return;
+      const key = e.key.toLowerCase();
+      if (key === "z" && !e.shiftKey) {
+        e.preventDefault();
+        setHistory(undo);
+      } else if ((key === "z" && e.shiftKey) || key === "y") {
+        e.preventDefault();
+        setHistory(redo);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  const current = useRef({ draft, selection, canEdit });
+  useEffect(() => {
+    current.current = { draft, selection, canEdit };
+  });
+  useEffect(() => {
+    const onCopy = (e: ClipboardEvent, cut: boolean) => {
+      if (typing(e.target) || typing(document.activeElement)) return;
+      const { draft: d, selection: ids, canEdit: editable } = current.current;
+      const clip = copySteps(d, ids);
+      if (!clip) return;
+      e.preventDefault();
+      const text = JSON.stringify(clip);
+      e.clipboardData?.setData("text/plain", text);
+      localStorage.setItem(CLIPBOARD_KEY, text);
+      toast.success(`Copied ${clip.nodes.length === 1 ? "1 step" : `${clip.nodes.length} steps`}`);
+      if (cut && editable) {
+        change((x) => removeSteps(x, ids));
+        setSelection([]);
+      }
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (typing(e.target) || typing(document.activeElement) || !current.current.canEdit) return;
+      const text = e.clipboardData?.getData("text/plain") || localStorage.getItem(CLIPBOARD_KEY) || "";
+      const clip: Clipboard | null = parseClipboard(text);
+      if (!clip) return;
+      e.preventDefault();
+      const result = pasteSteps(current.current.draft, clip);
+      change(() => result.def);
+      setSelection(result.ids);
+    };
+    const copy = (e: ClipboardEvent) => onCopy(e, false);
+    const cut = (e: ClipboardEvent) => onCopy(e, true);
+    document.addEventListener("copy", copy);
+    document.addEventListener("cut", cut);
+    document.addEventListener("paste", onPaste);
+    return () => (document.removeEventListener("copy", copy), document.removeEventListener("cut", cut), document.removeEventListener("paste", onPaste));
+  }, [change]);
+
   const selectedNode = draft.nodes.find((n) => n.id === selected) ?? null;
-  const published = initial.liveVersion !== null || (history.data?.length ?? 0) > 0;
+  const published = initial.liveVersion !== null || (versions.data?.length ?? 0) > 0;
 
   return (
     <>
@@ -218,12 +292,18 @@ function Canvas({ initial }: { initial: Loaded }) {
           <h1 className="mt-1 truncate text-2xl font-semibold tracking-tight text-slate-900">{name}</h1>
           <p className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500" data-testid="journey-status">
             <Badge tone={STATUS_TONES[status]}>{status}</Badge>
-            {history.data?.[0] ? `Version ${history.data[0].version} published ${relativeTime(history.data[0].publishedAt)}` : "Not published yet"}
+            {versions.data?.[0] ? `Version ${versions.data[0].version} published ${relativeTime(versions.data[0].publishedAt)}` : "Not published yet"}
             <span aria-live="polite">{save.isPending ? "· Saving…" : dirty ? "· Unsaved changes" : "· All changes saved"}</span>
           </p>
         </div>
         {canEdit && (
           <div className="flex items-center gap-2">
+            <Button variant="ghost" size="sm" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={history.past.length === 0} onClick={() => setHistory(undo)}>
+              <Undo2 className="size-4" aria-hidden="true" />
+            </Button>
+            <Button variant="ghost" size="sm" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" disabled={history.future.length === 0} onClick={() => setHistory(redo)}>
+              <Redo2 className="size-4" aria-hidden="true" />
+            </Button>
             {status === "live" && (
               <Button variant="secondary" loading={setJourneyStatus.isPending} onClick={() => setJourneyStatus.mutate({ id: initial.id, action: "pause" })}>
                 Pause
@@ -253,33 +333,45 @@ function Canvas({ initial }: { initial: Loaded }) {
       <div className="grid gap-4 xl:grid-cols-[10rem_minmax(0,1fr)_22rem]">
         <nav aria-label="Add a step" className="space-y-1.5">
           <p className="text-xs font-medium tracking-wide text-slate-500 uppercase">Add a step</p>
-          {PALETTE.map((p) => {
+          {STEP_KINDS.map((p) => {
             const Icon = NODE_ICONS[p.kind];
             return (
               <button
                 key={p.kind}
                 type="button"
                 disabled={!canEdit}
+                draggable={canEdit}
+                onDragStart={(e) => (e.dataTransfer.setData(STEP_DRAG_TYPE, p.kind), (e.dataTransfer.effectAllowed = "copy"))}
                 onClick={() => add(p.kind)}
-                className="flex w-full items-center gap-2 rounded-md border border-slate-200 bg-white px-2.5 py-1.5 text-left text-sm text-slate-700 hover:border-brand-300 hover:bg-brand-50/50 focus:ring-2 focus:ring-brand-500 focus:outline-none disabled:opacity-50"
+                className="flex w-full cursor-grab items-center gap-2 rounded-md border border-slate-200 bg-white px-2.5 py-1.5 text-left text-sm text-slate-700 hover:border-brand-300 hover:bg-brand-50/50 focus:ring-2 focus:ring-brand-500 focus:outline-none disabled:cursor-default disabled:opacity-50"
               >
                 <Icon className="size-4 text-brand-600" aria-hidden="true" /> {p.label}
               </button>
             );
           })}
-          <p className="pt-2 text-xs text-slate-500">Added after the selected step. Drag from a dot at a step’s bottom to connect; select and press Delete to remove.</p>
+          <p className="pt-2 text-xs leading-relaxed text-slate-500">
+            Click to add after the selected step, or drag onto the canvas. Connect by dragging from a dot; <kbd>+</kbd> on a connection inserts. Select and press <kbd>Delete</kbd>; <kbd>Ctrl</kbd>+<kbd>C</kbd>/<kbd>V</kbd> copy and paste; <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes.
+          </p>
         </nav>
 
         <div className="h-[max(36rem,calc(100vh-13rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
-          <ReactFlow<CanvasNode, Edge>
+          <CanvasActions.Provider value={actions}>
+          <ReactFlow<CanvasNode, CanvasEdge>
             nodes={rfNodes}
             edges={rfEdges}
             nodeTypes={NODE_TYPES}
+            edgeTypes={EDGE_TYPES}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
-            onPaneClick={() => setSelected(null)}
+            onPaneClick={() => setSelection([])}
             onInit={setFlow}
+            onDragOver={(e) => {
+              if (!canEdit || !e.dataTransfer.types.includes(STEP_DRAG_TYPE)) return;
+              e.preventDefault();
+              e.dataTransfer.dropEffect = "copy";
+            }}
+            onDrop={onDrop}
             nodesDraggable={canEdit}
             nodesConnectable={canEdit}
             deleteKeyCode={canEdit ? ["Backspace", "Delete"] : null}
@@ -289,10 +381,20 @@ function Canvas({ initial }: { initial: Loaded }) {
           >
             <Background gap={20} color="#cbd5e1" />
             <Controls showInteractive={false} />
+            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor={(n) => ((n.data as CanvasNode["data"]).issues.length ? "#fca5a5" : "#c7d2fe")} className="!bottom-2 !right-2 hidden !h-24 !w-36 lg:block" />
+            {canEdit && (
+              <Panel position="top-right">
+                <Button variant="secondary" size="sm" onClick={tidy} title="Lay the steps out top to bottom">
+                  <LayoutGrid className="size-3.5" aria-hidden="true" /> Tidy up
+                </Button>
+              </Panel>
+            )}
           </ReactFlow>
+          </CanvasActions.Provider>
         </div>
 
-        <div className="space-y-4">
+        {/* Leaving a field ends a burst of typing: the next edit is its own undo step. */}
+        <div className="space-y-4" onBlur={() => setHistory(seal)}>
           <Card>
             <CardHeader title={selectedNode ? `Step: ${selectedNode.kind}` : "Journey settings"} description={selectedNode ? undefined : "Select a step to change it; these apply to the whole journey."} />
             <CardBody>
@@ -301,14 +403,14 @@ function Canvas({ initial }: { initial: Loaded }) {
                   node={selectedNode}
                   issues={issuesOf(selectedNode.id)}
                   readOnly={!canEdit}
-                  onChange={(n) => setDraft((d) => ({ ...d, nodes: d.nodes.map((x) => (x.id === n.id ? n : x)) }))}
+                  onChange={(n) => change((d) => ({ ...d, nodes: d.nodes.map((x) => (x.id === n.id ? n : x)) }), `node:${n.id}`)}
                   onDelete={() => {
-                    setDraft((d) => ({ ...d, nodes: d.nodes.filter((x) => x.id !== selectedNode.id), edges: d.edges.filter((e) => e.from !== selectedNode.id && e.to !== selectedNode.id) }));
-                    setSelected(null);
+                    change((d) => removeSteps(d, [selectedNode.id]));
+                    setSelection([]);
                   }}
                 />
               ) : (
-                <JourneySettingsForm settings={draft.settings} issues={issues.filter((i) => i.nodeId === null)} readOnly={!canEdit} onChange={(settings) => setDraft((d) => ({ ...d, settings }))} />
+                <JourneySettingsForm settings={draft.settings} issues={issues.filter((i) => i.nodeId === null)} readOnly={!canEdit} onChange={(settings) => change((d) => ({ ...d, settings }), "settings")} />
               )}
             </CardBody>
           </Card>
@@ -321,7 +423,7 @@ function Canvas({ initial }: { initial: Loaded }) {
                 <ul className="space-y-1.5 text-sm" data-testid="journey-issues">
                   {issues.map((i, n) => (
                     <li key={n}>
-                      <button type="button" className="flex items-start gap-1.5 text-left text-red-700 hover:underline" onClick={() => i.nodeId && setSelected(i.nodeId)}>
+                      <button type="button" className="flex items-start gap-1.5 text-left text-red-700 hover:underline" onClick={() => i.nodeId && select([i.nodeId])}>
                         <CircleAlert className="mt-0.5 size-3.5 shrink-0" aria-hidden="true" />
                         <span>{i.message}</span>
                       </button>
@@ -331,11 +433,11 @@ function Canvas({ initial }: { initial: Loaded }) {
               )}
             </CardBody>
           </Card>
-          {(history.data?.length ?? 0) > 0 && (
+          {(versions.data?.length ?? 0) > 0 && (
             <Card>
               <CardHeader title="History" />
               <ul className="divide-y divide-slate-100 text-sm">
-                {history.data!.map((h) => (
+                {versions.data!.map((h) => (
                   <li key={h.version} className="px-5 py-2.5">
                     <p className="flex items-center gap-1.5 font-medium text-slate-900">
                       <History className="size-3.5 text-slate-400" aria-hidden="true" /> v{h.version}

@@ -5,7 +5,7 @@ import { Clock, DoorOpen, GitBranch, Mail, PencilLine, Split, Webhook, Zap, type
 import { exitsOf, type JourneyNode } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
 import { nodeLabel } from "@/lib/journeys/diff";
-import { formatDuration } from "@/lib/format";
+import { formatCount, formatDuration } from "@/lib/format";
 import { cn } from "../ui/cn";
 import { triggerSummary } from "./journey-list";
 
@@ -47,10 +47,21 @@ export function nodeSummary(node: JourneyNode, templateNames: ReadonlyMap<string
   }
 }
 
-export type CanvasNode = Node<{ node: JourneyNode; issues: JourneyIssue[]; summary: string }, "journey">;
+export type CanvasNode = Node<
+  {
+    node: JourneyNode;
+    issues: JourneyIssue[];
+    summary: string;
+    /** On the path of the simulated person: passed, or where they are now. */
+    highlight?: "visited" | "current";
+    /** Live journeys: people waiting at this step now. */
+    waiting?: number;
+  },
+  "journey"
+>;
 
 export function JourneyNodeView({ data, selected }: NodeProps<CanvasNode>) {
-  const { node, issues, summary } = data;
+  const { node, issues, summary, highlight, waiting } = data;
   const Icon = NODE_ICONS[node.kind];
   const exits = exitsOf(node);
   return (
@@ -58,8 +69,11 @@ export function JourneyNodeView({ data, selected }: NodeProps<CanvasNode>) {
       className={cn(
         "w-60 rounded-lg border bg-white text-left shadow-sm",
         issues.length > 0 ? "border-red-300" : "border-slate-200",
+        highlight === "visited" && "border-brand-300 bg-brand-50/40",
+        highlight === "current" && "border-brand-500 bg-brand-50 shadow-md",
         selected && "ring-2 ring-brand-500",
       )}
+      data-highlight={highlight}
       data-testid={`node-${node.id}`}
       aria-invalid={issues.length > 0 || undefined}
     >
@@ -69,6 +83,11 @@ export function JourneyNodeView({ data, selected }: NodeProps<CanvasNode>) {
           <Icon className="size-3.5" aria-hidden="true" />
         </span>
         <span className="min-w-0 flex-1 truncate text-sm font-semibold text-slate-900">{nodeLabel(node)}</span>
+        {waiting !== undefined && (
+          <span className="rounded-full bg-emerald-100 px-1.5 text-xs font-medium text-emerald-800" title={`${waiting} waiting here now`} data-testid={`waiting-${node.id}`}>
+            {formatCount(waiting)}
+          </span>
+        )}
         {issues.length > 0 && (
           <span className="rounded-full bg-red-100 px-1.5 text-xs font-medium text-red-700" title={issues.map((i) => i.message).join("\n")}>
             {issues.length}

@@ -3,10 +3,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { DURATION_UNITS, LIFECYCLE_PHASES, type Duration, type JourneySettings } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
+import type { PropertyFilter } from "@/lib/segments/schema";
 import { useTRPC } from "../trpc/client";
+import { EventFields } from "./event-fields";
 import { Field, Input, Select } from "../ui/field";
 
-type Rule = { type: "event"; event?: string; filters: never[] } | { type: "segment"; segmentId?: string };
+type Rule = { type: "event"; event?: string; filters: PropertyFilter[] } | { type: "segment"; segmentId?: string };
 
 function DurationFields({ label, value, onChange }: { label: string; value: Duration; onChange: (d: Duration) => void }) {
   return (
@@ -48,7 +50,7 @@ export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { 
         )}
       </Field>
       {rule?.type === "event" && (
-        <Field label={`${label}: event`}>{(p) => <Input {...p} value={rule.event ?? ""} placeholder="purchase" onChange={(e) => set({ ...rule, event: e.target.value.trim() || undefined })} />}</Field>
+        <EventFields label={`${label}: event`} event={rule.event} filters={rule.filters} placeholder="purchase" onChange={(event, filters) => set({ ...rule, event, filters })} />
       )}
       {rule?.type === "segment" && (
         <Field label={`${label}: segment`}>

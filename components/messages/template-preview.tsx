@@ -154,7 +154,7 @@ export function TemplatePreview({
                 </ul>
               </div>
             ) : (
-              <Rendered channel={content.channel} output={result.output} width={width} />
+              <RenderedMessage channel={content.channel} output={result.output} width={width} />
             )}
             {data?.sms && <div className="mt-2"><SmsCounter length={data.sms} what="as rendered" /></div>}
           </div>
@@ -170,7 +170,7 @@ function fieldLabel(content: TemplateContent, key: string): string {
   return labels[key] ?? `${CHANNEL_LABELS[content.channel]} ${key}`;
 }
 
-function Rendered({ channel, output, width }: { channel: TemplateContent["channel"]; output: Record<string, string>; width: "desktop" | "mobile" }) {
+export function RenderedMessage({ channel, output, width }: { channel: TemplateContent["channel"]; output: Record<string, string>; width: "desktop" | "mobile" }) {
   switch (channel) {
     case "email":
       return (

@@ -73,6 +73,18 @@ describe("checking a journey", () => {
     expect(messages(edit(change))).toEqual(expected);
   });
 
+  it("marks what only a check with references finds, so the canvas can take those from the server", () => {
+    const d = edit((d) => {
+      (node(d, "push") as Extract<JourneyNode, { kind: "send" }>).templateId = "gone";
+      (node(d, "start") as Extract<JourneyNode, { kind: "trigger" }>).trigger = { type: "segment_entered", segmentId: "nope" };
+      d.settings.exitCriteria = { type: "segment", segmentId: "nope" };
+    });
+    const withRefs = checkJourney(d, refs);
+    const without = checkJourney(d);
+    expect(without).toEqual([]);
+    expect(withRefs.map((i) => [i.nodeId, i.reference])).toEqual([["start", true], ["push", true], [null, true]]);
+  });
+
   it("refuses a loop without a wait, allows one through a wait", () => {
     const loop = edit((d) => {
       d.edges = d.edges.filter((e) => e.id !== "e6");

@@ -14,6 +14,8 @@ export interface JourneyIssue {
   /** The node's field the problem is about ("templateId", "wait.duration"), for the inspector. */
   field?: string;
   message: string;
+  /** About a segment, template or webhook the workspace no longer has: only a check with references (on the server) finds it. */
+  reference?: true;
 }
 
 export interface JourneyReferences {
@@ -163,7 +165,7 @@ function cyclesWithoutWait(nodes: JourneyNode[], out: Map<string, Map<string, st
 function fieldIssues(node: JourneyNode, refs?: JourneyReferences): JourneyIssue[] {
   const issue = (field: string, message: string): JourneyIssue => ({ nodeId: node.id, field, message });
   const segment = (field: string, id: string | undefined, what: string): JourneyIssue[] =>
-    !id ? [issue(field, `Choose ${what}.`)] : refs && !refs.segments.has(id) ? [issue(field, "This segment no longer exists (or is archived): choose another.")] : [];
+    !id ? [issue(field, `Choose ${what}.`)] : refs && !refs.segments.has(id) ? [{ ...issue(field, "This segment no longer exists (or is archived): choose another."), reference: true }] : [];
   switch (node.kind) {
     case "trigger": {
       const t = node.trigger;
@@ -204,8 +206,8 @@ function fieldIssues(node: JourneyNode, refs?: JourneyReferences): JourneyIssue[
       if (!node.channel) return [issue("channel", "Choose the channel to send through.")];
       if (!node.templateId) return [issue("templateId", "Choose the message to send.")];
       const channel = refs?.templates.get(node.templateId);
-      if (refs && !channel) return [issue("templateId", "This message no longer exists: choose another.")];
-      if (channel && channel !== node.channel) return [issue("templateId", `This is a ${channel} message; the step sends ${node.channel}.`)];
+      if (refs && !channel) return [{ ...issue("templateId", "This message no longer exists: choose another."), reference: true }];
+      if (channel && channel !== node.channel) return [{ ...issue("templateId", `This is a ${channel} message; the step sends ${node.channel}.`), reference: true }];
       return [];
     }
     case "update": {
@@ -216,7 +218,7 @@ function fieldIssues(node: JourneyNode, refs?: JourneyReferences): JourneyIssue[
     }
     case "webhook": {
       if (!node.channelId) return [issue("channelId", "Choose the webhook to call.")];
-      if (refs?.webhookChannels && !refs.webhookChannels.has(node.channelId)) return [issue("channelId", "This webhook channel no longer exists: choose another.")];
+      if (refs?.webhookChannels && !refs.webhookChannels.has(node.channelId)) return [{ ...issue("channelId", "This webhook channel no longer exists: choose another."), reference: true }];
       return [];
     }
     case "exit":
@@ -234,7 +236,7 @@ function settingsIssues(def: JourneyDefinition, refs?: JourneyReferences): Journ
     const what = field === "settings.goal" ? "The goal" : "The exit criteria";
     if (rule.type === "event" && !rule.event) out.push({ nodeId: null, field, message: `${what}: choose the event.` });
     if (rule.type === "segment" && !rule.segmentId) out.push({ nodeId: null, field, message: `${what}: choose the segment.` });
-    if (rule.type === "segment" && rule.segmentId && refs && !refs.segments.has(rule.segmentId)) out.push({ nodeId: null, field, message: `${what}: this segment no longer exists.` });
+    if (rule.type === "segment" && rule.segmentId && refs && !refs.segments.has(rule.segmentId)) out.push({ nodeId: null, field, message: `${what}: this segment no longer exists.`, reference: true });
   }
   return out;
 }
