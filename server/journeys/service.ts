@@ -47,19 +47,62 @@ function blankDraft(): JourneyDefinition {
   return def;
 }
 
-export async function createJourney(db: Db, input: { workspaceId: string; actor: Actor; name: string; draft?: JourneyDefinition }) {
+function journeyNameTaken(name: string): DomainError {
+  return new DomainError("CONFLICT", `A journey named “${name}” already exists. Choose another name.`);
+}
+
+/**
+ * Creates a journey (audited) inside the caller's transaction, for creates that save more
+ * with it (from a template: its segments and messages). A name in use is a CONFLICT — the
+ * caller's transaction is then aborted, so nothing it wrote before stays.
+ */
+export async function insertJourney(tx: DbTx, input: { workspaceId: string; actor: Actor; name: string; draft?: JourneyDefinition; audit?: Record<string, unknown> }) {
+  let row;
   try {
-    return await db.$transaction(async (tx) => {
-      const row = await tx.journey.create({
-        data: { workspaceId: input.workspaceId, name: input.name, draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue, updatedBy: input.actor.userId },
-      });
-      await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "journey.created", target: { type: "journey", id: row.id }, diff: { name: { to: row.name } } });
-      return { id: row.id, revision: row.revision };
+    row = await tx.journey.create({
+      data: { workspaceId: input.workspaceId, name: input.name, draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue, updatedBy: input.actor.userId },
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DomainError("CONFLICT", `A journey named “${input.name}” already exists. Choose another name.`);
+    if (isUniqueViolation(error)) throw journeyNameTaken(input.name);
     throw error;
   }
+  await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "journey.created", target: { type: "journey", id: row.id }, diff: { name: { to: row.name }, ...input.audit } });
+  return { id: row.id, revision: row.revision };
+}
+
+export async function createJourney(db: Db, input: { workspaceId: string; actor: Actor; name: string; draft?: JourneyDefinition }) {
+  try {
+    return await db.$transaction((tx) => insertJourney(tx, input));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw journeyNameTaken(input.name);
+    throw error;
+  }
+}
+
+/** "Welcome (copy)", then "Welcome (copy 2)"…: the first free name, within the name limit. */
+async function copyName(db: DbTx, workspaceId: string, name: string): Promise<string> {
+  const base = name.replace(/ \(copy(?: \d+)?\)$/, "");
+  const taken = new Set((await db.journey.findMany({ where: { workspaceId, name: { startsWith: base.slice(0, 100) } }, select: { name: true } })).map((j) => j.name));
+  for (let n = 1; ; n++) {
+    const suffix = n === 1 ? " (copy)" : ` (copy ${n})`;
+    const candidate = `${base.slice(0, 120 - suffix.length).trimEnd()}${suffix}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+/**
+ * A new draft journey with the same steps and settings as this one's draft (archived ones
+ * too: duplicating is how an archived journey comes back). Nothing of its versions or
+ * people is copied.
+ */
+export async function duplicateJourney(db: Db, input: { workspaceId: string; actor: Actor; id: string }) {
+  return db.$transaction(async (tx) => {
+    const source = await journeyRow(tx, input.workspaceId, input.id);
+    const draft = ZJourneyDefinition.parse(source.draft);
+    const name = await copyName(tx, input.workspaceId, source.name);
+    const created = await insertJourney(tx, { workspaceId: input.workspaceId, actor: input.actor, name, draft, audit: { duplicatedFrom: { to: source.id } } });
+    return { ...created, name };
+  });
 }
 
 export async function getJourney(db: DbTx, input: { workspaceId: string; id: string }) {

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ZJourneyDefinition } from "@/lib/journeys/schema";
 import { STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
 import { procedureFor, router } from "@/server/api/trpc";
-import { createJourney, getJourney, journeyHistory, listJourneys, publishJourney, saveJourneyDraft, setJourneyStatus } from "@/server/journeys/service";
+import { createJourney, duplicateJourney, getJourney, journeyHistory, listJourneys, publishJourney, saveJourneyDraft, setJourneyStatus } from "@/server/journeys/service";
+import { createJourneyFromTemplate, journeyTemplates } from "@/server/journeys/from-template";
 
 const read = procedureFor("workspace.read");
 const edit = procedureFor("journeys.publish");
@@ -18,6 +19,14 @@ export const journeysRouter = router({
   get: read.input(z.object({ id: ZId })).query(({ ctx, input }) => getJourney(ctx.db, { workspaceId: ctx.workspaceId, id: input.id })),
   history: read.input(z.object({ id: ZId })).query(({ ctx, input }) => journeyHistory(ctx.db, { workspaceId: ctx.workspaceId, id: input.id })),
   create: edit.input(z.object({ name: ZName })).mutation(({ ctx, input }) => createJourney(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, name: input.name })),
+  /** The templates to start from, each need with what the workspace already has that could fill it. */
+  templates: read.query(({ ctx }) => journeyTemplates(ctx.db, ctx.workspaceId)),
+  /** A journey from a template; per need the id of an existing segment / template, or "create" (the default). */
+  createFromTemplate: edit
+    .input(z.object({ key: z.string().min(1).max(64), name: ZName, use: z.record(z.string().min(1).max(64), z.union([z.literal("create"), ZId])).default({}) }))
+    .mutation(({ ctx, input }) => createJourneyFromTemplate(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input })),
+  /** A new draft with this journey's steps and settings, named "<name> (copy)". */
+  duplicate: edit.input(z.object({ id: ZId })).mutation(({ ctx, input }) => duplicateJourney(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, id: input.id })),
   saveDraft: edit
     .input(z.object({ id: ZId, revision: ZRevision, name: ZName, draft: ZJourneyDefinition }))
     .mutation(({ ctx, input }) => saveJourneyDraft(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input })),
