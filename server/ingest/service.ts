@@ -95,9 +95,11 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
  * Moves everything of the anonymous `from` into `into` and deletes `from`: events,
  * identities, every trait (`into`'s win on conflict), built-ins `into` lacks, the earliest
  * first-seen and the latest last-seen, consent — the history of answers, and per group
- * the later of the two answers — and what was sent to them: push devices, in-app messages
- * and the delivery log. Only ever called with `from` anonymous (no user id):
- * two known people are never merged (see resolveProfile).
+ * the later of the two answers — what was sent to them: push devices, in-app messages
+ * and the delivery log — and their journey enrollments (where both are inside the same
+ * journey for the same correlation key, `into`'s stays and `from`'s ends, exited with
+ * reason "merged": a person is active once per journey and key). Only ever called with
+ * `from` anonymous (no user id): two known people are never merged (see resolveProfile).
  */
 async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
   tally.profiles -= 1;
@@ -118,6 +120,14 @@ async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally:
   await tx.execute`UPDATE devices SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE in_app_messages SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE deliveries SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await tx.execute`
+    UPDATE journey_enrollments f
+       SET status = 'exited', exit_reason = 'merged', node_id = NULL, ended_at = now(), updated_at = now()
+     WHERE f.profile_id = ${from.id} AND f.status = 'active'
+       AND EXISTS (SELECT 1 FROM journey_enrollments i
+                    WHERE i.profile_id = ${into.id} AND i.journey_id = f.journey_id
+                      AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
+  await tx.execute`UPDATE journey_enrollments SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`
     INSERT INTO subscription_states (profile_id, group_id, subscribed, updated_at)
     SELECT ${into.id}, group_id, subscribed, updated_at FROM subscription_states WHERE profile_id = ${from.id}

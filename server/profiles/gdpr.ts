@@ -65,6 +65,21 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
       consentRecords: { select: { subscribed: true, source: true, textVersion: true, at: true, group: { select: { name: true } } }, orderBy: [{ at: "asc" }, { id: "asc" }] },
       devices: { select: { kind: true, token: true, platform: true, createdAt: true, lastSeenAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
       inAppMessages: { select: { content: true, createdAt: true, seenAt: true, dismissedAt: true, expiresAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+      journeyEnrollments: {
+        select: {
+          journey: { select: { name: true } },
+          version: true,
+          correlationKey: true,
+          status: true,
+          nodeId: true,
+          holdout: true,
+          enteredAt: true,
+          endedAt: true,
+          convertedAt: true,
+          exitReason: true,
+        },
+        orderBy: [{ enteredAt: "asc" }, { id: "asc" }],
+      },
     },
   });
   if (!profile) throw new DomainError("NOT_FOUND", "This profile does not exist.");
@@ -74,7 +89,7 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
     action: "profile.exported",
     target: { type: "profile", id: profile.id },
   });
-  const { events, identities, subscriptions, consentRecords, devices, inAppMessages, workspaceId: _workspace, ...fields } = profile;
+  const { events, identities, subscriptions, consentRecords, devices, inAppMessages, journeyEnrollments, workspaceId: _workspace, ...fields } = profile;
   void _workspace;
   return {
     exportedAt: (input.now ?? new Date()).toISOString(),
@@ -87,5 +102,7 @@ export async function exportPerson(db: Db, input: { workspaceId: string; actor: 
     // Push devices (the token identifies the device; the Web Push keys are left out) and in-app messages.
     devices: devices.map((d) => ({ kind: d.kind, token: d.token, platform: d.platform, registeredAt: d.createdAt, lastSeenAt: d.lastSeenAt })),
     inAppMessages,
+    // The journeys they entered: where they are now, or how and when they left.
+    journeys: journeyEnrollments.map(({ journey, ...e }) => ({ journey: journey.name, ...e })),
   };
 }

@@ -3,6 +3,8 @@ import { ZJourneyDefinition } from "@/lib/journeys/schema";
 import { STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
 import { procedureFor, router } from "@/server/api/trpc";
 import { createJourney, duplicateJourney, getJourney, journeyHistory, listJourneys, publishJourney, saveJourneyDraft, setJourneyStatus } from "@/server/journeys/service";
+import { journeyListStats, journeyNodeStats, peopleAtNode } from "@/server/journeys/stats";
+import { ZTextCursor } from "@/server/db/keyset";
 import { createJourneyFromTemplate, journeyTemplates } from "@/server/journeys/from-template";
 
 const read = procedureFor("workspace.read");
@@ -12,6 +14,18 @@ const ZName = z.string().trim().min(1, { message: "is required" }).max(120).rege
 const ZRevision = z.number().int().min(1);
 
 export const journeysRouter = router({
+  /** The live overlay: entered, waiting now per node, per-exit counts, conversions (all versions summed unless `version`). */
+  stats: read
+    .input(z.object({ id: ZId, version: z.number().int().min(1).optional() }))
+    .query(({ ctx, input }) => journeyNodeStats(ctx.db, { workspaceId: ctx.workspaceId, journeyId: input.id, version: input.version })),
+  /** The list's columns (in it now, entered in 7 days, conversion rate) for the journeys shown, by id. */
+  listStats: read
+    .input(z.object({ ids: z.array(ZId).max(500) }))
+    .query(async ({ ctx, input }) => Object.fromEntries(await journeyListStats(ctx.db, ctx.workspaceId, input.ids))),
+  /** Who waits at a node now, newest arrival first. */
+  peopleAt: read
+    .input(z.object({ id: ZId, nodeId: z.string().min(1).max(64), cursor: ZTextCursor.nullish(), limit: z.number().int().min(1).max(100).default(25) }))
+    .query(({ ctx, input }) => peopleAtNode(ctx.db, { workspaceId: ctx.workspaceId, journeyId: input.id, nodeId: input.nodeId, cursor: input.cursor, limit: input.limit })),
   list: read
     .input(z.object({ search: z.string().trim().max(200).optional(), includeArchived: z.boolean().default(false) }))
     .query(({ ctx, input }) => listJourneys(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
