@@ -52,7 +52,7 @@ describe("journeys: drafts, checks, versions", () => {
     const draft = complete("gone-template");
     const saved = await marketer.journeys.saveDraft({ id, revision, name: "Tariff nudge", draft });
     expect(saved.revision).toBe(2);
-    expect(saved.issues).toEqual([{ nodeId: "send", field: "templateId", message: "This message no longer exists: choose another." }]);
+    expect(saved.issues).toEqual([{ nodeId: "send", field: "templateId", message: "This message no longer exists: choose another.", reference: true }]);
     await expect(marketer.journeys.publish({ id, revision: 2 })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("This message no longer exists") });
     expect((await marketer.journeys.get({ id })).liveVersion).toBeNull();
 
