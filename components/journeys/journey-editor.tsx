@@ -11,7 +11,8 @@ import { can } from "@/lib/auth/roles";
 import { checkJourney, type JourneyIssue } from "@/lib/journeys/graph";
 import { addStep, copySteps, insertOnEdge, layoutJourney, NODE_SIZE, parseClipboard, pasteSteps, removeSteps, uniqueId, type Clipboard, type StepKind } from "@/lib/journeys/editing";
 import { exitsOf, type JourneyDefinition } from "@/lib/journeys/schema";
-import { relativeTime } from "@/lib/format";
+import { formatCount, formatPercent, relativeTime } from "@/lib/format";
+import { nodeLabel } from "@/lib/journeys/diff";
 import { createHistory, record, redo, seal, undo, type History as UndoHistory } from "@/lib/undo";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
@@ -24,6 +25,8 @@ import { useLeaveGuard } from "../ui/use-leave-guard";
 import { cn } from "../ui/cn";
 import { CanvasActions, JourneyEdgeView, STEP_KINDS, type CanvasEdge } from "./journey-edge";
 import { Inspector } from "./inspector";
+import { PeopleAtNode } from "./people-at-node";
+import { useJourneyStats } from "./use-journey-stats";
 import { JourneySettingsForm } from "./journey-settings";
 import { JourneyNodeView, NODE_ICONS, nodeSummary, type CanvasNode } from "./journey-node";
 import { STATUS_TONES } from "./journey-list";
@@ -37,6 +40,8 @@ const STEP_DRAG_TYPE = "application/x-junction-step";
 const CLIPBOARD_KEY = "junction.journey-clipboard";
 
 /** Focus is in a field that handles copy, paste and its own undo. */
+type Panel = "edit" | "live" | "history";
+
 function typing(target: EventTarget | null) {
   const el = target as HTMLElement | null;
   return Boolean(el && (el.closest("input, textarea, select, [contenteditable=true], .cm-editor") || el.closest("dialog[open]")));
@@ -75,6 +80,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   const [name] = useState(initial.name);
   const [status, setStatus] = useState(initial.status);
   const [selection, setSelection] = useState<string[]>([]);
+  const [panel, setPanel] = useState<Panel>("edit");
   const selected = selection.length === 1 ? selection[0]! : null;
   const select = useCallback((ids: string[]) => setSelection(ids), []);
   const [serverIssues, setServerIssues] = useState<JourneyIssue[]>(initial.issues);
@@ -132,9 +138,12 @@ function Canvas({ initial }: { initial: Loaded }) {
   const setJourneyStatus = useMutation(trpc.journeys.setStatus.mutationOptions({ onSuccess: (r) => setStatus(r.status) }));
 
   const selectedSet = useMemo(() => new Set(selection), [selection]);
+  // The live overlay: people waiting at each wait, and how many went each way (all versions).
+  const live = useJourneyStats(initial.id, panel === "live");
+  const liveNodes = panel === "live" ? live.data?.nodes : undefined;
   const rfNodes: CanvasNode[] = useMemo(
-    () => draft.nodes.map((n) => ({ id: n.id, type: "journey", position: n.position, selected: selectedSet.has(n.id), deletable: n.kind !== "trigger", data: { node: n, issues: issuesOf(n.id), summary: nodeSummary(n, templateNames) } })),
-    [draft.nodes, selectedSet, issuesOf, templateNames],
+    () => draft.nodes.map((n) => ({ id: n.id, type: "journey", position: n.position, selected: selectedSet.has(n.id), deletable: n.kind !== "trigger", data: { node: n, issues: issuesOf(n.id), summary: nodeSummary(n, templateNames), waiting: liveNodes && n.kind === "wait" ? (liveNodes[n.id]?.waiting ?? 0) : undefined } })),
+    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes],
   );
   const rfEdges: CanvasEdge[] = useMemo(
     () =>
@@ -142,9 +151,10 @@ function Canvas({ initial }: { initial: Loaded }) {
         const from = draft.nodes.find((n) => n.id === e.from);
         const exits = from ? exitsOf(from) : [];
         const label = exits.length > 1 ? exits.find((x) => x.id === e.exit)?.label : undefined;
-        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label } };
+        const count = liveNodes ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: "People who went this way (all versions)" } : undefined;
+        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label, count } };
       }),
-    [draft.edges, draft.nodes],
+    [draft.edges, draft.nodes, liveNodes],
   );
 
   const onNodesChange = useCallback(
@@ -194,6 +204,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   /** A new step opens in the inspector; the whole journey stays in view as it grows. */
   const added = (id: string, fit = true) => {
     select([id]);
+    setPanel("edit");
     if (fit) setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 120);
   };
   const add = (kind: StepKind) => {
@@ -281,6 +292,7 @@ function Canvas({ initial }: { initial: Loaded }) {
 
   const selectedNode = draft.nodes.find((n) => n.id === selected) ?? null;
   const published = initial.liveVersion !== null || (versions.data?.length ?? 0) > 0;
+  const panels: { id: Panel; label: string }[] = [{ id: "edit", label: selectedNode ? "Step" : "Journey" }, ...(published ? [{ id: "live" as const, label: "Live" }, { id: "history" as const, label: "History" }] : [])];
 
   return (
     <>
@@ -394,68 +406,138 @@ function Canvas({ initial }: { initial: Loaded }) {
         </div>
 
         {/* Leaving a field ends a burst of typing: the next edit is its own undo step. */}
-        <div className="space-y-4" onBlur={() => setHistory(seal)}>
-          <Card>
-            <CardHeader title={selectedNode ? `Step: ${selectedNode.kind}` : "Journey settings"} description={selectedNode ? undefined : "Select a step to change it; these apply to the whole journey."} />
-            <CardBody>
-              {selectedNode ? (
-                <Inspector
-                  node={selectedNode}
-                  issues={issuesOf(selectedNode.id)}
-                  readOnly={!canEdit}
-                  onChange={(n) => change((d) => ({ ...d, nodes: d.nodes.map((x) => (x.id === n.id ? n : x)) }), `node:${n.id}`)}
-                  onDelete={() => {
-                    change((d) => removeSteps(d, [selectedNode.id]));
-                    setSelection([]);
-                  }}
-                />
-              ) : (
-                <JourneySettingsForm settings={draft.settings} issues={issues.filter((i) => i.nodeId === null)} readOnly={!canEdit} onChange={(settings) => change((d) => ({ ...d, settings }), "settings")} />
-              )}
-            </CardBody>
-          </Card>
-          <Card>
-            <CardHeader title={issues.length ? `${issues.length} to fix before publishing` : "Ready to publish"} />
-            <CardBody>
-              {issues.length === 0 ? (
-                <p className="text-sm text-emerald-700">Every step is connected and set up.</p>
-              ) : (
-                <ul className="space-y-1.5 text-sm" data-testid="journey-issues">
-                  {issues.map((i, n) => (
-                    <li key={n}>
-                      <button type="button" className="flex items-start gap-1.5 text-left text-red-700 hover:underline" onClick={() => i.nodeId && select([i.nodeId])}>
-                        <CircleAlert className="mt-0.5 size-3.5 shrink-0" aria-hidden="true" />
-                        <span>{i.message}</span>
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </CardBody>
-          </Card>
-          {(versions.data?.length ?? 0) > 0 && (
-            <Card>
-              <CardHeader title="History" />
-              <ul className="divide-y divide-slate-100 text-sm">
-                {versions.data!.map((h) => (
-                  <li key={h.version} className="px-5 py-2.5">
-                    <p className="flex items-center gap-1.5 font-medium text-slate-900">
-                      <History className="size-3.5 text-slate-400" aria-hidden="true" /> v{h.version}
-                      <span className="font-normal text-slate-500">
-                        {relativeTime(h.publishedAt)}
-                        {h.publishedBy ? ` by ${h.publishedBy}` : ""}
-                      </span>
-                    </p>
-                    <ul className="mt-1 list-disc pl-5 text-xs text-slate-600">
-                      {h.changes.map((c, n) => (
-                        <li key={n}>{c}</li>
-                      ))}
-                    </ul>
-                  </li>
-                ))}
-              </ul>
-            </Card>
-          )}
+        <div className="min-w-0 space-y-4" onBlur={() => setHistory(seal)}>
+          <div role="tablist" aria-label="Journey panels" className="flex gap-1 rounded-lg bg-slate-100 p-1">
+            {panels.map((p) => (
+              <button
+                key={p.id}
+                type="button"
+                role="tab"
+                id={`tab-${p.id}`}
+                aria-selected={panel === p.id}
+                aria-controls={`panel-${p.id}`}
+                onClick={() => setPanel(p.id)}
+                onKeyDown={(e) => {
+                  if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+                  const i = panels.findIndex((x) => x.id === panel);
+                  const next = panels[(i + (e.key === "ArrowRight" ? 1 : panels.length - 1)) % panels.length]!;
+                  setPanel(next.id);
+                  document.getElementById(`tab-${next.id}`)?.focus();
+                }}
+                tabIndex={panel === p.id ? 0 : -1}
+                className={cn("flex-1 rounded-md px-2 py-1 text-sm font-medium text-slate-600 hover:text-slate-900", panel === p.id && "bg-white text-slate-900 shadow-sm")}
+              >
+                {p.label}
+              </button>
+            ))}
+          </div>
+          <div role="tabpanel" id={`panel-${panel}`} aria-labelledby={`tab-${panel}`} className="space-y-4">
+            {panel === "edit" && (
+              <>
+                <Card>
+                  <CardHeader title={selectedNode ? `Step: ${selectedNode.kind}` : selection.length > 1 ? `${selection.length} steps selected` : "Journey settings"} description={selectedNode ? undefined : selection.length > 1 ? "Copy, cut or delete them together; drag one to move them all." : "Select a step to change it; these apply to the whole journey."} />
+                  <CardBody>
+                    {selectedNode ? (
+                      <Inspector
+                        node={selectedNode}
+                        issues={issuesOf(selectedNode.id)}
+                        readOnly={!canEdit}
+                        onChange={(n) => change((d) => ({ ...d, nodes: d.nodes.map((x) => (x.id === n.id ? n : x)) }), `node:${n.id}`)}
+                        onDelete={() => {
+                          change((d) => removeSteps(d, [selectedNode.id]));
+                          setSelection([]);
+                        }}
+                      />
+                    ) : selection.length > 1 ? (
+                      canEdit && (
+                        <Button variant="danger" size="sm" onClick={() => (change((d) => removeSteps(d, selection)), setSelection([]))}>
+                          Remove {selection.length} steps
+                        </Button>
+                      )
+                    ) : (
+                      <JourneySettingsForm settings={draft.settings} issues={issues.filter((i) => i.nodeId === null)} readOnly={!canEdit} onChange={(settings) => change((d) => ({ ...d, settings }), "settings")} />
+                    )}
+                  </CardBody>
+                </Card>
+                <Card>
+                  <CardHeader title={issues.length ? `${issues.length} to fix before publishing` : "Ready to publish"} />
+                  <CardBody>
+                    {issues.length === 0 ? (
+                      <p className="text-sm text-emerald-700">Every step is connected and set up.</p>
+                    ) : (
+                      <ul className="space-y-1.5 text-sm" data-testid="journey-issues">
+                        {issues.map((i, n) => (
+                          <li key={n}>
+                            <button type="button" className="flex items-start gap-1.5 text-left text-red-700 hover:underline" onClick={() => i.nodeId && select([i.nodeId])}>
+                              <CircleAlert className="mt-0.5 size-3.5 shrink-0" aria-hidden="true" />
+                              <span>{i.message}</span>
+                            </button>
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </CardBody>
+                </Card>
+              </>
+            )}
+            {panel === "live" && (
+              <Card>
+                <CardHeader title="Live" description="All versions together; refreshed every 10 seconds." />
+                <CardBody className="space-y-4">
+                  <dl className="grid grid-cols-2 gap-3 text-sm" data-testid="live-stats">
+                    {[
+                      ["Entered", live.data?.entered],
+                      ["In it now", live.data?.inNow],
+                      ["Converted", live.data?.converted],
+                      ["Conversion", live.data ? formatPercent(live.data.converted, live.data.entered) : undefined],
+                    ].map(([label, value]) => (
+                      <div key={label as string} className="rounded-lg bg-slate-50 px-3 py-2">
+                        <dt className="text-xs text-slate-500">{label}</dt>
+                        <dd className="text-lg font-semibold text-slate-900 tabular-nums">{value === undefined ? "…" : typeof value === "number" ? formatCount(value) : value}</dd>
+                      </div>
+                    ))}
+                  </dl>
+                  {selectedNode ? (
+                    <div>
+                      <p className="mb-2 text-sm font-medium text-slate-800">Waiting at “{nodeLabel(selectedNode)}” now</p>
+                      <PeopleAtNode journeyId={initial.id} nodeId={selectedNode.id} />
+                    </div>
+                  ) : (
+                    <p className="text-sm text-slate-500">Click a step to list the people waiting there now.</p>
+                  )}
+                </CardBody>
+              </Card>
+            )}
+            {panel === "history" && (
+              <Card>
+                <CardHeader title="History" description="Who published what, and what changed." />
+                {(versions.data?.length ?? 0) === 0 ? (
+                  <CardBody>
+                    <p className="text-sm text-slate-500">Nothing published yet.</p>
+                  </CardBody>
+                ) : (
+                  <ul className="divide-y divide-slate-100 text-sm" data-testid="journey-history">
+                    {versions.data!.map((h) => (
+                      <li key={h.version} className="px-5 py-2.5">
+                        <p className="flex items-center gap-1.5 font-medium text-slate-900">
+                          <History className="size-3.5 text-slate-400" aria-hidden="true" /> v{h.version}
+                          <span className="font-normal text-slate-500">
+                            {relativeTime(h.publishedAt)}
+                            {h.publishedBy ? ` by ${h.publishedBy}` : ""}
+                          </span>
+                        </p>
+                        <ul className="mt-1 list-disc pl-5 text-xs text-slate-600">
+                          {h.changes.map((c, n) => (
+                            <li key={n}>{c}</li>
+                          ))}
+                        </ul>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </Card>
+            )}
+          </div>
         </div>
       </div>
 
