@@ -3,6 +3,8 @@ import { ZJourneyDefinition } from "@/lib/journeys/schema";
 import { STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
 import { procedureFor, router } from "@/server/api/trpc";
 import { createJourney, duplicateJourney, getJourney, journeyHistory, listJourneys, publishJourney, saveJourneyDraft, setJourneyStatus } from "@/server/journeys/service";
+import { journeyReach } from "@/server/journeys/reach";
+import { simulateJourney, ZSimulationInput } from "@/server/journeys/simulate";
 import { journeyListStats, journeyNodeStats, peopleAtNode } from "@/server/journeys/stats";
 import { ZTextCursor } from "@/server/db/keyset";
 import { createJourneyFromTemplate, journeyTemplates } from "@/server/journeys/from-template";
@@ -50,4 +52,15 @@ export const journeysRouter = router({
   setStatus: edit
     .input(z.object({ id: ZId, action: z.enum(["pause", "resume", "archive"]), exitEveryone: z.boolean().optional() }))
     .mutation(({ ctx, input }) => setJourneyStatus(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, ...input })),
+  /**
+   * Walks a person (real or described) through the definition with simulated time: sends nothing, writes nothing.
+   * Mutations only because a journey does not fit in a GET's URL; any member may simulate.
+   */
+  simulate: read
+    .input(ZSimulationInput.extend({ definition: ZJourneyDefinition }))
+    .mutation(({ ctx, input }) => simulateJourney(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
+  /** How many people the entry takes in now, and how they divide along the edges (on the sample). */
+  reach: read
+    .input(z.object({ definition: ZJourneyDefinition, exact: z.boolean().default(false) }))
+    .mutation(({ ctx, input, signal }) => journeyReach(ctx.db, { workspaceId: ctx.workspaceId, definition: input.definition, exact: input.exact, signal })),
 });
