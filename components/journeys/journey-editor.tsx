@@ -26,6 +26,9 @@ import { cn } from "../ui/cn";
 import { CanvasActions, JourneyEdgeView, STEP_KINDS, type CanvasEdge } from "./journey-edge";
 import { Inspector } from "./inspector";
 import { PeopleAtNode } from "./people-at-node";
+import { ReachSummary } from "./reach-summary";
+import { SimulationPanel } from "./simulation-panel";
+import { useJourneyReach } from "./use-reach";
 import { useJourneyStats } from "./use-journey-stats";
 import { JourneySettingsForm } from "./journey-settings";
 import { JourneyNodeView, NODE_ICONS, nodeSummary, type CanvasNode } from "./journey-node";
@@ -40,7 +43,7 @@ const STEP_DRAG_TYPE = "application/x-junction-step";
 const CLIPBOARD_KEY = "junction.journey-clipboard";
 
 /** Focus is in a field that handles copy, paste and its own undo. */
-type Panel = "edit" | "live" | "history";
+type Panel = "edit" | "reach" | "simulate" | "live" | "history";
 
 function typing(target: EventTarget | null) {
   const el = target as HTMLElement | null;
@@ -141,9 +144,30 @@ function Canvas({ initial }: { initial: Loaded }) {
   // The live overlay: people waiting at each wait, and how many went each way (all versions).
   const live = useJourneyStats(initial.id, panel === "live");
   const liveNodes = panel === "live" ? live.data?.nodes : undefined;
+  // Reach: how many enter now and how they divide along the connections (a sample, for branches).
+  const reach = useJourneyReach(draft, panel === "reach");
+  const reachEdges = panel === "reach" ? reach.data?.edges : undefined;
+  // Simulation: the path the simulated person took, and where they are.
+  const [simPath, setSimPath] = useState<{ visited: string[]; at: string | null } | null>(null);
+  const simulated = panel === "simulate" && simPath ? { visited: new Set(simPath.visited), at: simPath.at } : null;
   const rfNodes: CanvasNode[] = useMemo(
-    () => draft.nodes.map((n) => ({ id: n.id, type: "journey", position: n.position, selected: selectedSet.has(n.id), deletable: n.kind !== "trigger", data: { node: n, issues: issuesOf(n.id), summary: nodeSummary(n, templateNames), waiting: liveNodes && n.kind === "wait" ? (liveNodes[n.id]?.waiting ?? 0) : undefined } })),
-    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes],
+    () =>
+      draft.nodes.map((n) => ({
+        id: n.id,
+        type: "journey",
+        position: n.position,
+        selected: selectedSet.has(n.id),
+        deletable: n.kind !== "trigger",
+        data: {
+          node: n,
+          issues: issuesOf(n.id),
+          summary: nodeSummary(n, templateNames),
+          waiting: liveNodes && n.kind === "wait" ? (liveNodes[n.id]?.waiting ?? 0) : undefined,
+          highlight: simulated ? (simulated.at === n.id ? ("current" as const) : simulated.visited.has(n.id) ? ("visited" as const) : undefined) : undefined,
+        },
+      })),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
+    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes, simPath, panel],
   );
   const rfEdges: CanvasEdge[] = useMemo(
     () =>
@@ -151,10 +175,16 @@ function Canvas({ initial }: { initial: Loaded }) {
         const from = draft.nodes.find((n) => n.id === e.from);
         const exits = from ? exitsOf(from) : [];
         const label = exits.length > 1 ? exits.find((x) => x.id === e.exit)?.label : undefined;
-        const count = liveNodes ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: "People who went this way (all versions)" } : undefined;
-        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label, count } };
+        const count = liveNodes
+          ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: "People who went this way (all versions)" }
+          : reachEdges
+            ? { value: reachEdges[e.id] ?? null, title: reachEdges[e.id] === null ? "Unknown: it depends on what people do while they wait" : "People who would go this way now (estimated)" }
+            : undefined;
+        const highlighted = simulated ? simulated.visited.has(e.from) && (simulated.visited.has(e.to) || simulated.at === e.to) : false;
+        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label, count, highlighted } };
       }),
-    [draft.edges, draft.nodes, liveNodes],
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
+    [draft.edges, draft.nodes, liveNodes, reachEdges, simPath, panel],
   );
 
   const onNodesChange = useCallback(
@@ -292,7 +322,7 @@ function Canvas({ initial }: { initial: Loaded }) {
 
   const selectedNode = draft.nodes.find((n) => n.id === selected) ?? null;
   const published = initial.liveVersion !== null || (versions.data?.length ?? 0) > 0;
-  const panels: { id: Panel; label: string }[] = [{ id: "edit", label: selectedNode ? "Step" : "Journey" }, ...(published ? [{ id: "live" as const, label: "Live" }, { id: "history" as const, label: "History" }] : [])];
+  const panels: { id: Panel; label: string }[] = [{ id: "edit", label: selectedNode ? "Step" : "Journey" }, { id: "reach", label: "Reach" }, { id: "simulate", label: "Simulate" }, ...(published ? [{ id: "live" as const, label: "Live" }, { id: "history" as const, label: "History" }] : [])];
 
   return (
     <>
@@ -479,6 +509,22 @@ function Canvas({ initial }: { initial: Loaded }) {
                   </CardBody>
                 </Card>
               </>
+            )}
+            {panel === "reach" && (
+              <Card>
+                <CardHeader title="Reach" description="Who would enter now, and how they divide — shown on the connections." />
+                <CardBody>
+                  <ReachSummary reach={reach} />
+                </CardBody>
+              </Card>
+            )}
+            {panel === "simulate" && (
+              <Card>
+                <CardHeader title="Simulate" description="Walk a person through with simulated time. Nothing is sent, nothing is changed." />
+                <CardBody>
+                  <SimulationPanel definition={draft} journeyId={initial.id} onPath={setSimPath} />
+                </CardBody>
+              </Card>
             )}
             {panel === "live" && (
               <Card>

@@ -1,21 +1,20 @@
 "use client";
 
-import { useMutation, useQuery } from "@tanstack/react-query";
-import { FlaskConical, Play, RotateCcw, Search, UserRound, X, Zap } from "lucide-react";
-import { useId, useState } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { FlaskConical, Play, RotateCcw, Zap } from "lucide-react";
+import { useState } from "react";
 import { nodeLabel } from "@/lib/journeys/diff";
 import type { JourneyDefinition } from "@/lib/journeys/schema";
 import { CHANNEL_LABELS, TEMPLATE_FIELDS } from "@/lib/messages/schema";
 import { formatDateTime, formatDuration, formatValue } from "@/lib/format";
-import { personLabel } from "@/lib/profiles/display";
 import { Explanation } from "../segments/explanation";
 import { useSegmentChoices } from "../conditions/suggestions";
+import { PersonPicker, type PickedPerson } from "../profiles/person-picker";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button, Spinner } from "../ui/button";
 import { cn } from "../ui/cn";
 import { Field, Input, Select } from "../ui/field";
-import { useDebounced } from "../ui/use-debounced";
 import { NODE_ICONS } from "./journey-node";
 
 type SimulateInput = ReturnType<typeof useTRPC>["journeys"]["simulate"]["~types"]["input"];
@@ -70,11 +69,6 @@ function elapsed(from: string, to: string): string {
 const textareaClass =
   "block w-full rounded-md border-0 px-3 py-2 font-mono text-xs text-slate-900 ring-1 ring-slate-300 ring-inset focus:ring-2 focus:ring-brand-500 focus:outline-none aria-[invalid=true]:ring-red-400";
 
-interface Person {
-  id: string;
-  primary: string;
-  secondary: string | null;
-}
 
 /**
  * Simulation: a real person (searched) or a described one walked through the journey as it
@@ -96,7 +90,7 @@ export function SimulationPanel({
 }) {
   const trpc = useTRPC();
   const [mode, setMode] = useState<"real" | "described">("real");
-  const [person, setPerson] = useState<Person | null>(null);
+  const [person, setPerson] = useState<PickedPerson | null>(null);
   const [traitsText, setTraitsText] = useState('{\n  "first_name": "Alex",\n  "plan": "free"\n}');
   const [triggerText, setTriggerText] = useState("");
   const [session, setSession] = useState<{ steps: Step[]; result: Simulation; definition: JourneyDefinition; input: Omit<SimulateInput, "definition" | "steps" | "startedAt"> } | null>(null);
@@ -167,7 +161,7 @@ export function SimulationPanel({
             ))}
           </div>
           {mode === "real" ? (
-            <PersonSearch person={person} onChange={setPerson} />
+            <PersonPicker person={person} onChange={setPerson} clearLabel="Choose someone else" />
           ) : (
             <Field label="Traits (JSON)" hint="Built-in fields too: email, timezone, country…" error={traits.error}>
               {(p) => <textarea {...p} aria-invalid={p.invalid || undefined} rows={4} spellCheck={false} value={traitsText} onChange={(e) => setTraitsText(e.target.value)} className={textareaClass} />}
@@ -420,73 +414,5 @@ function EffectView({ effect, definition }: { effect: Entry["effects"][number]; 
         <p className="px-3 py-2 text-sm text-slate-500">Calls the webhook (no template to show).</p>
       )}
     </li>
-  );
-}
-
-/** Search people by id, email or a trait value, and pick one (as the segment builder's "Test a profile" does). */
-function PersonSearch({ person, onChange }: { person: Person | null; onChange: (p: Person | null) => void }) {
-  const trpc = useTRPC();
-  const [search, setSearch] = useState("");
-  const term = useDebounced(search.trim(), 250);
-  const listId = useId();
-  const inputId = useId();
-  const candidates = useQuery({ ...trpc.profiles.list.queryOptions({ search: term || undefined, limit: 6 }), enabled: !person && term.length > 0 });
-  if (person) {
-    return (
-      <div className="space-y-1.5">
-        <span className="block text-sm font-medium text-slate-800">Person</span>
-        <div className="flex h-9 items-center gap-2 rounded-md bg-slate-50 px-3 text-sm ring-1 ring-slate-200 ring-inset" data-testid="simulation-person">
-          <UserRound className="size-4 shrink-0 text-slate-400" aria-hidden="true" />
-          <span className="min-w-0 flex-1 truncate">
-            <span className="font-medium text-slate-900">{person.primary}</span>
-            {person.secondary && <span className="text-slate-500"> · {person.secondary}</span>}
-          </span>
-          <button type="button" className="rounded p-0.5 text-slate-400 hover:bg-slate-200 hover:text-slate-700" aria-label="Choose someone else" onClick={() => onChange(null)}>
-            <X className="size-4" aria-hidden="true" />
-          </button>
-        </div>
-      </div>
-    );
-  }
-  const rows = candidates.data?.profiles ?? [];
-  return (
-    <div className="space-y-1.5">
-      <label htmlFor={inputId} className="block text-sm font-medium text-slate-800">
-        Person
-      </label>
-      <div className="relative">
-        <Search className="pointer-events-none absolute top-2.5 left-2.5 size-4 text-slate-400" aria-hidden="true" />
-        <Input id={inputId} type="search" className="pl-8" aria-controls={listId} placeholder="User id, email or trait value" value={search} onChange={(e) => setSearch(e.target.value)} />
-      </div>
-      {term && (
-        <ul id={listId} className="divide-y divide-slate-100 text-sm" aria-label="Matching people">
-          {(candidates.isPending || search.trim() !== term) && (
-            <li className="py-2 text-slate-500">
-              <Spinner className="inline size-3.5" /> Searching…
-            </li>
-          )}
-          {candidates.isSuccess && search.trim() === term && rows.length === 0 && <li className="py-2 text-slate-500">Nobody matches “{term}”.</li>}
-          {search.trim() === term &&
-            rows.map((p) => {
-              const label = personLabel(p);
-              return (
-                <li key={p.id}>
-                  <button
-                    type="button"
-                    className="block w-full px-1 py-1.5 text-left hover:bg-brand-50 focus:bg-brand-50 focus:outline-none"
-                    onClick={() => {
-                      onChange({ id: p.id, primary: label.primary, secondary: label.secondary });
-                      setSearch("");
-                    }}
-                  >
-                    <span className="font-medium text-slate-900">{label.primary}</span>
-                    {label.secondary && <span className="text-slate-500"> · {label.secondary}</span>}
-                  </button>
-                </li>
-              );
-            })}
-        </ul>
-      )}
-    </div>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 
-import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import type { JourneyDefinition } from "@/lib/journeys/schema";
-import { useTRPC } from "../trpc/client";
+import { useTRPC, useTRPCClient } from "../trpc/client";
 import { useDebounced } from "../ui/use-debounced";
 
 export type JourneyReachData = ReturnType<typeof useTRPC>["journeys"]["reach"]["~types"]["output"];
@@ -29,15 +29,11 @@ function reachKey(definition: JourneyDefinition | null): string | null {
  * journey does not fit in a GET's URL: here it is read like a query.
  */
 export function useJourneyReach(definition: JourneyDefinition | null, enabled: boolean) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const client = useTRPCClient();
   const current = useMemo(() => reachKey(definition), [definition]);
   const key = useDebounced(current, 600);
   const [exactFor, setExactFor] = useState<string | null>(null);
-  const { mutationFn, mutationKey } = trpc.journeys.reach.mutationOptions();
-
-  const fetchReach = (graph: string, exact: boolean) => () =>
-    mutationFn!({ definition: JSON.parse(graph) as JourneyDefinition, exact }, { client: queryClient, meta: undefined, mutationKey });
+  const fetchReach = (graph: string, exact: boolean) => () => client.journeys.reach.mutate({ definition: JSON.parse(graph) as JourneyDefinition, exact });
 
   const estimate = useQuery({
     queryKey: ["journeys.reach", key, false],
