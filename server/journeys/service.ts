@@ -130,6 +130,8 @@ export async function listJourneys(db: DbTx, input: { workspaceId: string; searc
     orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
     take: 500,
   });
+  const editorIds = [...new Set(rows.flatMap((r) => (r.updatedBy ? [r.updatedBy] : [])))];
+  const editors = new Map(editorIds.length ? (await db.user.findMany({ where: { id: { in: editorIds } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]) : []);
   return rows.map((r) => {
     const draft = ZJourneyDefinition.safeParse(r.draft);
     const trigger = draft.success ? draft.data.nodes.find((n) => n.kind === "trigger") : undefined;
@@ -141,6 +143,8 @@ export async function listJourneys(db: DbTx, input: { workspaceId: string; searc
       trigger: trigger?.kind === "trigger" ? trigger.trigger : null,
       phase: draft.success ? (draft.data.settings.phase ?? null) : null,
       updatedAt: r.updatedAt,
+      /** Who changed it last (their email), when known. */
+      updatedBy: r.updatedBy ? (editors.get(r.updatedBy) ?? null) : null,
     };
   });
 }
