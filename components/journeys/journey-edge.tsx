@@ -3,6 +3,7 @@
 import { BaseEdge, EdgeLabelRenderer, getSmoothStepPath, type Edge, type EdgeProps } from "@xyflow/react";
 import { Plus } from "lucide-react";
 import { createContext, useContext, useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import type { StepKind } from "@/lib/journeys/editing";
 import { formatCount } from "@/lib/format";
 import { cn } from "../ui/cn";
@@ -27,17 +28,31 @@ export const CanvasActions = createContext<{ insert?: (edgeId: string, kind: Ste
 export function JourneyEdgeView({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, markerEnd, selected }: EdgeProps<CanvasEdge>) {
   const [path, labelX, labelY] = getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 12 });
   const { insert } = useContext(CanvasActions);
-  const [open, setOpen] = useState(false);
+  // Where the menu opens (below the "+"), or null while closed.
+  const [open, setOpen] = useState<{ x: number; y: number } | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
 
-  // The menu closes on Escape and on a click elsewhere.
+  // The menu closes on Escape, on a click elsewhere and when the canvas moves under it.
   useEffect(() => {
     if (!open) return;
-    const onDown = (e: PointerEvent) => menu.current && !menu.current.contains(e.target as Node) && setOpen(false);
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setOpen(false);
+    const inside = (e: Event) => [menu.current, button.current].some((el) => el?.contains(e.target as Node));
+    const onDown = (e: PointerEvent) => !inside(e) && setOpen(null);
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setOpen(null);
+      button.current?.focus();
+    };
+    const onWheel = () => setOpen(null);
     document.addEventListener("pointerdown", onDown);
     document.addEventListener("keydown", onKey);
-    return () => (document.removeEventListener("pointerdown", onDown), document.removeEventListener("keydown", onKey));
+    document.addEventListener("wheel", onWheel, { passive: true });
+    menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    return () => {
+      document.removeEventListener("pointerdown", onDown);
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("wheel", onWheel);
+    };
   }, [open]);
 
   const count = data?.count;
@@ -51,7 +66,6 @@ export function JourneyEdgeView({ id, sourceX, sourceY, targetX, targetY, source
       />
       <EdgeLabelRenderer>
         <div
-          ref={menu}
           className="nodrag nopan pointer-events-auto absolute flex items-center gap-1"
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           data-testid={`edge-${id}`}
@@ -64,18 +78,39 @@ export function JourneyEdgeView({ id, sourceX, sourceY, targetX, targetY, source
           )}
           {insert && (
             <button
+              ref={button}
               type="button"
               aria-label="Insert a step here"
-              aria-expanded={open}
+              aria-haspopup="menu"
+              aria-expanded={open !== null}
               title="Insert a step here"
-              onClick={() => setOpen((o) => !o)}
+              onClick={(e) => {
+                const r = e.currentTarget.getBoundingClientRect();
+                setOpen((o) => (o ? null : { x: r.left + r.width / 2, y: r.bottom + 4 }));
+              }}
               className="flex size-5 items-center justify-center rounded-full border border-slate-300 bg-white text-slate-500 shadow-sm hover:border-brand-400 hover:text-brand-700 focus:ring-2 focus:ring-brand-500 focus:outline-none"
             >
               <Plus className="size-3" aria-hidden="true" />
             </button>
           )}
-          {open && insert && (
-            <div role="menu" aria-label="Step to insert" className="absolute top-6 left-1/2 z-10 w-40 -translate-x-1/2 rounded-lg border border-slate-200 bg-white p-1 shadow-lg">
+          {open &&
+            insert &&
+            // Above the nodes (the label layer lies beneath them), at the "+".
+            createPortal(
+            <div
+              ref={menu}
+              role="menu"
+              aria-label="Step to insert"
+              style={{ position: "fixed", left: open.x, top: open.y }}
+              className="z-50 w-40 -translate-x-1/2 rounded-lg border border-slate-200 bg-white p-1 shadow-lg"
+              onKeyDown={(e) => {
+                if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+                e.preventDefault();
+                const items = [...(menu.current?.querySelectorAll<HTMLElement>("[role=menuitem]") ?? [])];
+                const at = items.indexOf(document.activeElement as HTMLElement);
+                items[(at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length]?.focus();
+              }}
+            >
               {STEP_KINDS.map((s) => {
                 const Icon = NODE_ICONS[s.kind];
                 return (
@@ -84,13 +119,17 @@ export function JourneyEdgeView({ id, sourceX, sourceY, targetX, targetY, source
                     type="button"
                     role="menuitem"
                     className={cn("flex w-full items-center gap-2 rounded px-2 py-1 text-left text-sm text-slate-700 hover:bg-brand-50 focus:bg-brand-50 focus:outline-none")}
-                    onClick={() => (setOpen(false), insert(id, s.kind))}
+                    onClick={() => {
+                      setOpen(null);
+                      insert(id, s.kind);
+                    }}
                   >
                     <Icon className="size-3.5 text-brand-600" aria-hidden="true" /> {s.label}
                   </button>
                 );
               })}
-            </div>
+            </div>,
+            document.body,
           )}
         </div>
       </EdgeLabelRenderer>

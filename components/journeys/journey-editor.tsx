@@ -172,16 +172,17 @@ function Canvas({ initial }: { initial: Loaded }) {
   const rfEdges: CanvasEdge[] = useMemo(
     () =>
       draft.edges.map((e) => {
+        // The exit's name sits at its handle on the node; the connection carries the numbers.
         const from = draft.nodes.find((n) => n.id === e.from);
         const exits = from ? exitsOf(from) : [];
-        const label = exits.length > 1 ? exits.find((x) => x.id === e.exit)?.label : undefined;
+        const exitName = exits.length > 1 ? `${exits.find((x) => x.id === e.exit)?.label}: ` : "";
         const count = liveNodes
-          ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: "People who went this way (all versions)" }
+          ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: `${exitName}people who went this way (all versions)` }
           : reachEdges
-            ? { value: reachEdges[e.id] ?? null, title: reachEdges[e.id] === null ? "Unknown: it depends on what people do while they wait" : "People who would go this way now (estimated)" }
+            ? { value: reachEdges[e.id] ?? null, title: reachEdges[e.id] === null ? `${exitName}unknown — it depends on what people do while they wait` : `${exitName}people who would go this way now (estimated)` }
             : undefined;
         const highlighted = simulated ? simulated.visited.has(e.from) && (simulated.visited.has(e.to) || simulated.at === e.to) : false;
-        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { label, count, highlighted } };
+        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { count, highlighted } };
       }),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
     [draft.edges, draft.nodes, liveNodes, reachEdges, simPath, panel],
@@ -423,7 +424,7 @@ function Canvas({ initial }: { initial: Loaded }) {
           >
             <Background gap={20} color="#cbd5e1" />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor={(n) => ((n.data as CanvasNode["data"]).issues.length ? "#fca5a5" : "#c7d2fe")} className="!bottom-2 !right-2 hidden !h-24 !w-36 lg:block" />
+            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor={(n) => ((n.data as CanvasNode["data"]).issues.length ? "#fca5a5" : "#c7d2fe")} style={{ width: 160, height: 110 }} className="hidden lg:block" />
             {canEdit && (
               <Panel position="top-right">
                 <Button variant="secondary" size="sm" onClick={tidy} title="Lay the steps out top to bottom">

@@ -109,7 +109,7 @@ export function SimulationPanel({
       {
         onSuccess: (result) => {
           setSession({ steps, result, definition, input });
-          onPath({ visited: result.visited, at: result.position.at });
+          onPath({ visited: result.visited, at: result.position.at ?? result.position.ended?.nodeId ?? null });
         },
       },
     );
