@@ -19,6 +19,7 @@ import { Input } from "../ui/field";
 import { PageHeader } from "../ui/page-header";
 import { QueryError } from "../ui/query-error";
 import { useDebounced } from "../ui/use-debounced";
+import { useJourneyListStats } from "./use-journey-stats";
 import { TemplatePicker } from "./template-picker";
 
 export const STATUS_TONES = { draft: "slate", live: "green", paused: "amber", archived: "slate" } as const;
@@ -80,8 +81,9 @@ export function JourneyList() {
   const canEdit = can(workspace.data?.role, "journeys.publish");
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
   const rows = list.data ?? [];
-  // The stats columns' numbers by journey id: "—" until they are supplied.
-  const stats: Record<string, JourneyRowStats> = {};
+  // The stats columns' numbers by journey id (refreshed every 10 s): "—" while they load.
+  const listStats = useJourneyListStats(rows.map((r) => r.id));
+  const stats: Record<string, JourneyRowStats> = listStats.data ?? {};
 
   const duplicate = useMutation(
     trpc.journeys.duplicate.mutationOptions({
