@@ -1,16 +1,11 @@
-import type { Prisma } from "@/server/generated/prisma/client";
-import { auditDiff } from "@/lib/audit/redact";
 import { JOURNEY_STARTERS, journeyStarter, starterSteps, type StarterNeed } from "@/lib/journeys/templates";
-import { partialsUsed, sourcesOf } from "@/lib/messages/render";
 import { ZTemplateContent, type MessageChannel } from "@/lib/messages/schema";
-import { referencedGroups, referencedSegments } from "@/lib/segments/schema";
-import { recordAudit, type Actor } from "@/server/audit/service";
+import type { Actor } from "@/server/audit/service";
 import type { Db, DbTx } from "@/server/db/client";
 import { isUniqueViolation } from "@/server/db/errors";
 import { DomainError } from "@/server/errors";
-import { queueSegmentRefresh } from "@/server/jobs/worker";
-import { partialMap } from "@/server/messages/templates";
-import { segmentsChanged } from "@/server/segments/realtime";
+import { insertTemplate } from "@/server/messages/templates";
+import { afterSegmentChange, insertSegment } from "@/server/segments/service";
 import { insertJourney } from "./service";
 
 /**
@@ -78,52 +73,15 @@ function freeName(name: string, taken: Set<string>): string {
   }
 }
 
-/**
- * A segment, as createSegment (server/segments/service.ts) saves one, inside this
- * transaction. A starter's segments name no other segment and no subscription group, so
- * there are no references to check; the caller queues the membership after commit.
- */
-async function insertSegment(tx: DbTx, input: { workspaceId: string; actor: Actor; name: string; need: Extract<StarterNeed, { kind: "segment" }> }) {
-  const { definition, description } = input.need;
-  if (referencedSegments(definition).length > 0 || referencedGroups(definition).length > 0) throw new Error(`journey template segment “${input.need.key}” refers to other records`);
-  const row = await tx.segment.create({
-    data: {
-      workspaceId: input.workspaceId,
-      name: input.name,
-      description,
-      definition: definition as unknown as Prisma.InputJsonValue,
-      createdById: input.actor.userId,
-      updatedById: input.actor.userId,
-    },
-  });
-  await recordAudit(tx, {
-    workspaceId: input.workspaceId,
-    actor: input.actor,
-    action: "segment.created",
-    target: { type: "segment", id: row.id },
-    diff: auditDiff(undefined, { name: row.name, description: row.description, definition }),
-  });
-  return row.id;
-}
-
-/** A message template with its first version, as createTemplate (server/messages/templates.ts) saves one, inside this transaction. */
-async function insertTemplate(tx: DbTx, input: { workspaceId: string; actor: Actor; name: string; need: Extract<StarterNeed, { kind: "template" }> }) {
-  const content = ZTemplateContent.parse(input.need.content);
-  let row;
+/** A message for a need, as createTemplate saves one; a name taken since we looked aborts it all. */
+async function insertTemplateFor(tx: DbTx, input: { workspaceId: string; actor: Actor; name: string; need: Extract<StarterNeed, { kind: "template" }> }) {
   try {
-    row = await tx.messageTemplate.create({
-      data: { workspaceId: input.workspaceId, name: input.name, channel: input.need.channel, draft: content as unknown as Prisma.InputJsonValue, updatedBy: input.actor.userId },
-    });
+    const { id } = await insertTemplate(tx, { workspaceId: input.workspaceId, actor: input.actor, name: input.name, channel: input.need.channel, content: ZTemplateContent.parse(input.need.content) });
+    return id;
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", `A template named “${input.name}” was created meanwhile. Try again.`);
     throw error;
   }
-  const partials = partialsUsed(sourcesOf(content), await partialMap(tx, input.workspaceId));
-  await tx.messageTemplateVersion.create({
-    data: { templateId: row.id, version: 1, content: content as unknown as Prisma.InputJsonValue, partials: partials as Prisma.InputJsonValue, createdBy: input.actor.userId },
-  });
-  await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "template.created", target: { type: "template", id: row.id }, diff: { name: { to: row.name }, channel: { to: row.channel } } });
-  return row.id;
 }
 
 /** An existing record picked for a need must be of this workspace, live, and (a template) of the need's channel. */
@@ -170,7 +128,7 @@ export async function createJourneyFromTemplate(db: Db, input: { workspaceId: st
       }
       const name = freeName(need.name, taken[need.kind]);
       const base = { workspaceId: input.workspaceId, actor: input.actor, name };
-      const id = need.kind === "segment" ? await insertSegment(tx, { ...base, need }) : await insertTemplate(tx, { ...base, need });
+      const id = need.kind === "segment" ? (await insertSegment(tx, { ...base, description: need.description, definition: need.definition })).id : await insertTemplateFor(tx, { ...base, need });
       ids[need.key] = id;
       created.push({ key: need.key, kind: need.kind, id, name });
     }
@@ -179,10 +137,6 @@ export async function createJourneyFromTemplate(db: Db, input: { workspaceId: st
   });
 
   // As after createSegment: ingestion re-reads which segments exist, and new ones are counted soon.
-  const segments = result.created.filter((c) => c.kind === "segment");
-  if (segments.length > 0) {
-    segmentsChanged(input.workspaceId);
-    for (const s of segments) await queueSegmentRefresh(input.workspaceId, s.id);
-  }
+  for (const c of result.created) if (c.kind === "segment") await afterSegmentChange(input.workspaceId, { id: c.id, archivedAt: null });
   return result;
 }

@@ -111,19 +111,27 @@ async function freezeVersion(tx: DbTx, input: { workspaceId: string; templateId:
   return { version, created: true };
 }
 
+/**
+ * Creates a template with its first version (audited) inside the caller's transaction, for
+ * creates that save more with it (a journey template's messages). A name in use fails as a
+ * unique violation (aborting the transaction); each caller says what that means.
+ */
+export async function insertTemplate(tx: DbTx, input: { workspaceId: string; actor: Actor; name: string; channel: MessageChannel; content: TemplateContent }) {
+  const { content } = input;
+  if (content.channel !== input.channel) throw new DomainError("BAD_REQUEST", "The content is for another channel.");
+  await checkGroup(tx, input.workspaceId, content);
+  const row = await tx.messageTemplate.create({
+    data: { workspaceId: input.workspaceId, name: input.name, channel: input.channel, draft: content as unknown as Prisma.InputJsonValue, updatedBy: input.actor.userId },
+  });
+  await freezeVersion(tx, { workspaceId: input.workspaceId, templateId: row.id, content, actor: input.actor });
+  await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "template.created", target: { type: "template", id: row.id }, diff: { name: { to: row.name }, channel: { to: row.channel } } });
+  return { id: row.id };
+}
+
 export async function createTemplate(db: Db, input: { workspaceId: string; actor: Actor; name: string; channel: MessageChannel; content?: TemplateContent }) {
   const content = input.content ?? starterContent(input.channel, Object.keys(await partialMap(db, input.workspaceId)));
-  if (content.channel !== input.channel) throw new DomainError("BAD_REQUEST", "The content is for another channel.");
-  await checkGroup(db, input.workspaceId, content);
   try {
-    return await db.$transaction(async (tx) => {
-      const row = await tx.messageTemplate.create({
-        data: { workspaceId: input.workspaceId, name: input.name, channel: input.channel, draft: content as unknown as Prisma.InputJsonValue, updatedBy: input.actor.userId },
-      });
-      await freezeVersion(tx, { workspaceId: input.workspaceId, templateId: row.id, content, actor: input.actor });
-      await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "template.created", target: { type: "template", id: row.id }, diff: { name: { to: row.name }, channel: { to: row.channel } } });
-      return { id: row.id };
-    });
+    return await db.$transaction((tx) => insertTemplate(tx, { ...input, content }));
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(input.name);
     throw error;

@@ -28,12 +28,16 @@ export interface SegmentInput {
  * workspace (deleting a group takes the same lock and refuses while a segment uses it).
  */
 async function checkReferences(tx: DbTx, workspaceId: string, segmentId: string | null, definition: SegmentDefinition) {
+  const groupIds = referencedGroups(definition);
+  // A new segment that names no segment and no group has nothing to check: nothing can
+  // refer to it yet. (So creating one takes no lock — a journey template's segments are
+  // created inside its transaction next to its messages and journey.)
+  if (!segmentId && groupIds.length === 0 && referencedSegments(definition).length === 0) return;
   // Until this transaction ends, nobody else changes who refers to whom: two updates at
   // once could each find no cycle and together store one.
   await lockWorkspace(tx, workspaceId, "segment-references");
   const others = await tx.segment.findMany({ where: { workspaceId }, select: { id: true, definition: true } });
   const known = new Set(others.map((s) => s.id));
-  const groupIds = referencedGroups(definition);
   const groups = groupIds.length ? new Set((await tx.subscriptionGroup.findMany({ where: { workspaceId, id: { in: groupIds } }, select: { id: true } })).map((g) => g.id)) : new Set<string>();
   walk(definition.root, (node, path) => {
     if (node.type === "segment" && !known.has(node.segmentId)) {
@@ -63,35 +67,46 @@ function cleanName(name: string): string {
   return trimmed.slice(0, 120);
 }
 
-/** After a change committed: ingestion re-reads which segments exist; a live segment's membership is recomputed soon. */
-async function changed(workspaceId: string, segment: { id: string; archivedAt: Date | null } | null) {
+/**
+ * After a change committed: ingestion re-reads which segments exist; a live segment's
+ * membership is recomputed soon. Callers of `insertSegment` call it once their transaction
+ * has committed.
+ */
+export async function afterSegmentChange(workspaceId: string, segment: { id: string; archivedAt: Date | null } | null) {
   segmentsChanged(workspaceId);
   if (segment && !segment.archivedAt) await queueSegmentRefresh(workspaceId, segment.id);
 }
 
-export async function createSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor }) {
-  const segment = await db.$transaction(async (tx) => {
-    await checkReferences(tx, input.workspaceId, null, input.definition);
-    const segment = await tx.segment.create({
-      data: {
-        workspaceId: input.workspaceId,
-        name: cleanName(input.name),
-        description: input.description.trim(),
-        definition: input.definition as unknown as Prisma.InputJsonValue,
-        createdById: input.actor.userId,
-        updatedById: input.actor.userId,
-      },
-    });
-    await recordAudit(tx, {
+/**
+ * Creates a segment (audited) inside the caller's transaction, for creates that save more
+ * with it (a journey template's segments). Its membership is not computed until the caller
+ * calls `afterSegmentChange` after commit.
+ */
+export async function insertSegment(tx: DbTx, input: SegmentInput & { workspaceId: string; actor: Actor }) {
+  await checkReferences(tx, input.workspaceId, null, input.definition);
+  const segment = await tx.segment.create({
+    data: {
       workspaceId: input.workspaceId,
-      actor: input.actor,
-      action: "segment.created",
-      target: { type: "segment", id: segment.id },
-      diff: auditDiff(undefined, { name: segment.name, description: segment.description, definition: input.definition }),
-    });
-    return segment;
+      name: cleanName(input.name),
+      description: input.description.trim(),
+      definition: input.definition as unknown as Prisma.InputJsonValue,
+      createdById: input.actor.userId,
+      updatedById: input.actor.userId,
+    },
   });
-  await changed(input.workspaceId, segment);
+  await recordAudit(tx, {
+    workspaceId: input.workspaceId,
+    actor: input.actor,
+    action: "segment.created",
+    target: { type: "segment", id: segment.id },
+    diff: auditDiff(undefined, { name: segment.name, description: segment.description, definition: input.definition }),
+  });
+  return segment;
+}
+
+export async function createSegment(db: Db, input: SegmentInput & { workspaceId: string; actor: Actor }) {
+  const segment = await db.$transaction((tx) => insertSegment(tx, input));
+  await afterSegmentChange(input.workspaceId, segment);
   return segment;
 }
 
@@ -121,7 +136,7 @@ export async function updateSegment(db: Db, input: SegmentInput & { workspaceId:
     });
     return segment;
   });
-  await changed(input.workspaceId, segment);
+  await afterSegmentChange(input.workspaceId, segment);
   return segment;
 }
 
@@ -153,7 +168,7 @@ export async function setSegmentArchived(db: Db, input: { workspaceId: string; a
     });
     return segment;
   });
-  await changed(input.workspaceId, segment);
+  await afterSegmentChange(input.workspaceId, segment);
   return segment;
 }
 
@@ -196,7 +211,7 @@ export async function deleteSegment(db: Db, input: { workspaceId: string; actor:
       diff: auditDiff({ name: segment.name, definition: segment.definition }, undefined),
     });
   });
-  await changed(input.workspaceId, null);
+  await afterSegmentChange(input.workspaceId, null);
 }
 
 /** One segment for the builder, with the segments that refer to it. */
