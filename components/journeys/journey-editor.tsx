@@ -141,6 +141,8 @@ function Canvas({ initial }: { initial: Loaded }) {
   const setJourneyStatus = useMutation(trpc.journeys.setStatus.mutationOptions({ onSuccess: (r) => setStatus(r.status) }));
 
   const selectedSet = useMemo(() => new Set(selection), [selection]);
+  // Each step's measured size, handed back to React Flow (the minimap and fitting need it on controlled nodes).
+  const [sizes, setSizes] = useState<Record<string, { width: number; height: number }>>({});
   // The live overlay: people waiting at each wait, and how many went each way (all versions).
   const live = useJourneyStats(initial.id, panel === "live");
   const liveNodes = panel === "live" ? live.data?.nodes : undefined;
@@ -158,6 +160,7 @@ function Canvas({ initial }: { initial: Loaded }) {
         position: n.position,
         selected: selectedSet.has(n.id),
         deletable: n.kind !== "trigger",
+        measured: sizes[n.id],
         data: {
           node: n,
           issues: issuesOf(n.id),
@@ -167,7 +170,7 @@ function Canvas({ initial }: { initial: Loaded }) {
         },
       })),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
-    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes, simPath, panel],
+    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes, simPath, panel, sizes],
   );
   const rfEdges: CanvasEdge[] = useMemo(
     () =>
@@ -190,6 +193,13 @@ function Canvas({ initial }: { initial: Loaded }) {
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
+      const measured = changes.filter((c): c is Extract<NodeChange<CanvasNode>, { type: "dimensions" }> => c.type === "dimensions" && Boolean(c.dimensions));
+      if (measured.length) {
+        setSizes((current) => {
+          const changed = measured.filter((c) => current[c.id]?.width !== c.dimensions!.width || current[c.id]?.height !== c.dimensions!.height);
+          return changed.length ? { ...current, ...Object.fromEntries(changed.map((c) => [c.id, c.dimensions!])) } : current;
+        });
+      }
       const selects = changes.filter((c) => c.type === "select");
       if (selects.length) {
         setSelection((current) => {
@@ -373,31 +383,40 @@ function Canvas({ initial }: { initial: Loaded }) {
         </p>
       )}
 
-      <div className="grid gap-4 xl:grid-cols-[10rem_minmax(0,1fr)_22rem]">
-        <nav aria-label="Add a step" className="space-y-1.5">
-          <p className="text-xs font-medium tracking-wide text-slate-500 uppercase">Add a step</p>
-          {STEP_KINDS.map((p) => {
-            const Icon = NODE_ICONS[p.kind];
-            return (
-              <button
-                key={p.kind}
-                type="button"
-                disabled={!canEdit}
-                draggable={canEdit}
-                onDragStart={(e) => (e.dataTransfer.setData(STEP_DRAG_TYPE, p.kind), (e.dataTransfer.effectAllowed = "copy"))}
-                onClick={() => add(p.kind)}
-                className="flex w-full cursor-grab items-center gap-2 rounded-md border border-slate-200 bg-white px-2.5 py-1.5 text-left text-sm text-slate-700 hover:border-brand-300 hover:bg-brand-50/50 focus:ring-2 focus:ring-brand-500 focus:outline-none disabled:cursor-default disabled:opacity-50"
-              >
-                <Icon className="size-4 text-brand-600" aria-hidden="true" /> {p.label}
-              </button>
-            );
-          })}
-          <p className="pt-2 text-xs leading-relaxed text-slate-500">
-            Click to add after the selected step, or drag onto the canvas. Connect by dragging from a dot; <kbd>+</kbd> on a connection inserts. Select and press <kbd>Delete</kbd>; <kbd>Ctrl</kbd>+<kbd>C</kbd>/<kbd>V</kbd> copy and paste; <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes.
-          </p>
-        </nav>
+      <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_22rem]">
+        <div className="min-w-0 space-y-2">
+          <nav aria-label="Add a step" className="flex flex-wrap items-center gap-1.5">
+            <span className="mr-1 text-xs font-medium tracking-wide text-slate-500 uppercase">Add a step</span>
+            {STEP_KINDS.map((p) => {
+              const Icon = NODE_ICONS[p.kind];
+              return (
+                <button
+                  key={p.kind}
+                  type="button"
+                  disabled={!canEdit}
+                  draggable={canEdit}
+                  title={selected ? "Click: add after the selected step. Or drag onto the canvas." : "Click to add, or drag onto the canvas."}
+                  onDragStart={(e) => {
+                    e.dataTransfer.setData(STEP_DRAG_TYPE, p.kind);
+                    e.dataTransfer.effectAllowed = "copy";
+                  }}
+                  onClick={() => add(p.kind)}
+                  className="inline-flex cursor-grab items-center gap-1.5 rounded-md border border-slate-200 bg-white px-2.5 py-1 text-sm text-slate-700 shadow-xs hover:border-brand-300 hover:bg-brand-50/50 focus:ring-2 focus:ring-brand-500 focus:outline-none disabled:cursor-default disabled:opacity-50"
+                >
+                  <Icon className="size-3.5 text-brand-600" aria-hidden="true" /> {p.label}
+                </button>
+              );
+            })}
+            <details className="relative ml-auto text-xs text-slate-500">
+              <summary className="cursor-pointer select-none hover:text-slate-800">Keyboard and mouse</summary>
+              <div className="absolute right-0 z-20 mt-1 w-72 rounded-lg border border-slate-200 bg-white p-3 leading-relaxed text-slate-600 shadow-lg">
+                Click a step kind to add it after the selected step, or drag it onto the canvas. Connect by dragging from a dot; <kbd>+</kbd> on a connection inserts a step there. Shift-drag or <kbd>Ctrl</kbd>-click selects several. <kbd>Delete</kbd> removes; <kbd>Ctrl</kbd>+<kbd>C</kbd> / <kbd>X</kbd> / <kbd>V</kbd> copy, cut and paste (also into another journey);{" "}
+                <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes, <kbd>Ctrl</kbd>+<kbd>Shift</kbd>+<kbd>Z</kbd> redoes.
+              </div>
+            </details>
+          </nav>
 
-        <div className="h-[max(36rem,calc(100vh-13rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
+        <div className="h-[max(34rem,calc(100vh-15rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
           <CanvasActions.Provider value={actions}>
           <ReactFlow<CanvasNode, CanvasEdge>
             nodes={rfNodes}
@@ -434,6 +453,7 @@ function Canvas({ initial }: { initial: Loaded }) {
             )}
           </ReactFlow>
           </CanvasActions.Provider>
+        </div>
         </div>
 
         {/* Leaving a field ends a burst of typing: the next edit is its own undo step. */}

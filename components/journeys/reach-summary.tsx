@@ -6,10 +6,15 @@ import { errorMessage } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import type { JourneyReachData, JourneyReachState } from "./use-reach";
 
+/** The entry count is known exactly: counted, or an estimate with no room either side. */
+function known(entry: JourneyReachData["entry"]): boolean {
+  return entry.exact !== undefined || (entry.low !== undefined && entry.low === entry.high);
+}
+
 /** "≈ 12,300 people match “Germany” now", "1,204 people performed tariff_calculator_opened in the last 7 days · ≈ 172 a day". */
 export function reachSentence(entry: JourneyReachData["entry"]): { number: string; rest: string } | null {
   if (entry.estimate === null) return null;
-  const exact = entry.exact !== undefined;
+  const exact = known(entry);
   const count = entry.exact ?? entry.estimate;
   const number = `${exact ? "" : "≈ "}${formatCount(count)} ${count === 1 ? "person" : "people"}`;
   switch (entry.kind) {
@@ -63,7 +68,7 @@ export function ReachSummary({ reach }: { reach: JourneyReachState }) {
                 {sentence.number}
               </span>
               {sentence.rest}
-              {entry.exact === undefined && entry.low !== undefined && entry.high !== undefined && (
+              {!known(entry) && entry.low !== undefined && entry.high !== undefined && (
                 <span className="text-slate-500">
                   {" "}
                   (between {formatCount(entry.low)} and {formatCount(entry.high)})
@@ -76,7 +81,7 @@ export function ReachSummary({ reach }: { reach: JourneyReachState }) {
           {updating && <Spinner className="ml-2 inline size-3.5 text-slate-400" />}
         </p>
       </div>
-      {sentence && entry.exact === undefined && (
+      {sentence && !known(entry) && (
         <Button size="sm" variant="secondary" onClick={reach.countExactly} loading={reach.exactPending} disabled={updating}>
           {reach.exactPending ? "Counting…" : "Count exactly"}
         </Button>

@@ -321,6 +321,11 @@ function Where({ result, definition }: { result: Simulation; definition: Journey
   );
 }
 
+/** The interpreter's decisions name moments as ISO times; people read them in their own. */
+function readableTimes(text: string): string {
+  return text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, (iso) => formatDateTime(new Date(iso)));
+}
+
 const CAUSES: Record<Entry["cause"], string> = { enter: "Entered", timer: "Time’s up", event: "Event", advance: "Time passed" };
 
 function TimelineEntry({ entry, startedAt, definition }: { entry: Entry; startedAt: string; definition: JourneyDefinition }) {
@@ -340,7 +345,7 @@ function TimelineEntry({ entry, startedAt, definition }: { entry: Entry; started
           <li key={i} className="space-y-1">
             <p className="flex flex-wrap items-center gap-1.5 text-slate-800">
               <NodeChip id={d.nodeId} definition={definition} />
-              <span>{d.text}</span>
+              <span>{readableTimes(d.text)}</span>
             </p>
             {d.trace && d.condition && (
               <details className="ml-1 rounded-md bg-slate-50 px-2 py-1.5">

@@ -62,7 +62,7 @@ describe("the journey interpreter", () => {
     expect(results[0]!.effects).toEqual([{ type: "wait", nodeId: "wait", until: at(24 * H).toISOString(), forEvent: false }]);
     expect(effects.map((e) => e.type)).toEqual(["wait", "send", "exit"]);
     expect(effects[1]).toMatchObject({ type: "send", nodeId: "inapp", visit: 1, channel: "inapp", templateId: "t-inapp" });
-    expect(results[1]!.decisions.map((d) => d.text)).toEqual(["The wait is over.", "Saw the result: no.", "No case held: everyone else.", "Send the inapp message.", "Reached the end."]);
+    expect(results[1]!.decisions.map((d) => d.text)).toEqual(["The wait is over.", "Saw the result: no.", "No case held: everyone else.", "Send the in-app message.", "Reached the end."]);
     expect(state.at).toBeNull();
   });
 

@@ -1,5 +1,6 @@
 import { evaluate, evaluateCondition, type EvalEvent, type EvalInput, type Trace } from "@/lib/segments/evaluate";
 import type { EventCondition, PropertyFilter } from "@/lib/segments/schema";
+import { CHANNEL_LABELS } from "@/lib/messages/schema";
 import { durationMs, exitsOf, type JourneyDefinition, type JourneyNode } from "./schema";
 import { isTimeZone, nextLocalTime } from "./time";
 
@@ -73,6 +74,12 @@ export function correlationOf(event: EvalEvent, key: string): string | null {
   let value: unknown = { properties: event.properties };
   for (const part of key.split(".")) value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[part] : undefined;
   return value === undefined || value === null || typeof value === "object" ? null : String(value);
+}
+
+/** "in-app", "email", "SMS": a channel's name inside a sentence. */
+function channelWord(channel: keyof typeof CHANNEL_LABELS | undefined): string {
+  const label = channel ? CHANNEL_LABELS[channel] : "";
+  return label === label.toUpperCase() ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }
 
 /** FNV-1a, 32 bits: a split's arm is stable per person, journey and node. */
@@ -172,7 +179,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
         return end(node.id, "completed", "Reached the end.");
       case "send":
         effects.push({ type: "send", nodeId: node.id, visit, channel: node.channel ?? "", templateId: node.templateId ?? "", sender: node.sender, onFailure: node.onFailure });
-        decisions.push({ nodeId: node.id, text: `Send the ${node.channel} message.` });
+        decisions.push({ nodeId: node.id, text: `Send the ${channelWord(node.channel)} message.` });
         current = follow("next");
         break;
       case "update":
