@@ -43,6 +43,9 @@ const STEP_DRAG_TYPE = "application/x-junction-step";
 const CLIPBOARD_KEY = "junction.journey-clipboard";
 
 /** Focus is in a field that handles copy, paste and its own undo. */
+/** Below this the steps' text is hard to read: a tall journey is shown from the top at this size instead of shrunk to fit. */
+const READABLE_ZOOM = 0.8;
+
 type Panel = "edit" | "reach" | "simulate" | "live" | "history";
 
 function typing(target: EventTarget | null) {
@@ -242,11 +245,39 @@ function Canvas({ initial }: { initial: Loaded }) {
     [canEdit, change],
   );
 
+  /**
+   * The journey in view: all of it when it fits at a readable size; else as wide as fits at
+   * that size, from the trigger down (the rest is a scroll away), never above 100 %.
+   */
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const frame = useCallback(
+    (duration = 0) => {
+      const box = canvasRef.current?.getBoundingClientRect();
+      if (!flow || !box || box.width === 0) return;
+      const bounds = flow.getNodesBounds(flow.getNodes());
+      if (bounds.width === 0) return;
+      const pad = 40;
+      const fit = Math.min(1, (box.width - 2 * pad) / bounds.width, (box.height - 2 * pad) / bounds.height);
+      const zoom = Math.max(fit, Math.min(READABLE_ZOOM, (box.width - 2 * pad) / bounds.width));
+      const x = box.width / 2 - (bounds.x + bounds.width / 2) * zoom;
+      const y = fit === zoom ? box.height / 2 - (bounds.y + bounds.height / 2) * zoom : pad - bounds.y * zoom;
+      void flow.setViewport({ x, y, zoom }, { duration });
+    },
+    [flow],
+  );
+  // Framed once, when every step has been measured.
+  const framed = useRef(false);
+  useEffect(() => {
+    if (framed.current || !flow || draft.nodes.some((n) => !sizes[n.id])) return;
+    framed.current = true;
+    frame();
+  }, [flow, sizes, draft.nodes, frame]);
+
   /** A new step opens in the inspector; the whole journey stays in view as it grows. */
   const added = (id: string, fit = true) => {
     select([id]);
     setPanel("edit");
-    if (fit) setTimeout(() => void flow?.fitView({ padding: 0.3, maxZoom: 1, duration: 200 }), 120);
+    if (fit) setTimeout(() => frame(200), 120);
   };
   const add = (kind: StepKind) => {
     const result = addStep(draft, kind, { afterId: selected });
@@ -274,7 +305,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   };
   const tidy = () => {
     change(layoutJourney);
-    setTimeout(() => void flow?.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }), 60);
+    setTimeout(() => frame(200), 60);
   };
 
   // Keyboard: undo/redo anywhere but a dialog; copy, cut and paste of steps when no field has focus.
@@ -416,7 +447,7 @@ function Canvas({ initial }: { initial: Loaded }) {
             </details>
           </nav>
 
-        <div className="h-[max(34rem,calc(100vh-15rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas">
+        <div className="h-[max(34rem,calc(100vh-15rem))] overflow-hidden rounded-xl border border-slate-200 bg-slate-50" data-testid="journey-canvas" ref={canvasRef}>
           <CanvasActions.Provider value={actions}>
           <ReactFlow<CanvasNode, CanvasEdge>
             nodes={rfNodes}
@@ -437,8 +468,6 @@ function Canvas({ initial }: { initial: Loaded }) {
             nodesDraggable={canEdit}
             nodesConnectable={canEdit}
             deleteKeyCode={canEdit ? ["Backspace", "Delete"] : null}
-            fitView
-            fitViewOptions={{ padding: 0.3, maxZoom: 1 }}
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={20} color="#cbd5e1" />
