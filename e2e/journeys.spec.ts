@@ -196,7 +196,7 @@ test("editing the live journey and publishing version 2 shows what changed", asy
   const history = page.getByTestId("journey-history");
   await expect(history).toContainText("v2");
   await expect(history).toContainText("v1");
-  await expect(history.locator("li").first()).toContainText(/wait/i);
+  await expect(history.locator("li").first()).toContainText("Wait: 24 hours → 20 hours");
   await snap(page, "journey-diff", { busy: true });
 
   await page.goto("/journeys");

@@ -12,7 +12,7 @@ import { checkJourney, type JourneyIssue } from "@/lib/journeys/graph";
 import { addStep, copySteps, insertOnEdge, layoutJourney, NODE_SIZE, parseClipboard, pasteSteps, removeSteps, uniqueId, type Clipboard, type StepKind } from "@/lib/journeys/editing";
 import { exitsOf, type JourneyDefinition } from "@/lib/journeys/schema";
 import { formatCount, formatPercent, relativeTime } from "@/lib/format";
-import { nodeLabel } from "@/lib/journeys/diff";
+import { nodeLabel, nodeSummary } from "@/lib/journeys/describe";
 import { createHistory, record, redo, seal, undo, type History as UndoHistory } from "@/lib/undo";
 import { errorMessage, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
@@ -31,7 +31,7 @@ import { SimulationPanel } from "./simulation-panel";
 import { useJourneyReach } from "./use-reach";
 import { useJourneyStats } from "./use-journey-stats";
 import { JourneySettingsForm } from "./journey-settings";
-import { JourneyNodeView, NODE_ICONS, nodeSummary, type CanvasNode } from "./journey-node";
+import { JourneyNodeView, NODE_ICONS, type CanvasNode } from "./journey-node";
 import { STATUS_TONES } from "./journey-list";
 
 // Registered once, at module level: React Flow re-mounts every node when these objects change.

@@ -7,8 +7,8 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { toast } from "sonner";
 import { can } from "@/lib/auth/roles";
-import { formatCount, formatDuration, formatPercent, relativeTime } from "@/lib/format";
-import type { Trigger } from "@/lib/journeys/schema";
+import { formatCount, formatPercent, relativeTime } from "@/lib/format";
+import { triggerSummary } from "@/lib/journeys/describe";
 import { useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
@@ -24,22 +24,6 @@ import { TemplatePicker } from "./template-picker";
 
 export const STATUS_TONES = { draft: "slate", live: "green", paused: "amber", archived: "slate" } as const;
 
-/** "When feature_used happens (3× in 1 day)", for lists and the canvas. */
-export function triggerSummary(trigger: Trigger | null): string {
-  if (!trigger) return "—";
-  switch (trigger.type) {
-    case "event":
-      return trigger.event ? `When ${trigger.event} happens${trigger.count ? ` (${trigger.count.atLeast}× in ${formatDuration(trigger.count.within)})` : ""}` : "An event (not chosen yet)";
-    case "segment_entered":
-      return "On entering a segment";
-    case "segment_exited":
-      return "On leaving a segment";
-    case "schedule":
-      return trigger.schedule?.kind === "recurring" ? "On a schedule" : "Once, at a set time";
-    case "api":
-      return "Through the enroll API";
-  }
-}
 
 /** A journey's numbers in the list: people in it now, entered in the last 7 days, conversion to its goal. */
 export interface JourneyRowStats {

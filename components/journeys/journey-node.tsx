@@ -4,10 +4,9 @@ import { Handle, Position, type NodeProps, type Node } from "@xyflow/react";
 import { Clock, DoorOpen, GitBranch, Mail, PencilLine, Split, Webhook, Zap, type LucideIcon } from "lucide-react";
 import { exitsOf, type JourneyNode } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
-import { nodeLabel } from "@/lib/journeys/diff";
-import { formatCount, formatDuration } from "@/lib/format";
+import { nodeLabel } from "@/lib/journeys/describe";
+import { formatCount } from "@/lib/format";
 import { cn } from "../ui/cn";
-import { triggerSummary } from "./journey-list";
 
 export const NODE_ICONS: Record<JourneyNode["kind"], LucideIcon> = {
   trigger: Zap,
@@ -20,32 +19,6 @@ export const NODE_ICONS: Record<JourneyNode["kind"], LucideIcon> = {
   exit: DoorOpen,
 };
 
-/** One line saying what a step does, on the canvas. */
-export function nodeSummary(node: JourneyNode, templateNames: ReadonlyMap<string, string>): string {
-  switch (node.kind) {
-    case "trigger":
-      return triggerSummary(node.trigger);
-    case "wait": {
-      const w = node.wait;
-      if (w.type === "duration") return w.duration ? formatDuration(w.duration) : "How long?";
-      if (w.type === "time_of_day") return w.time ? `Until ${w.time}, their time` : "Until when?";
-      if (w.type === "date_trait") return w.trait ? `Until ${w.trait}` : "Until which date?";
-      return w.event ? `For ${w.event}${w.timeout ? `, at most ${formatDuration(w.timeout)}` : ""}` : "For which event?";
-    }
-    case "branch":
-      return node.cases.length ? `${node.cases.length} case${node.cases.length === 1 ? "" : "s"} + everyone else` : "No cases yet";
-    case "split":
-      return node.arms.map((a) => `${a.name} ${a.percent}%`).join(" · ") || "No arms yet";
-    case "send":
-      return node.templateId ? (templateNames.get(node.templateId) ?? "A message that no longer exists") : `${node.channel ?? "A"} message (not chosen)`;
-    case "update":
-      return node.trait ? `${node.op} ${node.trait}${node.op !== "unset" && node.value !== undefined ? ` → ${String(node.value)}` : ""}` : "Which trait?";
-    case "webhook":
-      return node.channelId ? "Calls the webhook" : "Which webhook?";
-    case "exit":
-      return "Leaves the journey";
-  }
-}
 
 export type CanvasNode = Node<
   {

@@ -3,7 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { FlaskConical, Play, RotateCcw, Zap } from "lucide-react";
 import { useState } from "react";
-import { nodeLabel } from "@/lib/journeys/diff";
+import { nodeLabel } from "@/lib/journeys/describe";
 import type { JourneyDefinition } from "@/lib/journeys/schema";
 import { CHANNEL_LABELS, TEMPLATE_FIELDS } from "@/lib/messages/schema";
 import { formatDateTime, formatDuration, formatValue } from "@/lib/format";

@@ -32,7 +32,13 @@ describe("what changed between two versions", () => {
     ];
     v2.settings = { ...v2.settings, phase: "retention" };
     const diff = diffJourneys(v1(), v2);
-    expect(describeDiff(diff)).toEqual(["Added Send", "Removed Wait", "Changed Reminder email: templateId", "Connections: 3 added, 3 removed", "Settings: phase"]);
+    expect(describeDiff(diff)).toEqual(["Added Send", "Removed Wait", "Reminder email: changed message", "Connections: 3 added, 3 removed", "Settings changed: lifecycle phase"]);
     expect(describeDiff(diffJourneys(v1(), { ...v1(), nodes: v1().nodes.map((n) => ({ ...n, position: { x: 9, y: 9 } })) }))).toEqual([]);
+  });
+
+  it("says what a changed step did and does when one line shows it", () => {
+    const v2 = v1();
+    v2.nodes[1] = { ...v2.nodes[1]!, wait: { type: "duration", duration: { amount: 20, unit: "hours" } } } as JourneyDefinition["nodes"][number];
+    expect(describeDiff(diffJourneys(v1(), v2))).toEqual(["Wait: 24 hours → 20 hours"]);
   });
 });

@@ -1,5 +1,6 @@
 import type { JourneyDefinition, JourneyNode } from "./schema";
 import { canonicalJson } from "@/lib/json";
+import { nodeLabel, nodeSummary } from "./describe";
 
 /**
  * What changed between two versions of a journey, as people read it in its history: steps
@@ -10,24 +11,10 @@ import { canonicalJson } from "@/lib/json";
 export interface JourneyDiff {
   added: { id: string; kind: JourneyNode["kind"]; label: string }[];
   removed: { id: string; kind: JourneyNode["kind"]; label: string }[];
-  changed: { id: string; kind: JourneyNode["kind"]; label: string; fields: string[] }[];
+  /** `before`/`after`: what the step did and does, in words (the same when the change does not show in one line). */
+  changed: { id: string; kind: JourneyNode["kind"]; label: string; fields: string[]; before: string; after: string }[];
   connections: { added: number; removed: number };
   settings: string[];
-}
-
-const KIND_LABELS: Record<JourneyNode["kind"], string> = {
-  trigger: "Trigger",
-  wait: "Wait",
-  branch: "Branch",
-  split: "Split",
-  send: "Send",
-  update: "Update",
-  webhook: "Webhook",
-  exit: "Exit",
-};
-
-export function nodeLabel(node: JourneyNode): string {
-  return node.label?.trim() || KIND_LABELS[node.kind];
 }
 
 export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition): JourneyDiff {
@@ -40,7 +27,7 @@ export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition
     if (!was) continue;
     const keys = new Set([...Object.keys(was), ...Object.keys(node)].filter((k) => k !== "position" && k !== "id"));
     const fields = [...keys].filter((k) => canonicalJson((was as Record<string, unknown>)[k]) !== canonicalJson((node as Record<string, unknown>)[k])).sort();
-    if (fields.length > 0) changed.push({ ...describe(node), fields });
+    if (fields.length > 0) changed.push({ ...describe(node), fields, before: nodeSummary(was), after: nodeSummary(node) });
   }
   const edgeKey = (e: { from: string; exit: string; to: string }) => `${e.from}\u0000${e.exit}\u0000${e.to}`;
   const oldEdges = new Set(before.edges.map(edgeKey));
@@ -57,15 +44,38 @@ export function diffJourneys(before: JourneyDefinition, after: JourneyDefinition
   };
 }
 
-/** One line per change, for the history list. */
+/** A step's fields and the journey's settings, as the history names them. */
+const FIELD_WORDS: Record<string, string> = {
+  label: "name",
+  trigger: "trigger",
+  wait: "wait",
+  cases: "cases",
+  arms: "arms",
+  channel: "channel",
+  templateId: "message",
+  sender: "sender",
+  onFailure: "what happens when it cannot be sent",
+  trait: "trait",
+  op: "change",
+  value: "value",
+  channelId: "webhook",
+  goal: "goal",
+  exitCriteria: "exit criteria",
+  reentry: "re-entry",
+  maxConcurrent: "people at once",
+  phase: "lifecycle phase",
+};
+const words = (fields: string[]) => fields.map((f) => FIELD_WORDS[f] ?? f).join(", ");
+
+/** One line per change, for the history list: "Wait: 24 hours → 20 hours", "Added Send". */
 export function describeDiff(diff: JourneyDiff): string[] {
   const lines: string[] = [];
   for (const n of diff.added) lines.push(`Added ${n.label}`);
   for (const n of diff.removed) lines.push(`Removed ${n.label}`);
-  for (const n of diff.changed) lines.push(`Changed ${n.label}: ${n.fields.join(", ")}`);
+  for (const n of diff.changed) lines.push(n.before !== n.after ? `${n.label}: ${n.before} → ${n.after}` : `${n.label}: changed ${words(n.fields)}`);
   if (diff.connections.added || diff.connections.removed) {
     lines.push(`Connections: ${[diff.connections.added && `${diff.connections.added} added`, diff.connections.removed && `${diff.connections.removed} removed`].filter(Boolean).join(", ")}`);
   }
-  if (diff.settings.length > 0) lines.push(`Settings: ${diff.settings.join(", ")}`);
+  if (diff.settings.length > 0) lines.push(`Settings changed: ${words(diff.settings)}`);
   return lines;
 }

@@ -71,7 +71,7 @@ describe("journeys: drafts, checks, versions", () => {
     expect(await marketer.journeys.publish({ id, revision: 4, policy: "migrate" })).toEqual({ version: 2 });
     const history = await callerAs("viewer").journeys.history({ id });
     expect(history.map((h) => [h.version, h.changes, h.policy])).toEqual([
-      [2, ["Changed Wait: wait", "Settings: phase"], "migrate"],
+      [2, ["Wait: 24 hours → 2 days", "Settings changed: lifecycle phase"], "migrate"],
       [1, ["First version"], "finish"],
     ]);
     const versions = await t.db.journeyVersion.findMany({ where: { journeyId: id }, orderBy: { version: "asc" } });
