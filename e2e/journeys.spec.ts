@@ -115,6 +115,13 @@ test("a marketer builds the feature nudge on a blank canvas by mouse and keyboar
   await page.keyboard.press("Control+z");
   await expect(page.getByTestId("node-update1")).toHaveCount(0);
 
+  // A step dragged from the toolbar lands where it is dropped, opened in the inspector.
+  await palette("Webhook").dragTo(page.getByTestId("journey-canvas"), { targetPosition: { x: 120, y: 160 } });
+  await expect(page.getByTestId("node-webhook1")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Step: webhook" })).toBeVisible();
+  await page.getByRole("button", { name: "Undo (Ctrl+Z)" }).click();
+  await expect(page.getByTestId("node-webhook1")).toHaveCount(0);
+
   // The journey's own settings, with no step selected.
   await page.getByTestId("journey-canvas").click({ position: { x: 12, y: 12 } });
   await page.getByLabel("Goal", { exact: true }).selectOption("event");
@@ -124,7 +131,6 @@ test("a marketer builds the feature nudge on a blank canvas by mouse and keyboar
   await expect(page.getByRole("heading", { name: "Ready to publish" })).toBeVisible();
   await page.getByRole("button", { name: "Tidy up" }).click();
   await expect(page.getByTestId("journey-status")).toContainText("All changes saved");
-  await snap(page, "journey-canvas", { busy: true });
 
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Publish" }).click();
@@ -136,6 +142,7 @@ test("a marketer builds the feature nudge on a blank canvas by mouse and keyboar
   await expect(page.getByTestId("node-wait1")).toContainText("24 hours");
   await expect(page.getByTestId("node-send2")).toContainText("Live call invite");
   await expect(page.getByTestId("journey-status")).toContainText("Version 1 published");
+  await snap(page, "journey-canvas", { busy: true });
 
   // The branch's inspector, as a marketer sees it.
   await page.getByTestId("node-branch1").click();
