@@ -273,11 +273,28 @@ function Canvas({ initial }: { initial: Loaded }) {
     frame();
   }, [flow, sizes, draft.nodes, frame]);
 
-  /** A new step opens in the inspector; the whole journey stays in view as it grows. */
-  const added = (id: string, fit = true) => {
+  /** Brings a step into view (panning, at the same zoom) when it lies outside the canvas. */
+  const reveal = useCallback(
+    (id: string) => {
+      const box = canvasRef.current?.getBoundingClientRect();
+      const node = flow?.getInternalNode(id);
+      if (!flow || !box || !node) return;
+      const { x, y, zoom } = flow.getViewport();
+      const w = node.measured.width ?? NODE_SIZE.width;
+      const h = node.measured.height ?? NODE_SIZE.height;
+      const left = node.internals.positionAbsolute.x * zoom + x;
+      const top = node.internals.positionAbsolute.y * zoom + y;
+      if (left >= 0 && top >= 0 && left + w * zoom <= box.width && top + h * zoom <= box.height) return;
+      void flow.setCenter(node.internals.positionAbsolute.x + w / 2, node.internals.positionAbsolute.y + h / 2, { zoom, duration: 200 });
+    },
+    [flow],
+  );
+
+  /** A new step opens in the inspector, in view. */
+  const added = (id: string) => {
     select([id]);
     setPanel("edit");
-    if (fit) setTimeout(() => frame(200), 120);
+    setTimeout(() => reveal(id), 120);
   };
   const add = (kind: StepKind) => {
     const result = addStep(draft, kind, { afterId: selected });
@@ -301,7 +318,7 @@ function Canvas({ initial }: { initial: Loaded }) {
     const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
     const result = addStep(draft, kind, { position: { x: at.x - NODE_SIZE.width / 2, y: at.y - 20 } });
     change(() => result.def);
-    added(result.id, false);
+    added(result.id);
   };
   const tidy = () => {
     change(layoutJourney);
