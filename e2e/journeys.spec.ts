@@ -108,6 +108,7 @@ test("a marketer builds the feature nudge on a blank canvas by mouse and keyboar
   await expect(page.getByTestId("node-send3")).toHaveCount(0);
 
   // "+" on a connection inserts a step there (opened in the inspector); undo takes it out again.
+  await page.getByRole("button", { name: /fit view/i }).click();
   await page.getByTestId("edge-e1").getByRole("button", { name: "Insert a step here" }).click();
   await page.getByRole("menuitem", { name: "Update trait" }).click();
   await expect(page.getByTestId("node-update1")).toBeVisible();
