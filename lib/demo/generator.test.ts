@@ -224,7 +224,8 @@ describe("demo data generator", () => {
       const steps = named(p, "onboarding_step").map((e) => e.row.properties.step);
       expect(steps.every((s) => s === 1 || s === 2)).toBe(true);
       const last = p.events.at(-1)!.row.name;
-      expect(["onboarding_step", "app_open"]).toContain(last);
+      // Three events in all (a visit, the identify call, signed_up) leave no room for the app.
+      expect(["onboarding_step", "app_open", ...(p.events.length === 3 ? ["signed_up"] : [])]).toContain(last);
       expect(p.profile.lastSeenAt.getTime()).toBeLessThan(now.getTime() - 7 * DAY);
     }
     // Loyal regulars open the app and buy much more than anyone; window shoppers look and rarely buy.
@@ -242,6 +243,66 @@ describe("demo data generator", () => {
       byPersona(persona).filter((p) => p.profile.lastSeenAt.getTime() > now.getTime() - 7 * DAY).length / byPersona(persona).length;
     expect(recent("loyal_regular")).toBeGreaterThan(0.9);
     expect(recent("lapsed")).toBe(0);
+  });
+
+  it("speaks the journey templates' events: sign-ups, onboarding, the tariff calculator, checkouts with a cart id", () => {
+    const identified = people.filter((p) => p.identity !== "anonymous");
+    // Every sign-up is an identify call followed by signed_up.
+    for (const p of people) {
+      const signUps = named(p, "signed_up");
+      expect(signUps).toHaveLength(p.identity === "anonymous" || p.events.length < 2 ? 0 : 1);
+      if (signUps[0]) {
+        const at = p.events.indexOf(signUps[0]);
+        expect(p.events[at - 1]!.row.type).toBe("identify");
+        expect(signUps[0].row.properties).toEqual({ signup_source: p.profile.traits.signup_source });
+      }
+    }
+    // Onboarding: completed after all five steps (some people), never by the drop-offs.
+    const completed = identified.filter((p) => named(p, "onboarding_completed").length > 0);
+    expect(completed.length).toBeGreaterThan(identified.length * 0.1);
+    expect(completed.length).toBeLessThan(identified.length * 0.6);
+    for (const p of completed) {
+      const at = p.events.indexOf(named(p, "onboarding_completed")[0]!);
+      expect(p.events[at - 1]!.row).toMatchObject({ name: "onboarding_step", properties: { step: 5 } });
+    }
+    expect(byPersona("onboarding_dropoff").every((p) => named(p, "onboarding_completed").length === 0)).toBe(true);
+
+    // The calculator: every opening is also a feature_used; a result follows an opening.
+    for (const p of people) {
+      for (const [i, e] of p.events.entries()) {
+        if (e.row.name === "tariff_calculator_opened") expect(p.events[i - 1]!.row).toMatchObject({ name: "feature_used", properties: { feature: "tariff_calculator" } });
+        if (e.row.name === "tariff_result_viewed") expect(p.events[i - 1]!.row.name).toBe("tariff_calculator_opened");
+      }
+    }
+    // Stuck in it: three or more openings within a day, no result ever (the feature nudge's people).
+    const threeInADay = (p: Person) => {
+      const times = named(p, "tariff_calculator_opened").map((e) => e.row.timestamp.getTime());
+      return times.some((t, i) => i >= 2 && t - times[i - 2]! <= DAY);
+    };
+    const stuck = byPersona("calculator_stuck");
+    expect(stuck.filter((p) => threeInADay(p) && named(p, "tariff_result_viewed").length === 0).length).toBeGreaterThan(stuck.length * 0.6);
+    expect(people.filter((p) => p.persona !== "calculator_stuck" && named(p, "tariff_result_viewed").length > 0).length).toBeGreaterThan(people.length * 0.05);
+
+    // Checkouts carry a cart id; most end in order_completed with the same cart within 4 hours, some are abandoned.
+    let checkouts = 0;
+    let ordered = 0;
+    for (const p of people) {
+      for (const [i, e] of p.events.entries()) {
+        if (e.row.name === "order_completed") {
+          const purchase = p.events[i - 1]!.row;
+          expect(purchase.name).toBe("purchase");
+          expect(e.row.properties).toMatchObject({ cartId: expect.stringMatching(/^cart_[0-9a-f]{8}$/), order_id: purchase.properties.order_id, amount: purchase.properties.amount, category: purchase.properties.category });
+        }
+        if (e.row.name !== "checkout_started") continue;
+        checkouts++;
+        const cartId = e.row.properties.cartId;
+        expect(cartId).toMatch(/^cart_[0-9a-f]{8}$/);
+        const t = e.row.timestamp.getTime();
+        if (p.events.some((x) => x.row.name === "order_completed" && x.row.properties.cartId === cartId && x.row.timestamp.getTime() - t <= 4 * 3_600_000)) ordered++;
+      }
+    }
+    expect(ordered).toBeGreaterThan(checkouts * 0.5);
+    expect(ordered).toBeLessThan(checkouts * 0.9);
   });
 
   it("refuses impossible options with a clear message", () => {

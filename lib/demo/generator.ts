@@ -15,6 +15,15 @@ import { bucketOf } from "@/lib/profiles/bucket";
  * segments built on the data — the starter segments and every example in the docs — find
  * real structure (server/demo/stories.test.ts holds them to it).
  *
+ * The shop also speaks the journey templates' events (lib/journeys/templates.ts): a sign-up
+ * is `signed_up` after the identify call; the full onboarding ends in `onboarding_completed`;
+ * the app reports `tariff_calculator_opened` next to its generic `feature_used` (and
+ * `tariff_result_viewed` when the calculator shows a result); a checkout carries its
+ * `cartId`, and an order is reported twice — `purchase` (the shop's own name, which the
+ * starter segments and docs use) and `order_completed` with the same cart id (the Segment
+ * e-commerce spec's). Whoever is stuck in the calculator opens it three to five times in
+ * one day.
+ *
  * Rows share objects (a profile's traits are also its identify event's properties; common
  * contexts and empty properties are frozen singletons): treat them as read-only.
  */
@@ -63,11 +72,15 @@ export const DEMO_EVENT_NAMES = [
   "purchase",
   "app_open",
   "feature_used",
-  "tariff_calculator_result",
+  "tariff_result_viewed",
   "onboarding_step",
   "email_opened",
   "email_clicked",
   "push_opened",
+  "tariff_calculator_opened",
+  "order_completed",
+  "signed_up",
+  "onboarding_completed",
 ] as const;
 
 /** Columns of `profiles`. */
@@ -364,12 +377,17 @@ const E = {
   EmailOpened: 10,
   EmailClicked: 11,
   PushOpened: 12,
+  TariffOpened: 13,
+  OrderCompleted: 14,
+  SignedUp: 15,
+  OnboardingCompleted: 16,
 } as const;
 const EVENT_NAME: (string | null)[] = [null, ...DEMO_EVENT_NAMES];
 const EVENT_CONTEXT: Record<string, unknown>[] = [
   CONTEXT_WEB, CONTEXT_WEB, CONTEXT_WEB, CONTEXT_WEB, CONTEXT_WEB, CONTEXT_WEB,
   CONTEXT_APP, CONTEXT_APP, CONTEXT_APP, CONTEXT_APP,
   CONTEXT_EMAIL, CONTEXT_EMAIL, CONTEXT_APP,
+  CONTEXT_APP, CONTEXT_WEB, CONTEXT_WEB, CONTEXT_APP,
 ];
 
 const S = { Browse: 0, Shop: 1, App: 2, Email: 3, Push: 4 } as const;
@@ -380,6 +398,8 @@ interface PersonaSpec {
   anonymousShare: number;
   /** Relative number of events. */
   weight: number;
+  /** Least activity factor (the heavy tail's lower end, default 0.2): a story that needs a few events gets them. */
+  minActivity?: number;
   /** Session mix: browse, shop, app, email, push. */
   sessions: Float64Array;
   /** Shop session: chance of a sale item, of checking out, of buying (without / with a discount). */
@@ -471,9 +491,10 @@ const PERSONA_SPECS: Record<Persona, PersonaSpec> = {
     window: (rng) => [rng.range(22, 29), rng.range(7.5, 14)],
     saleCampaigns: 0.3,
   },
-  // Opens the tariff calculator again and again in the last month and never gets a result.
+  // Opens the tariff calculator again and again in a day of the last month and never gets a
+  // result. Active enough for that (each try is feature_used and tariff_calculator_opened).
   calculator_stuck: {
-    share: 5, anonymousShare: 0, weight: 0.8,
+    share: 5, anonymousShare: 0, weight: 1, minActivity: 1,
     sessions: cumulative([60, 0, 0, 40, 0]),
     sale: 0.1, checkout: 0.3, purchase: 0.1, purchaseOnSale: 0.2, click: 0.2,
     plans: cumulative([85, 15, 0]),
@@ -508,7 +529,8 @@ function header(keys: Keys, index: number): Header {
   const persona = PERSONAS[rng.weighted(identity === "anonymous" ? ANONYMOUS_PERSONA_TABLE : PERSONA_TABLE)]!;
   const f = rng.next();
   // Heavy-tailed activity: most people do a little, a few do a lot (mean factor 1).
-  const weight = PERSONA_SPECS[persona].weight * (identity === "anonymous" ? ANONYMOUS_WEIGHT : 1) * (0.2 + 3.2 * f * f * f);
+  const spec = PERSONA_SPECS[persona];
+  const weight = spec.weight * (identity === "anonymous" ? ANONYMOUS_WEIGHT : 1) * Math.max(spec.minActivity ?? 0, 0.2 + 3.2 * f * f * f);
   return { rng, identity, persona, weight };
 }
 
@@ -580,17 +602,20 @@ interface Timeline {
   times: number[];
   /** Indexes of the events that begin a session, ascending. */
   sessionStarts: number[];
+  /** Per session: true when it follows the one before within hours (the same day), not at a random instant. */
+  sessionSoon: boolean[];
   /** Index of the identify event, or -1. */
   identifyAt: number;
 }
 
-const FUNNEL = [E.ProductViewed, E.AddToCart, E.CheckoutStarted, E.Purchase];
+const FUNNEL = [E.ProductViewed, E.AddToCart, E.CheckoutStarted, E.Purchase, E.OrderCompleted];
 
 /** Appends sessions of events (kinds only) until `limit` events; the last session may be cut short. */
 class TimelineBuilder {
   kinds: number[] = [];
   details: number[] = [];
   sessionStarts: number[] = [];
+  sessionSoon: boolean[] = [];
   identifyAt = -1;
   private onboarded = false;
   /** The identify call opens the session that follows it (sign-up, then straight on). */
@@ -614,17 +639,24 @@ class TimelineBuilder {
     }
   }
 
-  private startSession() {
+  /** `soon`: the session follows the previous one within hours. */
+  private startSession(soon = false) {
     if (this.joinNext) this.joinNext = false;
-    else if (!this.full) this.sessionStarts.push(this.kinds.length);
+    else if (!this.full) {
+      this.sessionStarts.push(this.kinds.length);
+      this.sessionSoon.push(soon);
+    }
   }
 
   /** Appends another builder's events and sessions. */
   append(other: TimelineBuilder) {
     const offset = this.kinds.length;
-    for (const start of other.sessionStarts) {
+    for (const [i, start] of other.sessionStarts.entries()) {
       if (this.joinNext) this.joinNext = false;
-      else this.sessionStarts.push(offset + start);
+      else {
+        this.sessionStarts.push(offset + start);
+        this.sessionSoon.push(other.sessionSoon[i]!);
+      }
     }
     for (let i = 0; i < other.kinds.length && !this.full; i++) this.push(other.kinds[i]!, other.details[i]!);
   }
@@ -634,6 +666,7 @@ class TimelineBuilder {
     this.startSession();
     this.identifyAt = this.kinds.length;
     this.push(E.Identify);
+    this.push(E.SignedUp);
     this.joinNext = true;
   }
 
@@ -659,14 +692,18 @@ class TimelineBuilder {
     this.push(E.AddToCart, discount);
     if (!rng.chance(spec.checkout)) return;
     this.push(E.CheckoutStarted, discount);
-    if (mayBuy && rng.chance(discount > 0 ? spec.purchaseOnSale : spec.purchase)) this.push(E.Purchase, discount);
+    // An order is both events (the history's last event is not half an order).
+    if (mayBuy && rng.chance(discount > 0 ? spec.purchaseOnSale : spec.purchase) && this.limit - this.kinds.length >= 2) {
+      this.push(E.Purchase, discount);
+      this.push(E.OrderCompleted, discount);
+    }
   }
 
-  /** The last `length` steps of view → cart → checkout → purchase. */
+  /** The last `length` steps of view → cart → checkout → purchase → order completed; a single step is the purchase. */
   purchaseFunnel(length: number) {
     this.startSession();
     const discount = this.discount();
-    for (const kind of FUNNEL.slice(FUNNEL.length - length)) this.push(kind, discount);
+    for (const kind of length <= 1 ? [E.Purchase] : FUNNEL.slice(FUNNEL.length - length)) this.push(kind, discount);
   }
 
   /** Opens the app; the first time through the onboarding (all five steps unless told fewer). */
@@ -678,6 +715,7 @@ class TimelineBuilder {
       this.onboarded = true;
       for (let step = 1; step <= steps; step++) this.push(E.OnboardingStep, step);
       if (steps < 5) return;
+      this.push(E.OnboardingCompleted);
     }
     for (let i = rng.int(0, 3); i > 0; i--) this.feature();
   }
@@ -685,15 +723,21 @@ class TimelineBuilder {
   private feature() {
     const feature = this.rng.weighted(FEATURE_TABLES[this.goal]!);
     this.push(E.FeatureUsed, feature);
-    if (feature === 0 && this.rng.chance(0.8)) this.push(E.TariffResult);
+    if (feature !== 0) return;
+    this.push(E.TariffOpened);
+    if (this.rng.chance(0.8)) this.push(E.TariffResult);
   }
 
-  /** Opens the app and tries the tariff calculator, without reaching a result (the app open is skipped when room is short). */
-  calculatorAttempt(withAppOpen: boolean) {
-    this.startSession();
+  /**
+   * Opens the app and tries the tariff calculator, without reaching a result (the app open
+   * is skipped when room is short). `soon`: hours after the previous try, the same day.
+   */
+  calculatorAttempt(withAppOpen: boolean, soon: boolean) {
+    this.startSession(soon);
     this.onboarded = true;
     if (withAppOpen) this.push(E.AppOpen);
     this.push(E.FeatureUsed, 0);
+    this.push(E.TariffOpened);
   }
 
   email() {
@@ -740,8 +784,9 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
     }
   } else {
     if (p.identity === "anonymous_then_identified") {
-      // A few anonymous visits first (at least one event), then the sign-up.
-      const pre = new TimelineBuilder(rng, spec, p.goal, Math.min(count - 2, rng.int(1, 6)));
+      // A few anonymous visits first (at least one event), then the sign-up (identify and
+      // signed_up) and, room permitting, something after it.
+      const pre = new TimelineBuilder(rng, spec, p.goal, Math.max(1, Math.min(count - 3, rng.int(1, 6))));
       while (!pre.full) {
         if (rng.chance(0.55)) pre.browse();
         else pre.shop(false);
@@ -755,11 +800,12 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
       const steps = left >= 4 && rng.chance(0.55) ? 2 : 1;
       const room = left - 1 - steps;
       if (room > 0) {
-        const funnel = Math.min(room, FUNNEL.length);
+        // The order needs two events (purchase, order_completed): with room for one, only shopping.
+        const funnel = room >= 2 ? Math.min(room, FUNNEL.length) : 0;
         const shopping = new TimelineBuilder(rng, spec, p.goal, room - funnel);
         while (!shopping.full) shopping.session(rng.weighted(spec.sessions));
         b.append(shopping);
-        b.purchaseFunnel(funnel);
+        if (funnel > 0) b.purchaseFunnel(funnel);
       }
       b.app(steps);
     } else if (p.persona === "cooling_buyer") {
@@ -770,12 +816,12 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
       for (let i = 0; i < purchases; i++) b.purchaseFunnel(length);
       while (!b.full) b.session(rng.weighted(spec.sessions));
     } else if (p.persona === "calculator_stuck") {
-      // Three to five tries of the tariff calculator, never a result; in between, only the
-      // website and email (an app session could end in a result).
+      // Three to five tries of the tariff calculator in one day, never a result; afterwards,
+      // only the website and email (an app session could end in a result).
       const left = count - b.kinds.length;
-      const attempts = Math.min(rng.int(3, 5), left);
-      const withAppOpen = left >= 2 * attempts;
-      for (let i = 0; i < attempts; i++) b.calculatorAttempt(withAppOpen);
+      const attempts = Math.min(rng.int(3, 5), Math.floor(left / 2));
+      const withAppOpen = left >= 3 * attempts;
+      for (let i = 0; i < attempts; i++) b.calculatorAttempt(withAppOpen, i > 0);
       while (!b.full) b.session(rng.weighted(spec.sessions));
     } else {
       while (!b.full) b.session(rng.weighted(spec.sessions));
@@ -793,7 +839,7 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
   endDays = Math.min(endDays, startDays - 0.01);
   const t0 = nowMs - HOUR - Math.floor(startDays * DAY);
   const t1 = nowMs - HOUR - Math.floor(endDays * DAY);
-  const { sessionStarts } = b;
+  const { sessionStarts, sessionSoon } = b;
   const sessions = sessionStarts.length;
   const starts = new Float64Array(sessions);
   for (let s = 0; s < sessions; s++) starts[s] = t0 + Math.floor(rng.next() * (t1 - t0));
@@ -807,7 +853,7 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
   let s = 0;
   for (let i = 0; i < n; i++) {
     if (s < sessions && sessionStarts[s] === i) {
-      t = Math.max(starts[s]!, t + 60_000);
+      t = sessionSoon[s] && i > 0 ? t + rng.int(10, 240) * 60_000 : Math.max(starts[s]!, t + 60_000);
       s++;
     } else {
       t += 2_000 + rng.int(0, 90_000);
@@ -818,7 +864,7 @@ function timeline(rng: Rng, p: Person, count: number, nowMs: number, days: numbe
   const overflow = times[n - 1]! - (nowMs - HOUR);
   if (overflow > 0) for (let i = 0; i < n; i++) times[i]! -= overflow;
 
-  return { kinds: b.kinds, details: b.details, times, sessionStarts, identifyAt: b.identifyAt };
+  return { kinds: b.kinds, details: b.details, times, sessionStarts, sessionSoon, identifyAt: b.identifyAt };
 }
 
 // --- the plan: how many events each profile gets ---------------------------------------
@@ -873,6 +919,9 @@ interface PropsState {
   viewed: boolean;
   purchased: boolean;
   campaign: string;
+  /** The session's cart (made at checkout or order), and its order. */
+  cartId: string;
+  orderId: string;
 }
 
 function saleCampaign(time: number): string {
@@ -902,12 +951,19 @@ function properties(rng: Rng, kind: number, detail: number, time: number, p: Per
       return { product, category, price, discount: detail, quantity: 1 };
     }
     case E.CheckoutStarted:
-      return { amount: amountOf(state.product.price, detail), items: 1 };
+      return { amount: amountOf(state.product.price, detail), items: 1, cartId: cartOf(rng, state) };
     case E.Purchase: {
       state.purchased = true;
+      state.orderId = `ord_${hex8(rng.u32())}${hex8(rng.u32()).slice(0, 4)}`;
       const { product, category, price } = state.product;
-      return { amount: amountOf(price, detail), product, category, discount: detail, order_id: `ord_${hex8(rng.u32())}${hex8(rng.u32()).slice(0, 4)}` };
+      return { amount: amountOf(price, detail), product, category, discount: detail, order_id: state.orderId };
     }
+    case E.OrderCompleted: {
+      const { product, category, price } = state.product;
+      return { cartId: cartOf(rng, state), order_id: state.orderId, amount: amountOf(price, detail), product, category, discount: detail };
+    }
+    case E.SignedUp:
+      return { signup_source: p.traits.signup_source };
     case E.FeatureUsed:
       return { feature: FEATURES[detail] };
     case E.TariffResult: {
@@ -928,6 +984,12 @@ function properties(rng: Rng, kind: number, detail: number, time: number, p: Per
     default:
       return NO_PROPERTIES;
   }
+}
+
+/** The session's cart id, made on first use. */
+function cartOf(rng: Rng, state: PropsState): string {
+  if (state.cartId === "") state.cartId = `cart_${hex8(rng.u32())}`;
+  return state.cartId;
 }
 
 function amountOf(price: number, discount: number): number {
@@ -1001,7 +1063,7 @@ export function* generateDemoData(options: DemoOptions, tables: readonly DemoTab
     }
     if (wantEvents) {
       const rng = rngFor(keys, index, STREAM_PROPS);
-      const state: PropsState = { product: PRODUCTS[0]!, viewed: false, purchased: false, campaign: "" };
+      const state: PropsState = { product: PRODUCTS[0]!, viewed: false, purchased: false, campaign: "", cartId: "", orderId: "" };
       const identifyContext = who.place
         ? { channel: who.traits.device === "web" || who.identity === "anonymous_then_identified" ? "web" : "app", locale: who.place.locale, timezone: who.place.timezone }
         : CONTEXT_WEB;
@@ -1011,10 +1073,13 @@ export function* generateDemoData(options: DemoOptions, tables: readonly DemoTab
         const time = line.times[i]!;
         const known = line.identifyAt >= 0 && i >= line.identifyAt;
         const isIdentify = kind === E.Identify;
+        // The sign-up is reported where the identify call came from.
+        const signUp = isIdentify || kind === E.SignedUp;
         if (line.sessionStarts[session] === i) {
           session++;
           state.campaign = "";
           state.viewed = false;
+          state.cartId = "";
         }
         // Web calls arrive within a second; the apps send batches; email events come from the provider's webhooks.
         const channel = EVENT_CONTEXT[kind];
@@ -1031,7 +1096,7 @@ export function* generateDemoData(options: DemoOptions, tables: readonly DemoTab
             type: isIdentify ? "identify" : "track",
             name: EVENT_NAME[kind] ?? null,
             properties: isIdentify ? who.traits : properties(rng, kind, line.details[i]!, time, who, state),
-            context: isIdentify ? identifyContext : channel!,
+            context: signUp ? identifyContext : channel!,
             timestamp: new Date(time),
             receivedAt: new Date(sentAt + rng.int(15, 150)),
             sentAt: new Date(sentAt),

@@ -51,7 +51,7 @@ export const STARTER_SEGMENTS: { key: string; name: string; description: string;
             count: { op: "gte", value: 3 },
             window: { kind: "last", amount: 30, unit: "days" },
           },
-          { type: "event", event: "tariff_calculator_result", where: [], count: { op: "eq", value: 0 }, window: { kind: "ever" } },
+          { type: "event", event: "tariff_result_viewed", where: [], count: { op: "eq", value: 0 }, window: { kind: "ever" } },
         ],
       },
     },
