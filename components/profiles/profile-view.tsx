@@ -11,6 +11,7 @@ import { errorMessage, useTRPC } from "../trpc/client";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
+import { ProfileJourneys } from "../journeys/profile-journeys";
 import { ProfileSegments } from "../segments/profile-segments";
 import { ProfileConsent } from "./profile-consent";
 import { ProfileDevices } from "./profile-devices";
@@ -121,12 +122,13 @@ export function ProfileView({ id }: { id: string }) {
   );
 }
 
-/** Timeline | Segments | Messages | Consent | Devices, as tabs (arrow keys move between them). */
+/** Timeline | Segments | Journeys | Messages | Consent | Devices, as tabs (arrow keys move between them). */
 function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: boolean }) {
-  const [tab, setTab] = useState<"timeline" | "segments" | "messages" | "consent" | "devices">("timeline");
+  const [tab, setTab] = useState<"timeline" | "segments" | "journeys" | "messages" | "consent" | "devices">("timeline");
   const tabs = [
     { key: "timeline", label: "Timeline" },
     { key: "segments", label: "Segments" },
+    { key: "journeys", label: "Journeys" },
     { key: "messages", label: "Messages" },
     { key: "consent", label: "Consent" },
     { key: "devices", label: "Devices" },
@@ -161,6 +163,8 @@ function ProfileTabs({ id, canChangeConsent }: { id: string; canChangeConsent: b
           <Timeline profileId={id} />
         ) : tab === "segments" ? (
           <ProfileSegments profileId={id} />
+        ) : tab === "journeys" ? (
+          <ProfileJourneys profileId={id} />
         ) : tab === "messages" ? (
           <DeliveryList profileId={id} />
         ) : tab === "consent" ? (

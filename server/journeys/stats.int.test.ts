@@ -11,7 +11,7 @@ import { deletePerson, exportPerson } from "@/server/profiles/gdpr";
 import { findProfileById } from "@/server/profiles/service";
 import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
-import { journeyListStats, journeyNodeStats, peopleAtNode } from "./stats";
+import { journeyListStats, journeyNodeStats, peopleAtNode, profileJourneys } from "./stats";
 
 const createCaller = createCallerFactory(appRouter);
 const NOW = new Date("2026-12-10T12:00:00.000Z");
@@ -275,6 +275,25 @@ describe("journey stats: the list's columns, the live overlay and who waits wher
     const outsider = createCaller({ db: t.db, viewer: viewerFor(b.admin, b.workspace, "admin"), headers: new Headers() } satisfies Context);
     await expect(outsider.journeys.stats({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(outsider.journeys.peopleAt({ id, nodeId: "wait" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a person's journeys: current first, then the latest ended, with the entered version's phase; only their workspace's", async () => {
+    const nudge = await journeyWith(a, "Profile nudge");
+    await t.db.journeyVersion.update({ where: { journeyId_version: { journeyId: nudge, version: 1 } }, data: { definition: { settings: { phase: "consideration" } } } });
+    const cart = await journeyWith(a, "Profile cart");
+    const someone = await person(a);
+    const old = await enroll(a, { journeyId: cart, profileId: someone.id, status: "converted", enteredAt: ago(9 * DAY) });
+    const now = await enroll(a, { journeyId: nudge, profileId: someone.id, enteredAt: ago(2 * DAY) });
+    const list = await profileJourneys(t.db, { workspaceId: a.workspace.id, profileId: someone.id });
+    expect(list.map((j) => [j.enrollmentId, j.journeyName, j.status, j.phase])).toEqual([
+      [now.id, "Profile nudge", "active", "consideration"],
+      [old.id, "Profile cart", "converted", null],
+    ]);
+    const viewer = a.members.find((m) => m.role === "viewer")!.user;
+    const caller = createCaller({ db: t.db, viewer: viewerFor(viewer, a.workspace, "viewer"), headers: new Headers() } satisfies Context);
+    expect(await caller.journeys.ofProfile({ profileId: someone.id })).toHaveLength(2);
+    const outsider = createCaller({ db: t.db, viewer: viewerFor(b.admin, b.workspace, "admin"), headers: new Headers() } satisfies Context);
+    expect(await outsider.journeys.ofProfile({ profileId: someone.id })).toEqual([]);
   });
 
   it("one active enrollment per person, journey and correlation key; another key, another journey or a re-entry after the end are fine", async () => {

@@ -227,3 +227,44 @@ export async function peopleAtNode(
     nextCursor: rows.length > limit && last ? encodeKeyset(last.updated_at, last.id) : null,
   };
 }
+
+export interface ProfileJourney {
+  enrollmentId: string;
+  journeyId: string;
+  journeyName: string;
+  /** The journey's lifecycle phase, from the version they entered. */
+  phase: string | null;
+  version: number;
+  status: "active" | "completed" | "exited" | "converted";
+  nodeId: string | null;
+  exitReason: string | null;
+  enteredAt: Date;
+  endedAt: Date | null;
+  convertedAt: Date | null;
+}
+
+/** A person's journeys, current first then the latest ended (the profile's Journeys tab). At most `limit`. */
+export async function profileJourneys(db: DbTx, input: { workspaceId: string; profileId: string; limit?: number }): Promise<ProfileJourney[]> {
+  const rows = await db.journeyEnrollment.findMany({
+    where: { workspaceId: input.workspaceId, profileId: input.profileId },
+    orderBy: [{ endedAt: { sort: "desc", nulls: "first" } }, { enteredAt: "desc" }],
+    take: Math.min(Math.max(input.limit ?? 50, 1), 200),
+    include: { journey: { select: { name: true } }, journeyVersion: { select: { definition: true } } },
+  });
+  return rows.map((r) => {
+    const phase = (r.journeyVersion.definition as { settings?: { phase?: unknown } } | null)?.settings?.phase;
+    return {
+      enrollmentId: r.id,
+      journeyId: r.journeyId,
+      journeyName: r.journey.name,
+      phase: typeof phase === "string" ? phase : null,
+      version: r.version,
+      status: r.status as ProfileJourney["status"],
+      nodeId: r.nodeId,
+      exitReason: r.exitReason,
+      enteredAt: r.enteredAt,
+      endedAt: r.endedAt,
+      convertedAt: r.convertedAt,
+    };
+  });
+}

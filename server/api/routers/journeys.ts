@@ -5,7 +5,7 @@ import { procedureFor, router } from "@/server/api/trpc";
 import { createJourney, duplicateJourney, getJourney, journeyHistory, listJourneys, publishJourney, saveJourneyDraft, setJourneyStatus } from "@/server/journeys/service";
 import { journeyReach } from "@/server/journeys/reach";
 import { simulateJourney, ZSimulationInput } from "@/server/journeys/simulate";
-import { journeyListStats, journeyNodeStats, peopleAtNode } from "@/server/journeys/stats";
+import { journeyListStats, journeyNodeStats, peopleAtNode, profileJourneys } from "@/server/journeys/stats";
 import { ZTextCursor } from "@/server/db/keyset";
 import { createJourneyFromTemplate, journeyTemplates } from "@/server/journeys/from-template";
 
@@ -24,6 +24,8 @@ export const journeysRouter = router({
   listStats: read
     .input(z.object({ ids: z.array(ZId).max(500) }))
     .query(async ({ ctx, input }) => Object.fromEntries(await journeyListStats(ctx.db, ctx.workspaceId, input.ids))),
+  /** A person's journeys (the profile's Journeys tab): current first, then the latest ended. */
+  ofProfile: read.input(z.object({ profileId: ZId })).query(({ ctx, input }) => profileJourneys(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId })),
   /** Who waits at a node now, newest arrival first. */
   peopleAt: read
     .input(z.object({ id: ZId, nodeId: z.string().min(1).max(64), cursor: ZTextCursor.nullish(), limit: z.number().int().min(1).max(100).default(25) }))
