@@ -1,12 +1,13 @@
 "use client";
 
 import { Filter } from "lucide-react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 import { checkDraft, describeNode, emptyDraft, errorsByNode, insertAt, isUnfinished, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { useSegmentChoices } from "../conditions/suggestions";
 import { GroupEditor, type EditorContext } from "../segments/node-editor";
 import { Button } from "../ui/button";
+import { Modal } from "../ui/modal";
 
 /**
  * A branch case's condition (or a trigger's "who"), composed with the segment builder's own
@@ -77,10 +78,8 @@ function ConditionDialog({
   onApply: (definition: SegmentDefinition) => void;
   onCancel: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [draft, setDraft] = useState(initial);
   const [tried, setTried] = useState(false);
-  useEffect(() => ref.current?.showModal(), []);
   const check = useMemo(() => checkDraft(draft), [draft]);
   const errors = useMemo(() => (check.ok ? new Map() : errorsByNode(tried ? check.errors : check.errors.filter((e) => !isUnfinished(e)))), [check, tried]);
   const ctx: EditorContext = {
@@ -96,12 +95,7 @@ function ConditionDialog({
     if (check.ok) onApply(check.definition);
   };
   return (
-    <dialog
-      ref={ref}
-      onCancel={(e) => (e.preventDefault(), onCancel())}
-      aria-labelledby="condition-dialog-title"
-      className="m-auto w-full max-w-3xl rounded-xl border border-slate-200 bg-white p-0 shadow-xl backdrop:bg-slate-900/30"
-    >
+    <Modal open onClose={onCancel} labelledBy="condition-dialog-title" width="max-w-3xl">
       <div className="max-h-[70vh] overflow-y-auto px-6 pt-5 pb-4">
         <h2 id="condition-dialog-title" className="text-base font-semibold text-slate-900">
           {title}
@@ -116,6 +110,6 @@ function ConditionDialog({
         </Button>
         <Button onClick={apply}>Apply</Button>
       </div>
-    </dialog>
+    </Modal>
   );
 }

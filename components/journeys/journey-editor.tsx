@@ -22,6 +22,7 @@ import { ConfirmDialog } from "../ui/confirm-dialog";
 import { QueryError } from "../ui/query-error";
 import { useDebounced } from "../ui/use-debounced";
 import { useLeaveGuard } from "../ui/use-leave-guard";
+import { useUndoKeys } from "../ui/use-undo-keys";
 import { cn } from "../ui/cn";
 import { CanvasActions, JourneyEdgeView, STEP_KINDS, type CanvasEdge } from "./journey-edge";
 import { Inspector } from "./inspector";
@@ -326,21 +327,7 @@ function Canvas({ initial }: { initial: Loaded }) {
   };
 
   // Keyboard: undo/redo anywhere but a dialog; copy, cut and paste of steps when no field has focus.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey || document.querySelector("dialog[open]")) return;
-      const key = e.key.toLowerCase();
-      if (key === "z" && !e.shiftKey) {
-        e.preventDefault();
-        setHistory(undo);
-      } else if ((key === "z" && e.shiftKey) || key === "y") {
-        e.preventDefault();
-        setHistory(redo);
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  useUndoKeys(setHistory);
   const current = useRef({ draft, selection, canEdit });
   useEffect(() => {
     current.current = { draft, selection, canEdit };

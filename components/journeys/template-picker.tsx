@@ -4,12 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { FilePlus2, LayoutTemplate, X } from "lucide-react";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { toast } from "sonner";
 import { CHANNEL_LABELS } from "@/lib/messages/schema";
 import { fieldErrors, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
+import { Modal } from "../ui/modal";
 import { cn } from "../ui/cn";
 import { Field, Input, Select } from "../ui/field";
 
@@ -25,20 +26,12 @@ export function TemplatePicker({ open, onClose }: { open: boolean; onClose: () =
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const ref = useRef<HTMLDialogElement>(null);
   const [choice, setChoice] = useState(BLANK);
   const [name, setName] = useState("");
   const [nameTouched, setNameTouched] = useState(false);
   const [use, setUse] = useState<Record<string, string>>({});
   const templates = useQuery({ ...trpc.journeys.templates.queryOptions(), enabled: open });
   const starter = templates.data?.find((t) => t.key === choice);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
 
   const opened = async (id: string) => {
     await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
@@ -89,15 +82,7 @@ export function TemplatePicker({ open, onClose }: { open: boolean; onClose: () =
   };
 
   return (
-    <dialog
-      ref={ref}
-      onCancel={(e) => {
-        e.preventDefault();
-        close();
-      }}
-      aria-labelledby="new-journey-title"
-      className="m-auto w-full max-w-5xl rounded-xl border border-slate-200 bg-white p-0 shadow-xl backdrop:bg-slate-900/30"
-    >
+    <Modal open={open} onClose={close} labelledBy="new-journey-title" width="max-w-5xl">
       {open && (
         <form onSubmit={submit} className="flex max-h-[90vh] flex-col">
           <div className="flex items-start justify-between gap-4 border-b border-slate-100 px-6 pt-5 pb-4">
@@ -208,7 +193,7 @@ export function TemplatePicker({ open, onClose }: { open: boolean; onClose: () =
           </div>
         </form>
       )}
-    </dialog>
+    </Modal>
   );
 }
 

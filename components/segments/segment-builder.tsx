@@ -5,7 +5,7 @@ import { TRPCClientError } from "@trpc/client";
 import { ChevronLeft, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { checkDraft, definitionKey, emptyDraft, finishedPart, isUnfinished, errorsByNode, insertAt, moveWithin, removeAt, updateAt, withIds } from "@/lib/segments/editing";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { STARTER_SEGMENTS } from "@/lib/segments/starters";
@@ -15,6 +15,7 @@ import { LIVE, useTRPC } from "../trpc/client";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
+import { useUndoKeys } from "../ui/use-undo-keys";
 import { useLeaveGuard } from "../ui/use-leave-guard";
 import { GroupEditor, type EditorContext } from "./node-editor";
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
@@ -108,21 +109,7 @@ function Builder({
   );
 
   // Undo/redo from anywhere on the page (the builder's own, also inside text fields).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
-      const key = e.key.toLowerCase();
-      if (key === "z" && !e.shiftKey) {
-        e.preventDefault();
-        setHistory(undo);
-      } else if ((key === "z" && e.shiftKey) || key === "y") {
-        e.preventDefault();
-        setHistory(redo);
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  useUndoKeys(setHistory);
 
   // Leaving with unsaved changes (a viewer's edits are previews, nothing to lose).
   useLeaveGuard(dirty && canEdit, "Leave this segment? Your unsaved changes will be lost.");

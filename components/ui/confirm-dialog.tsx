@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { Button } from "./button";
+import { Modal } from "./modal";
 
 /**
  * A modal confirmation on the native <dialog>: focus is trapped, Escape cancels, and focus
@@ -29,24 +30,8 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
-      aria-labelledby="confirm-dialog-title"
-      className="m-auto w-full max-w-md rounded-xl border border-slate-200 bg-white p-0 shadow-xl backdrop:bg-slate-900/30"
-    >
+    <Modal open={open} onClose={onCancel} labelledBy="confirm-dialog-title">
       <div className="px-6 pt-5 pb-4">
         <h2 id="confirm-dialog-title" className="text-base font-semibold text-slate-900">
           {title}
@@ -67,6 +52,6 @@ export function ConfirmDialog({
           {confirmLabel}
         </Button>
       </div>
-    </dialog>
+    </Modal>
   );
 }
