@@ -1,7 +1,7 @@
 "use client";
 
 import { UsersRound } from "lucide-react";
-import { formatCount } from "@/lib/format";
+import { formatCount, relativeTime } from "@/lib/format";
 import { errorMessage } from "../trpc/client";
 import { Button, Spinner } from "../ui/button";
 import type { JourneyReachData, JourneyReachState } from "./use-reach";
@@ -68,6 +68,12 @@ export function ReachSummary({ reach }: { reach: JourneyReachState }) {
                 {sentence.number}
               </span>
               {sentence.rest}
+              {entry.asOf && (
+                <span className="text-slate-500" title="The segment's members as of its last refresh; they are kept current as events arrive.">
+                  {" "}
+                  · members as of {relativeTime(entry.asOf)}
+                </span>
+              )}
               {!known(entry) && entry.low !== undefined && entry.high !== undefined && (
                 <span className="text-slate-500">
                   {" "}

@@ -78,7 +78,13 @@ describe("journey reach: who the entry takes in now, and how they divide along t
     expect(big.entry).toMatchObject({ estimate: members, low: expect.any(Number), high: expect.any(Number) });
     expect(big.entry.exact).toBeUndefined();
     const exact = await journeyReach(t.db, { workspaceId: ws.workspace.id, definition: def, exactBelow: 0, exact: true });
-    expect(exact.entry).toMatchObject({ estimate: members, exact: members });
+    // The stored membership (as of the segment's last refresh), not a count anew.
+    expect(exact.entry).toMatchObject({ estimate: members, exact: members, asOf: expect.any(Date) });
+    // A segment never refreshed is counted.
+    const fresh = (await t.db.segment.create({ data: { workspaceId: ws.workspace.id, name: "Germany, unrefreshed", definition: trait("country", "DE") as unknown as Prisma.InputJsonValue } })).id;
+    const counted = await journeyReach(t.db, { workspaceId: ws.workspace.id, definition: journey({ type: "segment_entered", segmentId: fresh }), exactBelow: 0, exact: true });
+    expect(counted.entry).toMatchObject({ exact: members });
+    expect(counted.entry.asOf).toBeUndefined();
     // Exiting the segment: anyone in it now could.
     expect((await viewer().journeys.reach({ definition: journey({ type: "segment_exited", segmentId: germany }) })).entry).toMatchObject({ kind: "segment_exited", estimate: members });
   });

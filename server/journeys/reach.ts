@@ -38,6 +38,8 @@ export interface ReachEntry {
   exact?: number;
   /** Event triggers: expected people a day (the last 7 days' count ÷ 7). */
   perDay?: number;
+  /** A saved segment's exact count is its membership as of its last refresh (kept current as events arrive). */
+  asOf?: Date;
 }
 
 export interface JourneyReach {
@@ -61,7 +63,11 @@ export function eventEntryDefinition(trigger: Extract<Trigger, { type: "event" }
 }
 
 /** The entry as a segment definition, with its label; or why there is none. */
-async function entryOf(db: Db, workspaceId: string, def: JourneyDefinition): Promise<{ kind: ReachEntry["kind"]; label: string; definition: SegmentDefinition | null }> {
+async function entryOf(
+  db: Db,
+  workspaceId: string,
+  def: JourneyDefinition,
+): Promise<{ kind: ReachEntry["kind"]; label: string; definition: SegmentDefinition | null; members?: { size: number; refreshedAt: Date } }> {
   const trigger = def.nodes.find((n) => n.kind === "trigger");
   if (trigger?.kind !== "trigger") return { kind: "none", label: "Add a trigger to see who enters.", definition: null };
   const t = trigger.trigger;
@@ -75,10 +81,10 @@ async function entryOf(db: Db, workspaceId: string, def: JourneyDefinition): Pro
     case "segment_exited":
     case "schedule": {
       if (!t.segmentId) return { kind: t.type, label: "Choose the segment.", definition: null };
-      const row = await db.segment.findFirst({ where: { id: t.segmentId, workspaceId, archivedAt: null }, select: { name: true, definition: true } });
+      const row = await db.segment.findFirst({ where: { id: t.segmentId, workspaceId, archivedAt: null }, select: { name: true, definition: true, size: true, refreshedAt: true } });
       const parsed = row ? ZSegmentDefinition.safeParse(row.definition) : null;
       if (!row || !parsed?.success) return { kind: t.type, label: "This segment no longer exists: choose another.", definition: null };
-      return { kind: t.type, label: row.name, definition: parsed.data };
+      return { kind: t.type, label: row.name, definition: parsed.data, members: row.refreshedAt ? { size: row.size, refreshedAt: row.refreshedAt } : undefined };
     }
   }
 }
@@ -216,7 +222,7 @@ export async function journeyReach(
   input: { workspaceId: string; definition: JourneyDefinition; exact?: boolean; now?: Date; signal?: AbortSignal; exactBelow?: number; sampleProfiles?: number },
 ): Promise<JourneyReach> {
   const now = input.now ?? new Date();
-  const { kind, label, definition } = await entryOf(db, input.workspaceId, input.definition);
+  const { kind, label, definition, members } = await entryOf(db, input.workspaceId, input.definition);
   const edges = Object.fromEntries(input.definition.edges.map((e) => [e.id, null]));
   if (!definition) return { entry: { kind, label, estimate: null }, edges, sampled: false };
 
@@ -224,8 +230,10 @@ export async function journeyReach(
   const estimate = await estimateCount(db, preview);
   const entry: ReachEntry = { kind, label, estimate: estimate.estimate };
   if (estimate.exact === undefined) Object.assign(entry, { low: estimate.low, high: estimate.high });
-  // Small workspaces are counted exactly by the estimate already.
-  const known = estimate.exact ?? (input.exact ? (await exactCount(db, preview)).exact : undefined);
+  // Small workspaces are counted exactly by the estimate already; a saved segment's exact
+  // number is its stored membership (milliseconds, where counting it anew takes seconds at 1M).
+  if (input.exact && estimate.exact === undefined && members) entry.asOf = members.refreshedAt;
+  const known = estimate.exact ?? (input.exact ? (members?.size ?? (await exactCount(db, preview)).exact) : undefined);
   if (known !== undefined) entry.exact = known;
   const count = known ?? estimate.estimate;
   if (kind === "event") entry.perDay = count / REACH_EVENT_DAYS;
