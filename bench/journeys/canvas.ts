@@ -40,7 +40,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
-import { layoutJourney } from "../../lib/journeys/editing";
+import { layoutJourney } from "../../lib/journeys/layout";
 import { checkJourney } from "../../lib/journeys/graph";
 import { exitsOf, ZJourneyDefinition, type JourneyDefinition, type JourneyEdge, type JourneyNode, type Trigger } from "../../lib/journeys/schema";
 import type { SegmentDefinition, SegmentNode } from "../../lib/segments/schema";

@@ -9,8 +9,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { toast } from "sonner";
 import { can } from "@/lib/auth/roles";
 import { checkJourney, type JourneyIssue } from "@/lib/journeys/graph";
-import { addStep, copySteps, insertOnEdge, layoutJourney, NODE_SIZE, parseClipboard, pasteSteps, removeSteps, uniqueId, type Clipboard, type StepKind } from "@/lib/journeys/editing";
-import { exitsOf, type JourneyDefinition } from "@/lib/journeys/schema";
+import { addStep, copySteps, insertOnEdge, NODE_SIZE, parseClipboard, pasteSteps, removeSteps, uniqueId, type Clipboard, type StepKind } from "@/lib/journeys/editing";
+import { exitsOf, type JourneyDefinition, type JourneyEdge, type JourneyNode } from "@/lib/journeys/schema";
 import { formatCount, formatPercent, relativeTime } from "@/lib/format";
 import { nodeLabel, nodeSummary } from "@/lib/journeys/describe";
 import { createHistory, record, redo, seal, undo, type History as UndoHistory } from "@/lib/undo";
@@ -38,6 +38,15 @@ import { STATUS_TONES } from "./journey-list";
 // Registered once, at module level: React Flow re-mounts every node when these objects change.
 const NODE_TYPES = { journey: JourneyNodeView };
 const EDGE_TYPES = { journey: JourneyEdgeView };
+/**
+ * What React Flow was handed for each step and connection of the draft (by object: an edit
+ * replaces only what it changes), reused while what it shows is the same, so a change
+ * re-renders only the steps and connections it touches.
+ */
+const canvasNodes = new WeakMap<JourneyNode, { key: string; node: CanvasNode }>();
+const canvasEdges = new WeakMap<JourneyEdge, { key: string; edge: CanvasEdge }>();
+/** A step on the minimap: red while it has a problem. Module level, so the minimap is not redrawn for a new function. */
+const minimapColor = (n: CanvasNode) => (n.data.issues.length ? "#fca5a5" : "#c7d2fe");
 /** The drag-and-drop type of a step dragged from the palette onto the canvas. */
 const STEP_DRAG_TYPE = "application/x-junction-step";
 /** Where copied steps wait for a paste that brings no clipboard text (the browser refused it). */
@@ -156,44 +165,50 @@ function Canvas({ initial }: { initial: Loaded }) {
   // Simulation: the path the simulated person took, and where they are.
   const [simPath, setSimPath] = useState<{ visited: string[]; at: string | null } | null>(null);
   const simulated = panel === "simulate" && simPath ? { visited: new Set(simPath.visited), at: simPath.at } : null;
-  const rfNodes: CanvasNode[] = useMemo(
-    () =>
-      draft.nodes.map((n) => ({
-        id: n.id,
-        type: "journey",
-        position: n.position,
-        selected: selectedSet.has(n.id),
-        deletable: n.kind !== "trigger",
-        measured: sizes[n.id],
-        data: {
-          node: n,
-          issues: issuesOf(n.id),
-          summary: nodeSummary(n, templateNames),
-          waiting: liveNodes && n.kind === "wait" ? (liveNodes[n.id]?.waiting ?? 0) : undefined,
-          highlight: simulated ? (simulated.at === n.id ? ("current" as const) : simulated.visited.has(n.id) ? ("visited" as const) : undefined) : undefined,
-        },
-      })),
+  // Positions of the steps being dragged: kept here while the pointer moves, written into the
+  // draft (one undo step) when it lets go — so a drag re-renders the moved steps, not the editor's work.
+  const [dragged, setDragged] = useState<Record<string, { x: number; y: number }> | null>(null);
+  const draggedRef = useRef<Record<string, { x: number; y: number }> | null>(null);
+  const rfNodes: CanvasNode[] = useMemo(() => {
+    return draft.nodes.map((n) => {
+      const position = dragged?.[n.id] ?? n.position;
+      const issues = issuesOf(n.id);
+      const summary = nodeSummary(n, templateNames);
+      const waiting = liveNodes && n.kind === "wait" ? (liveNodes[n.id]?.waiting ?? 0) : undefined;
+      const highlight = simulated ? (simulated.at === n.id ? ("current" as const) : simulated.visited.has(n.id) ? ("visited" as const) : undefined) : undefined;
+      const selectedNow = selectedSet.has(n.id);
+      const size = sizes[n.id];
+      const key = JSON.stringify([position.x, position.y, selectedNow, size?.width, size?.height, summary, waiting, highlight, issues.map((i) => i.message)]);
+      const before = canvasNodes.get(n);
+      if (before?.key === key) return before.node;
+      const node: CanvasNode = { id: n.id, type: "journey", position, selected: selectedNow, deletable: n.kind !== "trigger", measured: size, data: { node: n, issues, summary, waiting, highlight } };
+      canvasNodes.set(n, { key, node });
+      return node;
+    });
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
-    [draft.nodes, selectedSet, issuesOf, templateNames, liveNodes, simPath, panel, sizes],
-  );
-  const rfEdges: CanvasEdge[] = useMemo(
-    () =>
-      draft.edges.map((e) => {
-        // The exit's name sits at its handle on the node; the connection carries the numbers.
-        const from = draft.nodes.find((n) => n.id === e.from);
-        const exits = from ? exitsOf(from) : [];
-        const exitName = exits.length > 1 ? `${exits.find((x) => x.id === e.exit)?.label}: ` : "";
-        const count = liveNodes
-          ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: `${exitName}people who went this way (all versions)` }
-          : reachEdges
-            ? { value: reachEdges[e.id] ?? null, title: reachEdges[e.id] === null ? `${exitName}unknown — it depends on what people do while they wait` : `${exitName}people who would go this way now (estimated)` }
-            : undefined;
-        const highlighted = simulated ? simulated.visited.has(e.from) && (simulated.visited.has(e.to) || simulated.at === e.to) : false;
-        return { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { count, highlighted } };
-      }),
+  }, [draft.nodes, dragged, selectedSet, issuesOf, templateNames, liveNodes, simPath, panel, sizes]);
+  const rfEdges: CanvasEdge[] = useMemo(() => {
+    const byId = new Map(draft.nodes.map((n) => [n.id, n]));
+    return draft.edges.map((e) => {
+      // The exit's name sits at its handle on the node; the connection carries the numbers.
+      const from = byId.get(e.from);
+      const exits = from ? exitsOf(from) : [];
+      const exitName = exits.length > 1 ? `${exits.find((x) => x.id === e.exit)?.label}: ` : "";
+      const count = liveNodes
+        ? { value: liveNodes[e.from]?.exits[e.exit] ?? 0, title: `${exitName}people who went this way (all versions)` }
+        : reachEdges
+          ? { value: reachEdges[e.id] ?? null, title: reachEdges[e.id] === null ? `${exitName}unknown — it depends on what people do while they wait` : `${exitName}people who would go this way now (estimated)` }
+          : undefined;
+      const highlighted = simulated ? simulated.visited.has(e.from) && (simulated.visited.has(e.to) || simulated.at === e.to) : false;
+      const key = JSON.stringify([e.from, e.exit, e.to, count, highlighted]);
+      const before = canvasEdges.get(e);
+      if (before?.key === key) return before.edge;
+      const edge: CanvasEdge = { id: e.id, source: e.from, sourceHandle: e.exit, target: e.to, type: "journey", data: { count, highlighted } };
+      canvasEdges.set(e, { key, edge });
+      return edge;
+    });
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `simulated` is derived from simPath and panel
-    [draft.edges, draft.nodes, liveNodes, reachEdges, simPath, panel],
-  );
+  }, [draft.edges, draft.nodes, liveNodes, reachEdges, simPath, panel]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
@@ -215,20 +230,28 @@ function Canvas({ initial }: { initial: Loaded }) {
           return [...next];
         });
       }
-      const moves = changes.filter((c): c is Extract<NodeChange<CanvasNode>, { type: "position" }> => c.type === "position" && Boolean(c.position));
       const removals = changes.filter((c) => c.type === "remove").map((c) => (c as { id: string }).id);
       if (!canEdit) return;
-      if (moves.length) {
-        const to = new Map(moves.map((m) => [m.id, { x: Math.round(m.position!.x), y: Math.round(m.position!.y) }]));
-        // One drag is one undo step.
-        change((d) => ({ ...d, nodes: d.nodes.map((n) => (to.has(n.id) ? { ...n, position: to.get(n.id)! } : n)) }), `move:${[...to.keys()].join(",")}`);
+      const positions = changes.filter((c): c is Extract<NodeChange<CanvasNode>, { type: "position" }> => c.type === "position");
+      if (positions.length) {
+        const moving = { ...(draggedRef.current ?? {}) };
+        for (const m of positions) if (m.position) moving[m.id] = { x: Math.round(m.position.x), y: Math.round(m.position.y) };
+        if (positions.some((m) => m.dragging)) {
+          draggedRef.current = moving;
+          setDragged(moving);
+        } else {
+          // Let go (or moved by keyboard): into the draft, one undo step.
+          draggedRef.current = null;
+          setDragged(null);
+          change((d) => ({ ...d, nodes: d.nodes.map((n) => (moving[n.id] ? { ...n, position: moving[n.id]! } : n)) }));
+        }
       }
       if (removals.length) {
         change((d) => removeSteps(d, removals));
         setSelection([]);
       }
     },
-    [canEdit, change],
+    [canEdit, change, setDragged],
   );
   const onEdgesChange = useCallback(
     (changes: EdgeChange[]) => {
@@ -321,7 +344,8 @@ function Canvas({ initial }: { initial: Loaded }) {
     change(() => result.def);
     added(result.id);
   };
-  const tidy = () => {
+  const tidy = async () => {
+    const { layoutJourney } = await import("@/lib/journeys/layout");
     change(layoutJourney);
     setTimeout(() => frame(200), 60);
   };
@@ -476,10 +500,10 @@ function Canvas({ initial }: { initial: Loaded }) {
           >
             <Background gap={20} color="#cbd5e1" />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor={(n) => ((n.data as CanvasNode["data"]).issues.length ? "#fca5a5" : "#c7d2fe")} style={{ width: 160, height: 110 }} className="hidden lg:block" />
+            <MiniMap pannable zoomable ariaLabel="Overview of the journey" nodeColor={minimapColor} style={{ width: 160, height: 110 }} className="hidden lg:block" />
             {canEdit && (
               <Panel position="top-right">
-                <Button variant="secondary" size="sm" onClick={tidy} title="Lay the steps out top to bottom">
+                <Button variant="secondary" size="sm" onClick={() => void tidy()} title="Lay the steps out top to bottom">
                   <LayoutGrid className="size-3.5" aria-hidden="true" /> Tidy up
                 </Button>
               </Panel>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addStep, copySteps, insertOnEdge, layoutJourney, parseClipboard, pasteSteps, removeSteps } from "./editing";
+import { addStep, copySteps, insertOnEdge, parseClipboard, pasteSteps, removeSteps } from "./editing";
+import { layoutJourney } from "./layout";
 import { checkJourney } from "./graph";
 import { emptyJourney, type JourneyDefinition } from "./schema";
 
