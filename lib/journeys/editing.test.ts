@@ -87,6 +87,18 @@ describe("journey editing", () => {
     expect(at("branch1").y).toBeGreaterThan(0);
     expect(at("send1").y).toBeGreaterThan(at("branch1").y);
     expect(at("exit2").y).toBeGreaterThan(at("send1").y);
+    // The branch's exits left to right in their order: "Case 1" (→ send, with more below it) left of "Everyone else".
+    expect(at("send1").x).toBeLessThan(at("exit1").x);
+    // …and the other way round: "Case 1" → exit, "Everyone else" → send (the feature nudge's shape).
+    let other = start();
+    other = addStep(other, "branch", { afterId: "trigger" }).def;
+    other = addStep(other, "exit", { afterId: "branch1" }).def;
+    other = addStep(other, "send", { afterId: "branch1" }).def;
+    other = addStep(other, "wait", { afterId: "send1" }).def;
+    other = addStep(other, "exit", { afterId: "wait1" }).def;
+    const otherLaid = layoutJourney(other);
+    const x = (id: string) => otherLaid.nodes.find((n) => n.id === id)!.position.x;
+    expect(x("exit1")).toBeLessThan(x("send1"));
     const boxes = laid.nodes.map((n) => n.position);
     for (const [i, a] of boxes.entries()) for (const b of boxes.slice(i + 1)) expect(Math.abs(a.x - b.x) >= 240 || Math.abs(a.y - b.y) >= 92).toBe(true);
   });

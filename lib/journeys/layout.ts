@@ -11,14 +11,20 @@ export function layoutJourney(def: JourneyDefinition): JourneyDefinition {
   g.setGraph({ rankdir: "TB", nodesep: 48, ranksep: 56, marginx: 0, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of def.nodes) g.setNode(n.id, { width: NODE_SIZE.width, height: NODE_SIZE.height });
-  // Exit order (yes before no, arm A before B) decides left to right.
+  // Exit order (yes before no, arm A before B) decides left to right: an order constraint
+  // between the steps two neighbouring exits lead to (when they share a rank).
+  const constraints: { left: string; right: string }[] = [];
   for (const n of def.nodes) {
+    const targets: string[] = [];
     for (const x of exitsOf(n)) {
       const e = def.edges.find((edge) => edge.from === n.id && edge.exit === x.id);
-      if (e && g.hasNode(e.to)) g.setEdge(e.from, e.to);
+      if (!e || !g.hasNode(e.to)) continue;
+      g.setEdge(e.from, e.to);
+      if (!targets.includes(e.to)) targets.push(e.to);
     }
+    for (let i = 1; i < targets.length; i++) constraints.push({ left: targets[i - 1]!, right: targets[i]! });
   }
-  layout(g);
+  layout(g, { constraints });
   const trigger = def.nodes.find((n) => n.kind === "trigger");
   const origin = trigger ? g.node(trigger.id) : undefined;
   const dx = origin ? origin.x : 0;
