@@ -116,6 +116,22 @@ test("a marketer builds the feature nudge on a blank canvas by mouse and keyboar
   await page.keyboard.press("Control+z");
   await expect(page.getByTestId("node-update1")).toHaveCount(0);
 
+  // Dragging a step moves it (one undo step); undo puts it back. Measured against the trigger,
+  // so the canvas panning along is no move.
+  const offset = async () => {
+    const [a, b] = [(await page.getByTestId("node-wait1").boundingBox())!, (await page.getByTestId("node-trigger").boundingBox())!];
+    return Math.round(a.x - b.x);
+  };
+  const start = await offset();
+  const grip = (await page.getByTestId("node-wait1").boundingBox())!;
+  await page.mouse.move(grip.x + grip.width / 2, grip.y + 12);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(grip.x + grip.width / 2 + i * 8, grip.y + 12);
+  await page.mouse.up();
+  await expect.poll(offset).toBeGreaterThan(start + 40);
+  await page.getByRole("button", { name: "Undo (Ctrl+Z)" }).click();
+  await expect.poll(offset).toBe(start);
+
   // A step dragged from the toolbar lands where it is dropped, opened in the inspector.
   await palette("Webhook").dragTo(page.getByTestId("journey-canvas"), { targetPosition: { x: 120, y: 160 } });
   await expect(page.getByTestId("node-webhook1")).toBeVisible();
