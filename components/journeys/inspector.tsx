@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { Plus, Trash2 } from "lucide-react";
-import { DURATION_UNITS, type Duration, type JourneyNode, type Trigger, type Wait } from "@/lib/journeys/schema";
+import { type JourneyNode, type Trigger, type Wait } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
 import { CHANNEL_LABELS, MESSAGE_CHANNELS, type MessageChannel } from "@/lib/messages/schema";
 import { useTRPC } from "../trpc/client";
@@ -10,6 +10,7 @@ import { Button } from "../ui/button";
 import { Field, Input, Select } from "../ui/field";
 import { uniqueId } from "@/lib/journeys/editing";
 import { ConditionField } from "./case-condition";
+import { DurationInput } from "./duration-input";
 import { EventFields } from "./event-fields";
 import { ScheduleFields } from "./schedule-fields";
 import { SendPreview } from "./send-preview";
@@ -17,28 +18,6 @@ import { SendPreview } from "./send-preview";
 type Change = (node: JourneyNode) => void;
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-
-function DurationInput({ label, value, onChange, error }: { label: string; value: Duration | undefined; onChange: (d: Duration | undefined) => void; error?: string }) {
-  return (
-    <Field label={label} error={error}>
-      {(p) => (
-        <div className="flex gap-2">
-          <Input {...p} inputMode="numeric" className="w-24" value={value ? String(value.amount) : ""} onChange={(e) => {
-            const amount = Number(e.target.value.replace(/[^0-9]/g, ""));
-            onChange(amount > 0 ? { amount, unit: value?.unit ?? "hours" } : undefined);
-          }} />
-          <Select aria-label={`${label} unit`} className="w-32" value={value?.unit ?? "hours"} onChange={(e) => onChange({ amount: value?.amount ?? 1, unit: e.target.value as Duration["unit"] })}>
-            {DURATION_UNITS.map((u) => (
-              <option key={u} value={u}>
-                {u}
-              </option>
-            ))}
-          </Select>
-        </div>
-      )}
-    </Field>
-  );
-}
 
 /** The selected step's settings, with its problems beside the fields they are about. */
 export function Inspector({ node, issues, onChange, onDelete, readOnly }: { node: JourneyNode; issues: JourneyIssue[]; onChange: Change; onDelete: () => void; readOnly: boolean }) {

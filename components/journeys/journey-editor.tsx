@@ -119,8 +119,9 @@ function Canvas({ initial }: { initial: Loaded }) {
 
   // Autosave: a moment after the last change, based on the revision we have.
   const save = useMutation(trpc.journeys.saveDraft.mutationOptions());
-  const pending = useDebounced(JSON.stringify(draft), 800);
-  const dirty = JSON.stringify(draft) !== savedJson;
+  const draftJson = useMemo(() => JSON.stringify(draft), [draft]);
+  const pending = useDebounced(draftJson, 800);
+  const dirty = draftJson !== savedJson;
   useLeaveGuard(dirty && canEdit && !stale, "Leave this journey? The last changes are not saved yet.");
   useEffect(() => {
     if (!canEdit || stale || pending === savedJson) return;

@@ -1,31 +1,15 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { DURATION_UNITS, LIFECYCLE_PHASES, type Duration, type JourneySettings } from "@/lib/journeys/schema";
+import { LIFECYCLE_PHASES, type JourneySettings } from "@/lib/journeys/schema";
 import type { JourneyIssue } from "@/lib/journeys/graph";
 import type { PropertyFilter } from "@/lib/segments/schema";
 import { useTRPC } from "../trpc/client";
+import { DurationInput } from "./duration-input";
 import { EventFields } from "./event-fields";
 import { Field, Input, Select } from "../ui/field";
 
 type Rule = { type: "event"; event?: string; filters: PropertyFilter[] } | { type: "segment"; segmentId?: string };
-
-function DurationFields({ label, value, onChange }: { label: string; value: Duration; onChange: (d: Duration) => void }) {
-  return (
-    <Field label={label}>
-      {(p) => (
-        <div className="flex gap-2">
-          <Input {...p} inputMode="numeric" className="w-20" value={String(value.amount)} onChange={(e) => onChange({ ...value, amount: Math.max(1, Number(e.target.value.replace(/[^0-9]/g, "")) || 1) })} />
-          <Select aria-label={`${label} unit`} className="w-28" value={value.unit} onChange={(e) => onChange({ ...value, unit: e.target.value as Duration["unit"] })}>
-            {DURATION_UNITS.map((u) => (
-              <option key={u}>{u}</option>
-            ))}
-          </Select>
-        </div>
-      )}
-    </Field>
-  );
-}
 
 /** The journey as a whole: its goal and conversion window, exit criteria, re-entry, cap and phase. */
 export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { settings: JourneySettings; onChange: (s: JourneySettings) => void; issues: JourneyIssue[]; readOnly: boolean }) {
@@ -74,7 +58,7 @@ export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { 
         (r) => onChange({ ...settings, goal: r ? ({ ...r, window: settings.goal?.window ?? { amount: 7, unit: "days" } } as JourneySettings["goal"]) : undefined }),
         err("settings.goal"),
       )}
-      {settings.goal && <DurationFields label="Counts as a conversion within" value={settings.goal.window} onChange={(window) => onChange({ ...settings, goal: { ...settings.goal!, window } })} />}
+      {settings.goal && <DurationInput required label="Counts as a conversion within" value={settings.goal.window} onChange={(window) => onChange({ ...settings, goal: { ...settings.goal!, window } })} />}
       {ruleEditor("Leave when", settings.exitCriteria as Rule | undefined, (r) => onChange({ ...settings, exitCriteria: r as JourneySettings["exitCriteria"] }), err("settings.exitCriteria"))}
       <Field label="Re-entry">
         {(p) => (
@@ -92,7 +76,7 @@ export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { 
           </Select>
         )}
       </Field>
-      {settings.reentry.mode === "after" && <DurationFields label="Again after" value={settings.reentry.after} onChange={(after) => onChange({ ...settings, reentry: { mode: "after", after } })} />}
+      {settings.reentry.mode === "after" && <DurationInput required label="Again after" value={settings.reentry.after} onChange={(after) => onChange({ ...settings, reentry: { mode: "after", after } })} />}
       <Field label="At most this many people in it at once (optional)">
         {(p) => <Input {...p} inputMode="numeric" value={settings.maxConcurrent ? String(settings.maxConcurrent) : ""} onChange={(e) => onChange({ ...settings, maxConcurrent: Number(e.target.value.replace(/[^0-9]/g, "")) || undefined })} />}
       </Field>

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { FlaskConical, Play, RotateCcw, Zap } from "lucide-react";
 import { useState } from "react";
 import { nodeLabel } from "@/lib/journeys/describe";
+import { parseJsonObject } from "@/lib/json";
 import type { JourneyDefinition } from "@/lib/journeys/schema";
 import { CHANNEL_LABELS, TEMPLATE_FIELDS } from "@/lib/messages/schema";
 import { formatDateTime, formatDuration, formatValue } from "@/lib/format";
@@ -39,17 +40,6 @@ const END_REASONS: Record<NonNullable<Position["ended"]>["reason"], string> = {
 };
 
 /** A JSON object typed into a textarea, or why it is not one. */
-function parseObject(text: string, what: string): { value: Record<string, unknown> | null; error: string | null } {
-  if (!text.trim()) return { value: {}, error: null };
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { value: null, error: `${what} must be a JSON object: { "key": "value" }` };
-    return { value: parsed as Record<string, unknown>, error: null };
-  } catch (error) {
-    return { value: null, error: `Not valid JSON: ${(error as Error).message}` };
-  }
-}
-
 /** What a simulation depends on: the journey without where its nodes sit on the canvas. */
 function graphKey(definition: JourneyDefinition): string {
   return JSON.stringify({ ...definition, nodes: definition.nodes.map((n) => ({ ...n, position: undefined })) });
@@ -98,8 +88,8 @@ export function SimulationPanel({
 
   const trigger = definition.nodes.find((n) => n.kind === "trigger");
   const eventTrigger = trigger?.kind === "trigger" && trigger.trigger.type === "event" ? trigger.trigger : null;
-  const traits = parseObject(traitsText, "Traits");
-  const triggerProperties = parseObject(triggerText, "Properties");
+  const traits = parseJsonObject(traitsText, "Traits");
+  const triggerProperties = parseJsonObject(triggerText, "Properties");
   const who: SimulateInput["person"] | null = mode === "real" ? (person ? { profileId: person.id } : null) : traits.value ? { traits: traits.value, events: [] } : null;
   const canStart = who !== null && (!eventTrigger || triggerProperties.value !== null);
 
@@ -214,7 +204,7 @@ function Controls({ busy, ended, onStep, onReset }: { busy: boolean; ended: bool
   const [unit, setUnit] = useState<keyof typeof UNIT_MS>("hours");
   const [eventName, setEventName] = useState("");
   const [propsText, setPropsText] = useState("");
-  const props = parseObject(propsText, "Properties");
+  const props = parseJsonObject(propsText, "Properties");
   const customMs = Math.round(Number(amount) * UNIT_MS[unit]);
   const customValid = Number.isFinite(customMs) && customMs >= 60_000 && customMs <= 366 * 24 * HOUR;
   return (

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import { CHANNEL_LABELS, type TemplateContent } from "@/lib/messages/schema";
 import { TEST_RECIPIENT } from "@/lib/channels/kinds";
 import type { TemplateError } from "@/lib/messages/render";
+import { parseJsonObject } from "@/lib/json";
 import { personLabel } from "@/lib/profiles/display";
 import { PersonPicker, type PickedPerson as Person } from "../profiles/person-picker";
 import { errorMessage, fieldErrors, useTRPC } from "../trpc/client";
@@ -46,17 +47,9 @@ export function TemplatePreview({
   const [eventJson, setEventJson] = useState('{\n  "tariff": "Flex 12"\n}');
   const [width, setWidth] = useState<"desktop" | "mobile">("desktop");
 
-  let eventProperties: Record<string, unknown> | null = null;
-  let eventJsonError: string | null = null;
-  if (eventMode === "custom") {
-    try {
-      const parsed: unknown = JSON.parse(eventJson || "{}");
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) eventJsonError = "Properties must be a JSON object: { \"key\": \"value\" }";
-      else eventProperties = parsed as Record<string, unknown>;
-    } catch (error) {
-      eventJsonError = `Not valid JSON: ${(error as Error).message}`;
-    }
-  }
+  const parsed = eventMode === "custom" ? parseJsonObject(eventJson, "Properties") : { value: null, error: null };
+  const eventProperties = parsed.value;
+  const eventJsonError = parsed.error;
   const event = eventMode === "custom" && eventProperties && eventName.trim() ? { name: eventName.trim(), properties: eventProperties } : null;
   // Rendered a moment after typing stops; the last answer stays on screen while the next renders,
   // and an answer that arrives after a newer request was made is dropped.

@@ -50,6 +50,11 @@ export function eventVariables(e: EventFields): Record<string, unknown> {
 }
 
 /** The person used when none is chosen (a workspace with no people yet), so a preview still shows something. */
+/** The event of a preview that has none (no person chosen, or one with no events yet). */
+export function exampleEvent(at: Date): Record<string, unknown> {
+  return { name: "example_event", properties: {}, timestamp: at.toISOString() };
+}
+
 export const EXAMPLE_PERSON: Record<string, unknown> = {
   user_id: "example-user",
   email: "alex@example.com",

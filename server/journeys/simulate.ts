@@ -5,12 +5,12 @@ import type { JourneyDefinition } from "@/lib/journeys/schema";
 import { subscribedGroups } from "@/lib/consent/schema";
 import { renderTemplate, type RenderedContent } from "@/lib/messages/render";
 import type { MessageChannel, TemplateContent } from "@/lib/messages/schema";
-import { eventVariables, personVariables } from "@/lib/messages/variables";
+import { eventVariables, exampleEvent, personVariables } from "@/lib/messages/variables";
 import { personLabel } from "@/lib/profiles/display";
 import { evaluateCondition, type EvalEvent, type EvalInput } from "@/lib/segments/evaluate";
 import type { SegmentDefinition } from "@/lib/segments/schema";
 import { findUnstorable, MAX_JSON_DEPTH, STORABLE, UNSTORABLE_MESSAGE } from "@/lib/storable";
-import { publicBaseUrl, unsubscribeLinks } from "@/server/consent/links";
+import { linksOf } from "@/server/messages/send";
 import type { Db } from "@/server/db/client";
 import { DomainError } from "@/server/errors";
 import { latestVersion } from "@/server/messages/templates";
@@ -303,14 +303,12 @@ export async function simulateJourney(
     try {
       const latest = [...events].filter((e) => e.name !== null && e.timestamp.getTime() <= at.getTime()).sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime())[0];
       const event = triggerEvent ?? wakeEvent ?? latest;
-      const links = realProfileId
-        ? unsubscribeLinks({ workspaceId: input.workspaceId, profileId: realProfileId, groupId: content.subscriptionGroupId, channel: content.channel })
-        : { unsubscribeUrl: `${publicBaseUrl()}/preferences/example`, preferencesUrl: `${publicBaseUrl()}/preferences/example` };
+      const links = linksOf({ workspaceId: input.workspaceId, profileId: realProfileId, groupId: content.subscriptionGroupId, channel: content.channel });
       const result = renderTemplate(
         content,
         {
           person: personVariables({ ...person.profile, traits }),
-          event: event ? eventVariables(event) : { name: "example_event", properties: {}, timestamp: at.toISOString() },
+          event: event ? eventVariables(event) : exampleEvent(at),
           unsubscribe_url: links.unsubscribeUrl,
           preferences_url: links.preferencesUrl,
         },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { renderTemplate, type RenderResult, type TemplateVariables } from "@/lib/messages/render";
 import { smsLength, type SmsLength } from "@/lib/messages/sms";
 import type { TemplateContent } from "@/lib/messages/schema";
-import { eventVariables, EXAMPLE_PERSON, personVariables } from "@/lib/messages/variables";
+import { eventVariables, EXAMPLE_PERSON, exampleEvent, personVariables } from "@/lib/messages/variables";
 import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
 import type { Actor } from "@/server/audit/service";
 import { sendOnChannel } from "@/server/channels/dispatch";
@@ -49,7 +49,8 @@ async function latestEventOf(db: DbTx, profileId: string) {
 }
 
 /** The links a message carries to leave it: signed for a real person; for the example person, a page that says it is an example. */
-function linksOf(input: { workspaceId: string; profileId: string | null; groupId: string | null; channel: TemplateContent["channel"] }): UnsubscribeLinks {
+/** The person's unsubscribe and preference links; an example person gets the example page. */
+export function linksOf(input: { workspaceId: string; profileId: string | null; groupId: string | null; channel: TemplateContent["channel"] }): UnsubscribeLinks {
   if (input.profileId) return unsubscribeLinks({ workspaceId: input.workspaceId, profileId: input.profileId, groupId: input.groupId, channel: input.channel });
   const example = `${publicBaseUrl()}/preferences/example`;
   return { unsubscribeUrl: example, preferencesUrl: example, oneClickUrl: example };
@@ -73,7 +74,7 @@ async function variablesFor(
     event,
     variables: {
       person: profile ? personVariables(profile) : EXAMPLE_PERSON,
-      event: event ?? { name: "example_event", properties: {}, timestamp: new Date().toISOString() },
+      event: event ?? exampleEvent(new Date()),
       unsubscribe_url: links.unsubscribeUrl,
       preferences_url: links.preferencesUrl,
     },
