@@ -39,9 +39,9 @@ function StatCells({ stats }: { stats: JourneyRowStats | undefined }) {
   const none = <span className="text-slate-400">—</span>;
   return (
     <>
-      <td className="px-3 py-2.5 text-right text-slate-700 tabular-nums">{stats ? formatCount(stats.inNow) : none}</td>
-      <td className="px-3 py-2.5 text-right text-slate-700 tabular-nums">{stats ? formatCount(stats.entered7d) : none}</td>
-      <td className="px-3 py-2.5 text-right text-slate-700 tabular-nums">
+      <td className="px-2 py-2.5 text-right text-slate-700 tabular-nums">{stats ? formatCount(stats.inNow) : none}</td>
+      <td className="px-2 py-2.5 text-right text-slate-700 tabular-nums">{stats ? formatCount(stats.entered7d) : none}</td>
+      <td className="px-2 py-2.5 text-right text-slate-700 tabular-nums">
         {stats && stats.conversionRate !== null ? formatPercent(stats.conversionRate, 1) : none}
       </td>
     </>
@@ -141,9 +141,9 @@ export function JourneyList() {
                 <th scope="col" className="px-3 py-2.5 font-medium">Status</th>
                 <th scope="col" className="px-3 py-2.5 font-medium">Trigger</th>
                 <th scope="col" className="px-3 py-2.5 font-medium">Phase</th>
-                <th scope="col" className="w-20 px-3 py-2 text-right leading-tight font-medium">In it now</th>
-                <th scope="col" className="w-20 px-3 py-2 text-right leading-tight font-medium">Entered, 7 days</th>
-                <th scope="col" className="w-24 px-3 py-2 text-right leading-tight font-medium">Conversion</th>
+                <th scope="col" className="w-16 px-2 py-2 text-right leading-tight font-medium">In it now</th>
+                <th scope="col" className="w-16 px-2 py-2 text-right leading-tight font-medium">Entered, 7 days</th>
+                <th scope="col" className="w-20 px-2 py-2 text-right leading-tight font-medium">Conversion</th>
                 <th scope="col" className="px-3 py-2.5 font-medium whitespace-nowrap">Last change</th>
                 <th scope="col" className="px-3 py-2.5">
                   <span className="sr-only">Actions</span>
@@ -161,7 +161,7 @@ export function JourneyList() {
                 ))}
               {rows.map((j) => (
                 <tr key={j.id} className="hover:bg-slate-50" data-testid={`journey-row-${j.id}`}>
-                  <td className="max-w-64 py-2.5 pr-3 pl-4">
+                  <td className="max-w-48 py-2.5 pr-3 pl-4 2xl:max-w-64">
                     <Link href={`/journeys/${j.id}`} className={`block truncate font-medium hover:underline ${j.status === "archived" ? "text-slate-500" : "text-brand-700"}`} title={j.name}>
                       {j.name}
                     </Link>
@@ -170,14 +170,14 @@ export function JourneyList() {
                     <Badge tone={STATUS_TONES[j.status]}>{j.status}</Badge>
                     {j.liveVersion && <span className="ml-2 text-xs text-slate-500">v{j.liveVersion}</span>}
                   </td>
-                  <td className="max-w-56 truncate px-3 py-2.5 text-slate-600" title={triggerSummary(j.trigger)}>
+                  <td className="max-w-40 truncate px-3 py-2.5 text-slate-600 2xl:max-w-56" title={triggerSummary(j.trigger)}>
                     {triggerSummary(j.trigger)}
                   </td>
                   <td className="px-3 py-2.5 text-slate-600 capitalize">{j.phase ?? "—"}</td>
                   <StatCells stats={stats[j.id]} />
                   <td className="px-3 py-2.5 whitespace-nowrap text-slate-500">
                     {relativeTime(j.updatedAt)}
-                    {j.updatedBy && <span className="block max-w-36 truncate text-xs" title={j.updatedBy}>by {j.updatedBy}</span>}
+                    {j.updatedBy && <span className="block max-w-28 truncate text-xs 2xl:max-w-36" title={j.updatedBy}>by {j.updatedBy}</span>}
                   </td>
                   <td className="py-2.5 pr-3 pl-1 text-right whitespace-nowrap">
                     {canEdit && (
