@@ -119,7 +119,8 @@ export function evaluateCondition(node: SegmentNode, input: EvalInput, now: Date
 }
 
 // ---------------------------------------------------------------------------------------
-// Compilation.
+// Compilation. (windowBounds, the value getters, compileComparison and unitMs are exported
+// for lib/segments/next-change.ts, which must read windows and values exactly as this does.)
 
 type Pred = (input: EvalInput) => boolean;
 type Path = (string | number)[];
@@ -283,7 +284,7 @@ function compileTrait(node: TraitCondition, now: number): CompiledNode {
  * Inclusive millisecond bounds of an event window. Event times are whole milliseconds
  * (a Date holds an integer), so the exclusive end of `between` (t < to) is t ≤ to − 1.
  */
-function windowBounds(window: Window, now: number): [number, number] {
+export function windowBounds(window: Window, now: number): [number, number] {
   switch (window.kind) {
     case "ever":
       return [-Infinity, now];
@@ -389,7 +390,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The value at a dot path, walking object keys only: an absent key, or a step into an
  * array, a primitive or null, is missing (undefined). A JSON null is missing too.
  */
-function pathGetter(path: string): Getter {
+export function pathGetter(path: string): Getter {
   const keys = path.split(".");
   // Only own keys count: `constructor` or `toString` must not find Object.prototype's.
   const inherited = keys.map((k) => PROTOTYPE_KEYS.has(k));
@@ -414,7 +415,8 @@ function pathGetter(path: string): Getter {
   };
 }
 
-function fieldGetter(field: string): (profile: EvalProfile) => unknown {
+/** A profile field's value (`traits.<path>` or a built-in field); null is missing (undefined). */
+export function fieldGetter(field: string): (profile: EvalProfile) => unknown {
   if (field.startsWith("traits.")) {
     const get = pathGetter(field.slice("traits.".length));
     return (p) => get(p.traits);
@@ -437,7 +439,7 @@ type ValueTest = (value: unknown) => boolean;
  * `includeMissing`: then a missing value (absent or null) passes; a value of another type
  * still fails.
  */
-function compileComparison(c: TraitCondition | PropertyFilter, now: number): ValueTest {
+export function compileComparison(c: TraitCondition | PropertyFilter, now: number): ValueTest {
   const test = compileTypedTest(c, now);
   return includesMissing(c.operator) ? (v) => v === undefined || v === null || test(v) : test;
 }
@@ -637,7 +639,8 @@ function compileDateTest(op: DateOperator, now: number): (t: number) => boolean 
   }
 }
 
-function unitMs(unit: string): number {
+/** Milliseconds in one `unit` of a window or a relative date operator. */
+export function unitMs(unit: string): number {
   const ms = (UNIT_MS as Record<string, number>)[unit];
   return ms ?? unsupported("unit", unit);
 }
