@@ -6,6 +6,8 @@ import { sql, type Db } from "@/server/db/client";
 import { ingestBatch } from "@/server/ingest/service";
 import { deletePerson, exportPerson } from "@/server/profiles/gdpr";
 import { refreshSegment } from "@/server/segments/membership";
+import { segmentsConsumer } from "@/server/segments/consumer";
+import { drain } from "@/server/feed/consumer";
 import { createSegment } from "@/server/segments/service";
 import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
@@ -141,7 +143,7 @@ describe("consent: groups, answers, history and the send-time check", () => {
     await t.db.subscriptionGroup.delete({ where: { id: odd.id } });
   });
 
-  it("a saved segment on a subscription follows the person's answers at once, and a group in use cannot be deleted", async () => {
+  it("a saved segment on a subscription follows the person's answers (through the change feed), and a group in use cannot be deleted", async () => {
     const news = (await callerAs("admin").consent.groups()).find((g) => g.name === "Product news")!;
     const id = await person("dave");
     const segment = await createSegment(t.db, {
@@ -154,9 +156,12 @@ describe("consent: groups, answers, history and the send-time check", () => {
     await refreshSegment(t.db, { workspaceId, segmentId: segment.id, now: new Date() });
     const member = () => t.db.segmentMembership.findFirst({ where: { segmentId: segment.id, profileId: id, exitedAt: null } });
     expect(await member()).toBeNull();
+    const consumer = segmentsConsumer(t.db);
     await setSubscriptions(t.db, { workspaceId, profileId: id, changes: [{ groupId: news.id, subscribed: false }], source: "api", actor });
+    await drain(t.db, consumer);
     expect(await member()).not.toBeNull();
     await setSubscriptions(t.db, { workspaceId, profileId: id, changes: [{ groupId: news.id, subscribed: true }], source: "api", actor });
+    await drain(t.db, consumer);
     expect(await member()).toBeNull();
 
     await expect(deleteGroup(t.db, { workspaceId, actor, groupId: news.id })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringContaining("“Left the newsletter”") });

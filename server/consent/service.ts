@@ -17,7 +17,7 @@ import type { Db, DbTx } from "@/server/db/client";
 import { encodeKeyset, type Keyset } from "@/server/db/keyset";
 import { lockWorkspace } from "@/server/db/locks";
 import { DomainError } from "@/server/errors";
-import { reevaluateProfiles } from "@/server/segments/membership";
+import { appendFeedPrisma } from "@/server/feed/feed";
 import { dropSample } from "@/server/segments/sample";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { isUniqueViolation } from "@/server/db/errors";
@@ -246,8 +246,8 @@ export interface SetResult {
  * Records the person's answers for some groups, in one transaction: each changed answer
  * updates the state and appends a consent record (source, wording version, time), with an
  * audit entry and the data version. Giving the answer one already gave changes nothing.
- * Unknown groups and people are refused, nothing written. Afterwards the person's saved
- * segments are decided again.
+ * Unknown groups and people are refused, nothing written. The change feed has the person's
+ * saved segments decided again.
  */
 export async function setSubscriptions(
   db: Db,
@@ -280,6 +280,8 @@ export async function setSubscriptions(
       data: rows.map((r) => ({ workspaceId: input.workspaceId, profileId: input.profileId, groupId: r.group_id, subscribed: r.subscribed, source: input.source, textVersion: textOf.get(r.group_id) ?? null })),
     });
     await bumpDataVersionPrisma(tx, input.workspaceId, { changes: rows.length, profiles: 0 });
+    // Saved segments that ask about subscriptions are decided again by the feed's consumer.
+    await appendFeedPrisma(tx, [{ workspaceId: input.workspaceId, kind: "consent", profileIds: [input.profileId], payload: { groups: rows.map((r) => r.group_id) } }]);
     for (const r of rows) {
       const group = byId.get(r.group_id)!;
       const before = r.inserted ? `${subscribedByDefault(group.mode) ? "subscribed" : "not subscribed"} (default)` : r.subscribed ? "unsubscribed" : "subscribed";
@@ -298,17 +300,7 @@ export async function setSubscriptions(
     }
     return rows;
   });
-  if (changed.length > 0) await redecide(db, input.workspaceId, input.profileId, input.now?.() ?? new Date());
   return { changed: changed.length, states: await profileConsent(db, { workspaceId: input.workspaceId, profileId: input.profileId }) };
-}
-
-/** The person's saved segments, decided again after their answers changed (best effort: the periodic refresh repairs). */
-async function redecide(db: Db, workspaceId: string, profileId: string, now: Date) {
-  try {
-    await reevaluateProfiles(db, { workspaceId, profileIds: [profileId], now });
-  } catch (error) {
-    console.error("segment re-evaluation after a consent change failed:", error);
-  }
 }
 
 // ---------------------------------------------------------------------------------------

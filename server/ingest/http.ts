@@ -6,7 +6,6 @@ import { ingestBatch, isRefused } from "./service";
 import { isDatabaseUnavailable } from "@/server/db/errors";
 import { readText } from "@/server/http/body";
 import { isStorableText } from "@/lib/storable";
-import { queueReevaluation } from "@/server/segments/realtime";
 import { RateLimiter } from "@/lib/ingest/rate-limit";
 import {
   MAX_BATCH_BYTES,
@@ -129,9 +128,6 @@ async function ingest(req: Request, endpoint: MessageType | "batch"): Promise<Re
     outcomes.forEach((outcome, i) => {
       if (isRefused(outcome)) refuse(valid[i]!.index, raws[valid[i]!.index], outcome.refused);
     });
-    const stored = valid.filter((_, i) => outcomes[i] === "stored").map(({ message }) => message);
-    // Saved segments follow within a fraction of a second (not on the request's time).
-    if (stored.length > 0) void queueReevaluation(db(), auth.workspaceId, stored).catch((e) => console.error("segment re-evaluation failed:", e));
   }
   if (errors.length === raws.length) {
     return badRequest(endpoint === "batch" ? "no valid messages in batch" : errors[0]!.error, endpoint === "batch" ? { errors } : {});

@@ -7,6 +7,8 @@ import { isInputFault } from "@/server/db/errors";
 import { randomShard } from "@/server/workspaces/data-version";
 import { deviceChangeOf, storedDeviceProperties, type DeviceChangeResult, type DeviceOp } from "@/lib/channels/devices";
 import { writeDeviceChanges } from "@/server/devices/service";
+import { appendFeed } from "@/server/feed/feed";
+import { moveMemberships } from "@/server/segments/membership";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:
@@ -98,10 +100,12 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
  * the later of the two answers — what was sent to them: push devices, in-app messages
  * and the delivery log — and their journey enrollments (where both are inside the same
  * journey for the same correlation key, `into`'s stays and `from`'s ends, exited with
- * reason "merged": a person is active once per journey and key). Only ever called with
+ * reason "merged": a person is active once per journey and key) — and their saved-segment
+ * memberships and history (server/segments/membership.ts moveMemberships; a "merge" row on
+ * the change feed has the merged person decided again). Only ever called with
  * `from` anonymous (no user id): two known people are never merged (see resolveProfile).
  */
-async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
+async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
   tally.profiles -= 1;
   const merged: ProfileRow = {
     ...into,
@@ -128,6 +132,9 @@ async function mergeProfiles(tx: Sql, from: ProfileRow, into: ProfileRow, tally:
                     WHERE i.profile_id = ${into.id} AND i.journey_id = f.journey_id
                       AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
   await tx.execute`UPDATE journey_enrollments SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await moveMemberships(tx, from.id, into.id);
+  // The segment consumer re-decides the merged person (cause "merge"): the right exits follow.
+  await appendFeed(tx, [{ workspaceId, kind: "merge", profileIds: [into.id], payload: { from: from.id, into: into.id } }]);
   await tx.execute`
     INSERT INTO subscription_states (profile_id, group_id, subscribed, updated_at)
     SELECT ${into.id}, group_id, subscribed, updated_at FROM subscription_states WHERE profile_id = ${from.id}
@@ -163,7 +170,7 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
     // A write key is public (it ships in web pages): merging or renaming known people with
     // it would let anyone take over someone's profile. Only anonymous activity moves.
     if (previous && previous.userId !== null && previous.id !== known?.id) return NEVER_MERGE_KNOWN;
-    if (known && previous && known.id !== previous.id) return mergeProfiles(tx, previous, known, tally);
+    if (known && previous && known.id !== previous.id) return mergeProfiles(tx, workspaceId, previous, known, tally);
     if (known) {
       if (!previous) await addIdentity(tx, workspaceId, known.id, "anonymous_id", previousId);
       return known;
@@ -188,7 +195,7 @@ async function resolveProfile(tx: Sql, workspaceId: string, message: Message, at
   }
   const known = await findByIdentity(tx, workspaceId, "user_id", userId);
   if (known) {
-    if (anonymous && anonymous.id !== known.id && anonymous.userId === null) return mergeProfiles(tx, anonymous, known, tally);
+    if (anonymous && anonymous.id !== known.id && anonymous.userId === null) return mergeProfiles(tx, workspaceId, anonymous, known, tally);
     if (anonymousId && !anonymous) await addIdentity(tx, workspaceId, known.id, "anonymous_id", anonymousId);
     return known;
   }
@@ -271,6 +278,7 @@ export async function ingestMessage(
         // Stored before (a retry): undo everything this copy did, a new profile included.
         if (inserted.size === 0) throw new DuplicateMessage();
         await writeDeviceChanges(tx, workspaceId, deviceOpsOf(rows));
+        await appendFeed(tx, [eventsFeedEntry(workspaceId, rows, inserted)]);
         return "stored" as const;
       },
       { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
@@ -379,7 +387,7 @@ function profileStates(rows: EventRow[]): ProfileRow[] {
 /**
  * Inserts the events (a message id stored before is skipped) and, when all of them were
  * inserted, updates the profiles and adds the change to the workspace's data version
- * (server/workspaces/data-version.ts), in one statement. Returns the message ids inserted;
+ * (server/workspaces/data-version.ts), in one statement. Returns the message ids inserted (with their event ids);
  * fewer than `rows` means the caller's transaction must not commit (a duplicate). The
  * unique index arbitrates duplicates: no lookup whose plan could go wrong on a table that
  * grew since it was last analysed.
@@ -400,7 +408,7 @@ async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states
     sent_at: r.message.sentAt ?? null,
   }));
   const s = states;
-  const inserted = await tx.query<{ message_id: string }>`
+  const inserted = await tx.query<{ message_id: string; id: string }>`
     WITH inserted AS (
       INSERT INTO events (workspace_id, profile_id, message_id, type, name, properties, context, timestamp, received_at, sent_at)
       SELECT ${workspaceId}::text, e.profile_id, e.message_id, e.type, e.name, e.properties, e.context, e.timestamp, e.received_at, e.sent_at
@@ -408,7 +416,7 @@ async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states
              AS e(profile_id text, message_id text, type text, name text, properties jsonb, context jsonb,
                   timestamp timestamptz, received_at timestamptz, sent_at timestamptz)
       ON CONFLICT (workspace_id, message_id) DO NOTHING
-      RETURNING message_id),
+      RETURNING message_id, id),
     updated AS (
       UPDATE profiles AS p
          SET traits = u.traits, email = u.email, phone = u.phone, timezone = u.timezone, locale = u.locale,
@@ -429,8 +437,8 @@ async function writeBatch(tx: Sql, workspaceId: string, rows: EventRow[], states
       ON CONFLICT (workspace_id, shard) DO UPDATE
         SET changes = workspace_data_versions.changes + EXCLUDED.changes, profiles = workspace_data_versions.profiles + EXCLUDED.profiles
       RETURNING 1)
-    SELECT message_id FROM inserted`;
-  return new Set(inserted.map((r) => r.message_id));
+    SELECT message_id, id::text FROM inserted`;
+  return new Map(inserted.map((r) => [r.message_id, r.id]));
 }
 
 /** A batch's transaction is done again this many times when concurrent requests stored some of its message ids meanwhile. */
@@ -553,5 +561,17 @@ async function storeBatch(
   if (inserted.size < rows.length) throw new ConcurrentDuplicate();
   // 4. Push devices registered or unregistered by this batch (a handful of statements at most).
   await writeDeviceChanges(tx, workspaceId, deviceOpsOf(rows));
+  // 5. The change feed: consumers (saved segments, journeys) learn of the events when this commits.
+  await appendFeed(tx, [eventsFeedEntry(workspaceId, rows, inserted)]);
   return outcomes;
+}
+
+/** The feed row of stored events: their people (no lookup of identities again) and event ids. */
+function eventsFeedEntry(workspaceId: string, rows: EventRow[], inserted: Map<string, string>) {
+  return {
+    workspaceId,
+    kind: "events" as const,
+    profileIds: [...new Set(rows.map((r) => r.profile.id))],
+    payload: { eventIds: [...inserted.values()] },
+  };
 }

@@ -1,32 +1,26 @@
 import "server-only";
-import { makeWorkerUtils, run, type Runner, type WorkerUtils } from "graphile-worker";
+import { makeWorkerUtils, type WorkerUtils } from "graphile-worker";
 import { db } from "@/server/db";
 import { env } from "@/server/env";
 import { onShutdown } from "@/server/shutdown";
-import { CRONTAB, taskList } from "./tasks";
+import { startBackground, type Background } from "./run";
 
 /**
- * The job runner lives in the app process (started from instrumentation.ts): one command
- * runs everything, and more app instances simply mean more workers on the same queue.
+ * The job runner and the change feed's consumers live in the app process (started from
+ * instrumentation.ts): one command runs everything, and more app instances simply mean
+ * more workers on the same queue (a feed consumer works in one process at a time).
  */
 
-const globalForJobs = globalThis as unknown as { junctionRunner?: Promise<Runner>; junctionWorkerUtils?: Promise<WorkerUtils> };
+const globalForJobs = globalThis as unknown as { junctionBackground?: Promise<Background>; junctionWorkerUtils?: Promise<WorkerUtils> };
 
-export function startWorker(): Promise<Runner> {
-  if (!globalForJobs.junctionRunner) {
-    const runner = run({
-      connectionString: env().DATABASE_URL,
-      concurrency: 2,
-      // scripts/serve.ts stops the web server first, then us (server/shutdown.ts), then the database.
-      noHandleSignals: true,
-      pollInterval: 1_000,
-      taskList: taskList(db()),
-      crontab: CRONTAB,
-    });
-    globalForJobs.junctionRunner = runner;
-    onShutdown("the job worker", async () => (await runner).stop());
+export function startWorker(): Promise<Background> {
+  if (!globalForJobs.junctionBackground) {
+    const background = startBackground(db(), env().DATABASE_URL);
+    globalForJobs.junctionBackground = background;
+    // scripts/serve.ts stops the web server first, then us (server/shutdown.ts), then the database.
+    onShutdown("the job worker and feed consumers", async () => (await background).stop());
   }
-  return globalForJobs.junctionRunner;
+  return globalForJobs.junctionBackground;
 }
 
 function utils(): Promise<WorkerUtils> {

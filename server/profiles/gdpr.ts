@@ -5,6 +5,8 @@ import { suppressionHash } from "@/server/ingest/service";
 
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { isTransientConflict } from "@/server/db/errors";
+import { exitDeletedPerson } from "@/server/segments/membership";
+import { appendFeedPrisma } from "@/server/feed/feed";
 
 /**
  * GDPR requests for one person. Deletion removes the profile, its identities and events
@@ -38,7 +40,11 @@ function deleteOnce(db: Db, input: { workspaceId: string; actor: Actor; profileI
         skipDuplicates: true,
       });
     }
+    // Their segment memberships end (cause "deletion"), then the profile and all it owns
+    // (scheduled re-checks included) go; the feed tells consumers (journeys) they are gone.
+    const segments = await exitDeletedPerson(tx, { workspaceId: input.workspaceId, profileId: profile.id, at: new Date() });
     await tx.profile.delete({ where: { id: profile.id } });
+    await appendFeedPrisma(tx, [{ workspaceId: input.workspaceId, kind: "delete", profileIds: [profile.id], payload: { segments } }]);
     await bumpDataVersionPrisma(tx, input.workspaceId, { changes: 1 + profile._count.events, profiles: -1 });
     await recordAudit(tx, {
       workspaceId: input.workspaceId,

@@ -1,21 +1,38 @@
 import { DomainError } from "@/server/errors";
 import { memberSummary } from "@/lib/profiles/display";
-import { sql, sqlTransaction, type Db, type Sql } from "@/server/db/client";
+import { sql, sqlTransaction, type Db, type DbTx, type Sql } from "@/server/db/client";
 import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "@/lib/segments/schema";
 import { compileEvaluator, evaluate } from "@/lib/segments/evaluate";
+import { compileNextChange } from "@/lib/segments/next-change";
+import { appendFeed, type FeedEntry } from "@/server/feed/feed";
+import { lockConsumer } from "@/server/feed/consumer";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
 import { bumpDataVersion } from "@/server/workspaces/data-version";
 
 /**
  * Materialised membership of saved segments: who is in, since when (entered_at), who left
- * (exited_at), the current size and a daily size history with entries and exits.
+ * (exited_at), the current size, a daily size history, and the append-only history of
+ * every entry and exit with its cause (segment_membership_history).
  *
- * - refreshSegment: recompute one segment in full with the SQL compiler (after a save, and
- *   periodically for time-based conditions such as "inactive for 7 days").
- * - reevaluateProfiles: after ingest, re-decide the saved segments for the people whose
- *   events or traits just changed, in memory with the evaluator.
+ * One writer, applyMembership, used by both ways of deciding:
+ * - decideProfiles: the people an event, a merge or a consent answer touched (the change
+ *   feed's segment consumer, server/segments/consumer.ts), or whose answers time changes
+ *   (segment_rechecks), re-decided for every saved segment in memory with the evaluator;
+ * - refreshSegment: one segment recomputed in full with the SQL compiler, after its
+ *   definition changed.
+ * Both run under the segment consumer's lock, so decisions about a person never interleave.
  */
+
+/** Why someone entered or left a segment. */
+export type MembershipCause = "event" | "time" | "definition" | "merge" | "deletion" | "repair";
+export const MEMBERSHIP_CAUSES: readonly MembershipCause[] = ["event", "time", "definition", "merge", "deletion", "repair"];
+
+/** The change feed consumer that keeps saved segments current (and the lock every membership writer takes). */
+export const SEGMENTS_CONSUMER = "segments";
+
+/** Membership feed rows carry at most this many people each. */
+const FEED_CHUNK = 1_000;
 
 export interface RefreshResult {
   size: number;
@@ -23,50 +40,135 @@ export interface RefreshResult {
   exited: number;
 }
 
-/** Writes entries, exits, size and today's history for one segment, in one transaction. */
-export async function refreshSegment(db: Db, input: { workspaceId: string; segmentId: string; now: Date }): Promise<RefreshResult> {
+/**
+ * The one writer of segment membership: enters `enter` and exits `exit` (those already in,
+ * or already out, are left alone), appends who actually changed to the history and the
+ * change feed, and keeps size and today's counts. Returns who actually entered and left.
+ */
+export async function applyMembership(
+  tx: Sql,
+  input: { workspaceId: string; segmentId: string; enter: string[]; exit: string[]; at: Date; cause: MembershipCause; size?: "recount" },
+): Promise<{ entered: string[]; exited: string[] }> {
+  const { segmentId, at, cause } = input;
+  const entered = input.enter.length
+    ? (
+        await tx.query<{ profile_id: string }>`
+          INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
+          SELECT ${segmentId}::text, u.id, ${at}::timestamptz FROM unnest(${input.enter}::text[]) AS u(id)
+           -- A person deleted (or merged away) since they were decided on is not entered.
+           WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id)
+          ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
+            WHERE segment_memberships.exited_at IS NOT NULL
+          RETURNING profile_id`
+      ).map((r) => r.profile_id)
+    : [];
+  const exited = input.exit.length
+    ? (
+        await tx.query<{ profile_id: string }>`
+          UPDATE segment_memberships SET exited_at = ${at}::timestamptz
+           WHERE segment_id = ${segmentId} AND profile_id = ANY(${input.exit}::text[]) AND exited_at IS NULL
+          RETURNING profile_id`
+      ).map((r) => r.profile_id)
+    : [];
+  if (entered.length > 0 || exited.length > 0) {
+    await tx.execute`
+      INSERT INTO segment_membership_history (segment_id, profile_id, entered, cause, at)
+      SELECT ${segmentId}::text, u.id, u.entered, ${cause}::text, ${at}::timestamptz
+        FROM unnest(${[...entered, ...exited]}::text[], ${[...entered.map(() => true), ...exited.map(() => false)]}::boolean[]) AS u(id, entered)`;
+    const feed: FeedEntry[] = [];
+    for (const [change, ids] of [["entered", entered], ["exited", exited]] as const) {
+      for (let i = 0; i < ids.length; i += FEED_CHUNK) {
+        feed.push({ workspaceId: input.workspaceId, kind: "membership", profileIds: ids.slice(i, i + FEED_CHUNK), payload: { segmentId, change, cause } });
+      }
+    }
+    await appendFeed(tx, feed);
+  }
+  await recordSize(tx, input.workspaceId, segmentId, at, { entered: entered.length, exited: exited.length, recount: input.size === "recount" });
+  return { entered, exited };
+}
+
+/**
+ * Size (counted again, or moved by the change), today's entries and exits, and the
+ * workspace's data version (definitions that refer to this segment now have other answers).
+ */
+async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: Date, change: { entered: number; exited: number; recount: boolean }) {
+  if (!change.recount && change.entered === 0 && change.exited === 0) return;
+  const [row] = change.recount
+    ? await tx.query<{ size: number }>`
+        UPDATE segments SET refreshed_at = ${now}::timestamptz,
+               size = (SELECT count(*)::int FROM segment_memberships WHERE segment_id = ${segmentId} AND exited_at IS NULL)
+         WHERE id = ${segmentId} RETURNING size`
+    : await tx.query<{ size: number }>`
+        UPDATE segments SET size = size + ${change.entered - change.exited}::int WHERE id = ${segmentId} RETURNING size`;
+  if (change.entered + change.exited > 0) await bumpDataVersion(tx, workspaceId, { changes: change.entered + change.exited, profiles: 0 });
+  await tx.execute`
+    INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
+    VALUES (${segmentId}, (${now}::timestamptz AT TIME ZONE 'UTC')::date, ${row?.size ?? 0}::int, ${change.entered}::int, ${change.exited}::int)
+    ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size,
+      entered = segment_size_history.entered + EXCLUDED.entered, exited = segment_size_history.exited + EXCLUDED.exited`;
+}
+
+/**
+ * Recomputes one segment in full with the SQL compiler (after its definition changed, and
+ * for new segments), under the segment consumer's lock: entries and exits are recorded
+ * with `cause` ("definition" unless told otherwise).
+ */
+export async function refreshSegment(
+  db: Db,
+  input: { workspaceId: string; segmentId: string; now: Date; cause?: MembershipCause },
+): Promise<RefreshResult> {
   const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
   if (!segment) throw new Error(`segment ${input.segmentId} not found`);
   const definition = parseStoredDefinition(segment.definition);
   const matching = matchingQuery(definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
   const n = matching.params.length;
-  const sql = `
-    WITH matched AS (${matching.sql}),
-    entered AS (
-      INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
-      SELECT $${n + 1}::text, id, $${n + 2}::timestamptz FROM matched
-      ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
-        WHERE segment_memberships.exited_at IS NOT NULL
-      RETURNING 1),
-    exited AS (
-      UPDATE segment_memberships sm SET exited_at = $${n + 2}::timestamptz
-       WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)
-      RETURNING 1)
-    SELECT (SELECT count(*) FROM matched)::int AS size, (SELECT count(*) FROM entered)::int AS entered,
-           (SELECT count(*) FROM exited)::int AS exited`;
+  const diff = `
+    WITH matched AS MATERIALIZED (${matching.sql})
+    SELECT m.id, true AS enter FROM matched m
+     WHERE NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = $${n + 1}::text AND sm.profile_id = m.id AND sm.exited_at IS NULL)
+    UNION ALL
+    SELECT sm.profile_id, false FROM segment_memberships sm
+     WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)`;
   return sqlTransaction(db, async (tx) => {
-    await lockSegment(tx, segment.id);
-    const [result] = await tx.raw<RefreshResult>({ sql, params: [...matching.params, segment.id, input.now] });
-    await recordSize(tx, input.workspaceId, segment.id, input.now, result!);
-    return result!;
+    await lockConsumer(tx, SEGMENTS_CONSUMER);
+    const rows = await tx.raw<{ id: string; enter: boolean }>({ sql: diff, params: [...matching.params, segment.id] });
+    const { entered, exited } = await applyMembership(tx, {
+      workspaceId: input.workspaceId,
+      segmentId: segment.id,
+      enter: rows.filter((r) => r.enter).map((r) => r.id),
+      exit: rows.filter((r) => !r.enter).map((r) => r.id),
+      at: input.now,
+      cause: input.cause ?? "definition",
+      size: "recount",
+    });
+    const [{ size }] = (await tx.query<{ size: number }>`SELECT size FROM segments WHERE id = ${segment.id}`) as [{ size: number }];
+    return { size, entered: entered.length, exited: exited.length };
   });
 }
 
-/** One writer of a segment's membership at a time (full refresh or re-evaluation after ingest). */
-async function lockSegment(tx: Sql, segmentId: string) {
-  await tx.query`SELECT 1 FROM segments WHERE id = ${segmentId} FOR UPDATE`;
-}
-
-async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: Date, change: RefreshResult) {
-  await tx.execute`UPDATE segments SET size = ${change.size}::int, refreshed_at = ${now}::timestamptz WHERE id = ${segmentId}`;
-  // Definitions that refer to this segment now have other answers.
-  await bumpDataVersion(tx, workspaceId, { changes: change.entered + change.exited, profiles: 0 });
-  await tx.execute`
-    INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
-    VALUES (${segmentId}, (${now}::timestamptz AT TIME ZONE 'UTC')::date, ${change.size}::int, ${change.entered}::int, ${change.exited}::int)
-    ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size,
-      entered = segment_size_history.entered + EXCLUDED.entered, exited = segment_size_history.exited + EXCLUDED.exited`;
+/**
+ * The people whose saved-segment answers differ from the stored membership now, by the SQL
+ * compiler: what the real-time path should have decided but did not (there should be none).
+ * Read only; the periodic check hands them to the consumer as re-checks (cause "repair").
+ */
+export async function membershipDifferences(db: Db, input: { workspaceId: string; segmentId: string; now: Date; limit?: number }) {
+  const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
+  if (!segment) return { enter: [], exit: [] };
+  const matching = matchingQuery(parseStoredDefinition(segment.definition), { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
+  const n = matching.params.length;
+  const rows = await sql(db).raw<{ id: string; enter: boolean }>({
+    sql: `
+      WITH matched AS MATERIALIZED (${matching.sql})
+      (SELECT m.id, true AS enter FROM matched m
+        WHERE NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = $${n + 1}::text AND sm.profile_id = m.id AND sm.exited_at IS NULL)
+        LIMIT $${n + 2}::int)
+      UNION ALL
+      (SELECT sm.profile_id, false FROM segment_memberships sm
+        WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)
+        LIMIT $${n + 2}::int)`,
+    params: [...matching.params, segment.id, input.limit ?? 10_000],
+  });
+  return { enter: rows.filter((r) => r.enter).map((r) => r.id), exit: rows.filter((r) => !r.enter).map((r) => r.id) };
 }
 
 /** Saved, not archived segments of a workspace, referenced ones before those that refer to them. */
@@ -90,17 +192,24 @@ export async function segmentsInDependencyOrder(db: Db, workspaceId: string) {
   return ordered;
 }
 
-/** The periodic job: every saved segment of the workspace, in dependency order. */
+/** The segment and every saved segment that refers to it (directly or not), referenced ones first. */
+export async function segmentAndDependents(db: Db, workspaceId: string, segmentId: string) {
+  const ordered = await segmentsInDependencyOrder(db, workspaceId);
+  const affected = new Set([segmentId]);
+  for (const s of ordered) if (referencedSegments(s.definition).some((r) => affected.has(r))) affected.add(s.id);
+  return ordered.filter((s) => affected.has(s.id));
+}
+
 /**
  * Refreshes every saved segment of a workspace, referenced ones first. Each is evaluated at
  * its own clock reading, taken just before its transaction: with many segments the last one
  * starts minutes after the first, and its entries and exits are stamped with when it ran
  * (the estimate's sample finds changed memberships by those stamps, server/segments/sample.ts).
  */
-export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; clock?: () => Date }) {
+export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; clock?: () => Date; cause?: MembershipCause }) {
   const results: Record<string, RefreshResult> = {};
   for (const segment of await segmentsInDependencyOrder(db, input.workspaceId)) {
-    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: (input.clock ?? (() => new Date()))() });
+    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: (input.clock ?? (() => new Date()))(), cause: input.cause });
   }
   return results;
 }
@@ -138,54 +247,224 @@ export async function profileSegmentsExplained(db: Db, input: { workspaceId: str
 }
 
 /**
- * Re-decides every saved segment for these people, in memory, and records entries and
- * exits. Called after ingest stored their events (and so changed traits and seen times).
+ * Re-decides every saved segment of the workspace for these people, in memory, in
+ * dependency order (a segment that refers to another sees its new answer), records entries
+ * and exits through applyMembership with each person's cause, and schedules each person's
+ * next time-based re-check (the earliest moment any answer could change with no new event,
+ * lib/segments/next-change.ts). Runs in the caller's transaction, which holds the segment
+ * consumer's lock. People who no longer exist are skipped.
  */
-export async function reevaluateProfiles(db: Db, input: { workspaceId: string; profileIds: string[]; now: Date }) {
-  if (input.profileIds.length === 0) return { entered: 0, exited: 0 };
+export async function decideProfiles(
+  tx: Sql,
+  db: Db,
+  input: { workspaceId: string; causes: Map<string, MembershipCause>; now: Date },
+): Promise<{ entered: number; exited: number }> {
+  const ids = [...input.causes.keys()];
+  if (ids.length === 0) return { entered: 0, exited: 0 };
   const segments = await segmentsInDependencyOrder(db, input.workspaceId);
   if (segments.length === 0) return { entered: 0, exited: 0 };
   const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
-  const people = await loadPeople(db, input.workspaceId, { ids: input.profileIds }, names);
+  const people = await loadPeople(db, input.workspaceId, { ids }, names);
+  const nowMs = input.now.getTime();
+  const next = new Map<string, number>();
 
   let entered = 0;
   let exited = 0;
   for (const segment of segments) {
     const matches = compileEvaluator(segment.definition, input.now);
-    const enter: string[] = [];
-    const exit: string[] = [];
+    const nextChange = compileNextChange(segment.definition, input.now);
+    const byCause = new Map<MembershipCause, { enter: string[]; exit: string[] }>();
     for (const [id, person] of people) {
       const current = person.memberships as Set<string>;
       const match = matches(person);
-      if (match && !current.has(segment.id)) enter.push(id);
-      if (!match && current.has(segment.id)) exit.push(id);
+      if (match !== current.has(segment.id)) {
+        const cause = input.causes.get(id) ?? "event";
+        let lists = byCause.get(cause);
+        if (!lists) byCause.set(cause, (lists = { enter: [], exit: [] }));
+        (match ? lists.enter : lists.exit).push(id);
+      }
       // Later segments may refer to this one: they see the new membership.
       if (match) current.add(segment.id);
       else current.delete(segment.id);
+      const at = nextChange(person);
+      if (at !== null && at > nowMs && !(next.get(id)! <= at)) next.set(id, at);
     }
-    if (enter.length === 0 && exit.length === 0) continue;
-    await sqlTransaction(db, async (tx) => {
-      await lockSegment(tx, segment.id);
-      if (enter.length) {
-        await tx.execute`
-          INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
-          SELECT ${segment.id}::text, unnest(${enter}::text[]), ${input.now}::timestamptz
-          ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL
-            WHERE segment_memberships.exited_at IS NOT NULL`;
-      }
-      if (exit.length) {
-        await tx.execute`
-          UPDATE segment_memberships SET exited_at = ${input.now}::timestamptz
-           WHERE segment_id = ${segment.id} AND profile_id = ANY(${exit}::text[]) AND exited_at IS NULL`;
-      }
-      const [counted] = await tx.query<{ size: number }>`
-        SELECT count(*)::int AS size FROM segment_memberships WHERE segment_id = ${segment.id} AND exited_at IS NULL`;
-      await recordSize(tx, input.workspaceId, segment.id, input.now, { size: counted!.size, entered: enter.length, exited: exit.length });
-    });
-    entered += enter.length;
-    exited += exit.length;
+    for (const [cause, { enter, exit }] of byCause) {
+      const applied = await applyMembership(tx, { workspaceId: input.workspaceId, segmentId: segment.id, enter, exit, at: input.now, cause });
+      entered += applied.entered.length;
+      exited += applied.exited.length;
+    }
   }
+  await scheduleRechecks(tx, input.workspaceId, [...people.keys()], next);
   return { entered, exited };
+}
+
+/** Each person's next re-check (or none, when time alone can change none of their answers). */
+async function scheduleRechecks(tx: Sql, workspaceId: string, ids: string[], next: Map<string, number>) {
+  const due = ids.filter((id) => next.has(id));
+  const none = ids.filter((id) => !next.has(id));
+  if (due.length > 0) {
+    await tx.execute`
+      INSERT INTO segment_rechecks (profile_id, workspace_id, due_at, cause)
+      SELECT u.id, ${workspaceId}::text, u.due, 'time'
+        FROM unnest(${due}::text[], ${due.map((id) => new Date(next.get(id)!).toISOString())}::timestamptz[]) AS u(id, due)
+       WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id)
+      ON CONFLICT (profile_id) DO UPDATE SET due_at = EXCLUDED.due_at, cause = 'time'`;
+  }
+  if (none.length > 0) await tx.execute`DELETE FROM segment_rechecks WHERE profile_id = ANY(${none}::text[])`;
+}
+
+/**
+ * Schedules time-based re-checks for everyone in the workspace (after a definition changed,
+ * time may matter for people no event will touch soon). Only ever moves a due time earlier:
+ * racing the consumer, which sets exact ones, costs at most a re-check that changes nothing.
+ * Returns how many people have one now.
+ */
+export async function scheduleWorkspaceRechecks(db: Db, input: { workspaceId: string; now: Date; batch?: number }): Promise<number> {
+  const segments = await segmentsInDependencyOrder(db, input.workspaceId);
+  if (segments.length === 0) return 0;
+  const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
+  const nextChanges = segments.map((s) => compileNextChange(s.definition, input.now));
+  const nowMs = input.now.getTime();
+  let after = "";
+  let scheduled = 0;
+  for (;;) {
+    const ids = (
+      await sql(db).query<{ id: string }>`
+        SELECT id FROM profiles WHERE workspace_id = ${input.workspaceId} AND id > ${after} ORDER BY id LIMIT ${input.batch ?? 1_000}::int`
+    ).map((r) => r.id);
+    if (ids.length === 0) return scheduled;
+    after = ids.at(-1)!;
+    const people = await loadPeople(db, input.workspaceId, { ids }, names);
+    const due: string[] = [];
+    const at: string[] = [];
+    for (const [id, person] of people) {
+      let next = Infinity;
+      for (const nextChange of nextChanges) {
+        const t = nextChange(person);
+        if (t !== null && t > nowMs && t < next) next = t;
+      }
+      if (next !== Infinity) {
+        due.push(id);
+        at.push(new Date(next).toISOString());
+      }
+    }
+    if (due.length > 0) {
+      await sql(db).execute`
+        INSERT INTO segment_rechecks (profile_id, workspace_id, due_at, cause)
+        SELECT u.id, ${input.workspaceId}::text, u.due, 'time' FROM unnest(${due}::text[], ${at}::timestamptz[]) AS u(id, due)
+         WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id)
+        ON CONFLICT (profile_id) DO UPDATE SET due_at = LEAST(segment_rechecks.due_at, EXCLUDED.due_at)`;
+      scheduled += due.length;
+    }
+  }
+}
+
+/**
+ * The periodic safety net: recomputes every saved segment with the SQL compiler and
+ * compares with the stored membership. People who differ (there should be none: the feed
+ * and the re-checks decide everyone on time) are handed to the consumer as re-checks due
+ * now, cause "repair"; the differences are returned per segment, for the log.
+ */
+export async function checkWorkspaceSegments(db: Db, input: { workspaceId: string; now: Date }) {
+  const found: Record<string, { enter: number; exit: number }> = {};
+  for (const segment of await segmentsInDependencyOrder(db, input.workspaceId)) {
+    const { enter, exit } = await membershipDifferences(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: input.now });
+    if (enter.length + exit.length === 0) continue;
+    found[segment.id] = { enter: enter.length, exit: exit.length };
+    await sql(db).execute`
+      INSERT INTO segment_rechecks (profile_id, workspace_id, due_at, cause)
+      SELECT u.id, ${input.workspaceId}::text, ${input.now}::timestamptz, 'repair' FROM unnest(${[...enter, ...exit]}::text[]) AS u(id)
+       WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = u.id)
+      ON CONFLICT (profile_id) DO UPDATE SET due_at = EXCLUDED.due_at, cause = 'repair'`;
+  }
+  return found;
+}
+
+/** People due for a re-check per batch. */
+const DUE_BATCH = 1_000;
+
+/**
+ * Re-decides the people whose re-check is due at `now` (time passed: "no purchase in the
+ * last 30 days" turned true; or the periodic check found a difference). Returns how many.
+ */
+export async function decideDue(tx: Sql, db: Db, now: Date): Promise<number> {
+  const due = await tx.query<{ profile_id: string; workspace_id: string; cause: string }>`
+    SELECT profile_id, workspace_id, cause FROM segment_rechecks WHERE due_at <= ${now}::timestamptz ORDER BY due_at LIMIT ${DUE_BATCH}::int`;
+  if (due.length === 0) return 0;
+  const byWorkspace = new Map<string, Map<string, MembershipCause>>();
+  for (const d of due) {
+    let causes = byWorkspace.get(d.workspace_id);
+    if (!causes) byWorkspace.set(d.workspace_id, (causes = new Map()));
+    causes.set(d.profile_id, d.cause === "repair" ? "repair" : "time");
+  }
+  for (const [workspaceId, causes] of byWorkspace) await decideProfiles(tx, db, { workspaceId, causes, now });
+  // Those not rescheduled (no saved segments any more): nothing left to check.
+  await tx.execute`
+    DELETE FROM segment_rechecks WHERE profile_id = ANY(${due.map((d) => d.profile_id)}::text[]) AND due_at <= ${now}::timestamptz`;
+  return due.length;
+}
+
+/**
+ * Re-decides these people now, in a transaction of its own under the consumer's lock (the
+ * consent service after an answer changed, tests). The change feed does this after ingest.
+ */
+export async function reevaluateProfiles(db: Db, input: { workspaceId: string; profileIds: string[]; now: Date; cause?: MembershipCause }) {
+  if (input.profileIds.length === 0) return { entered: 0, exited: 0 };
+  return sqlTransaction(db, async (tx) => {
+    await lockConsumer(tx, SEGMENTS_CONSUMER);
+    return decideProfiles(tx, db, { workspaceId: input.workspaceId, causes: new Map(input.profileIds.map((id) => [id, input.cause ?? "event"])), now: input.now });
+  });
+}
+
+/**
+ * Profiles merged (ingest, server/ingest/service.ts): `into` takes over `from`'s
+ * memberships — where both were in, the earlier entry stays and the segment has one member
+ * fewer — and `from`'s history becomes `into`'s. No decision is made here: the merge's feed
+ * row has the consumer decide the merged person again (cause "merge").
+ */
+export async function moveMemberships(tx: Sql, from: string, into: string) {
+  await tx.execute`
+    UPDATE segments SET size = size - 1 WHERE id IN (
+      SELECT f.segment_id FROM segment_memberships f
+        JOIN segment_memberships i ON i.segment_id = f.segment_id AND i.profile_id = ${into} AND i.exited_at IS NULL
+       WHERE f.profile_id = ${from} AND f.exited_at IS NULL)`;
+  await tx.execute`
+    UPDATE segment_memberships i
+       SET entered_at = CASE WHEN i.exited_at IS NULL THEN LEAST(i.entered_at, f.entered_at) ELSE f.entered_at END, exited_at = NULL
+      FROM segment_memberships f
+     WHERE f.profile_id = ${from} AND f.exited_at IS NULL AND i.profile_id = ${into} AND i.segment_id = f.segment_id`;
+  await tx.execute`
+    DELETE FROM segment_memberships f WHERE f.profile_id = ${from}
+       AND EXISTS (SELECT 1 FROM segment_memberships i WHERE i.profile_id = ${into} AND i.segment_id = f.segment_id)`;
+  await tx.execute`UPDATE segment_memberships SET profile_id = ${into} WHERE profile_id = ${from}`;
+  await tx.execute`UPDATE segment_membership_history SET profile_id = ${into} WHERE profile_id = ${from}`;
+}
+
+/**
+ * A person is deleted (GDPR): their history goes with them, except one exit per segment
+ * they were in (cause "deletion", a bare id: no data about them remains), so sizes and the
+ * segment's recent exits stay right. In the deletion's transaction, under the consumer's
+ * lock. Returns the segments they left.
+ */
+export async function exitDeletedPerson(tx: DbTx, input: { workspaceId: string; profileId: string; at: Date }): Promise<string[]> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`junction:feed:${SEGMENTS_CONSUMER}`}, 0))`;
+  const rows = await tx.$queryRaw<{ segment_id: string }[]>`
+    WITH active AS (
+      SELECT segment_id FROM segment_memberships WHERE profile_id = ${input.profileId} AND exited_at IS NULL),
+    forgotten AS (DELETE FROM segment_membership_history WHERE profile_id = ${input.profileId} RETURNING 1),
+    exits AS (
+      INSERT INTO segment_membership_history (segment_id, profile_id, entered, cause, at)
+      SELECT segment_id, ${input.profileId}, false, 'deletion', ${input.at}::timestamptz FROM active RETURNING 1),
+    sizes AS (UPDATE segments SET size = size - 1 WHERE id IN (SELECT segment_id FROM active) RETURNING id, size),
+    days AS (
+      INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
+      SELECT id, (${input.at}::timestamptz AT TIME ZONE 'UTC')::date, size, 0, 1 FROM sizes
+      ON CONFLICT (segment_id, day) DO UPDATE SET size = EXCLUDED.size, exited = segment_size_history.exited + 1
+      RETURNING 1)
+    -- (Data-modifying WITH clauses run whether or not the result refers to them.)
+    SELECT segment_id FROM active`;
+  return rows.map((r) => r.segment_id);
 }
 
 /** A person's current segments with the time they entered (the profile's Segments tab, the read API). */

@@ -7,7 +7,6 @@ import { auditDiff } from "@/lib/audit/redact";
 import { lockWorkspace } from "@/server/db/locks";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { queueSegmentRefresh } from "@/server/jobs/worker";
-import { segmentsChanged } from "./realtime";
 import { parseStoredDefinition, referencedGroups, referencedSegments, walk, type SegmentDefinition } from "@/lib/segments/schema";
 
 /**
@@ -68,12 +67,11 @@ function cleanName(name: string): string {
 }
 
 /**
- * After a change committed: ingestion re-reads which segments exist; a live segment's
- * membership is recomputed soon. Callers of `insertSegment` call it once their transaction
- * has committed.
+ * After a change committed: a live segment's membership is recomputed soon (the change
+ * feed's consumer reads the saved segments afresh on every step). Callers of
+ * `insertSegment` call it once their transaction has committed.
  */
 export async function afterSegmentChange(workspaceId: string, segment: { id: string; archivedAt: Date | null } | null) {
-  segmentsChanged(workspaceId);
   if (segment && !segment.archivedAt) await queueSegmentRefresh(workspaceId, segment.id);
 }
 

@@ -1,0 +1,137 @@
+import { sql, type Db, type DbTx, type Sql } from "@/server/db/client";
+
+/**
+ * The change feed (docs/change-feed.md): what happened — stored events, merges, deletions,
+ * consent answers, segment entries and exits — as rows of `change_feed`, written in the
+ * transaction that made the change, read by consumers in order.
+ *
+ * Position. Each row carries the id of the transaction that wrote it (xid8) and a sequence
+ * number. Transactions commit out of order: a row with a smaller sequence number can become
+ * visible after one with a larger. So a consumer reads only rows whose transaction is older
+ * than every transaction still running (`xid < pg_snapshot_xmin(pg_current_snapshot())`):
+ * those have all committed or rolled back, nothing can appear below them any more, and
+ * reading them in (xid, id) order never passes a row that is still to come.
+ *
+ * Cursor. Each consumer keeps its position in `feed_cursors` and moves it in the same
+ * transaction as its effects (server/feed/consumer.ts), so each effect happens once.
+ */
+
+export type FeedKind = "events" | "membership" | "merge" | "delete" | "consent";
+export const FEED_CHANNEL = "change_feed";
+
+export interface FeedEntry {
+  workspaceId: string;
+  kind: FeedKind;
+  profileIds: string[];
+  payload?: Record<string, unknown>;
+}
+
+export interface FeedRow {
+  /** The row's sequence number (bigint, as text). */
+  id: string;
+  /** Its transaction (xid8, as text). */
+  xid: string;
+  workspaceId: string;
+  kind: FeedKind;
+  profileIds: string[];
+  payload: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export interface FeedPosition {
+  xid: string;
+  id: string;
+}
+
+function feedDocument(entries: FeedEntry[]): string | null {
+  const rows = entries.filter((e) => e.profileIds.length > 0);
+  if (rows.length === 0) return null;
+  return JSON.stringify(rows.map((r) => ({ workspace_id: r.workspaceId, kind: r.kind, profile_ids: r.profileIds, payload: r.payload ?? null })));
+}
+
+/** Appends rows to the feed in the caller's transaction; consumers are woken when it commits. */
+export async function appendFeed(tx: Sql, entries: FeedEntry[]): Promise<void> {
+  const document = feedDocument(entries);
+  if (document === null) return;
+  // One statement; Postgres folds identical notifications of a transaction into one.
+  await tx.query`
+    WITH appended AS (
+      INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
+      SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
+        FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)
+      RETURNING 1)
+    SELECT pg_notify(${FEED_CHANNEL}, '') FROM (SELECT count(*) AS n FROM appended) a WHERE a.n > 0`;
+}
+
+/** appendFeed in a Prisma transaction (GDPR deletion, consent answers). */
+export async function appendFeedPrisma(tx: DbTx, entries: FeedEntry[]): Promise<void> {
+  const document = feedDocument(entries);
+  if (document === null) return;
+  await tx.$queryRaw`
+    WITH appended AS (
+      INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
+      SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
+        FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)
+      RETURNING 1)
+    SELECT pg_notify(${FEED_CHANNEL}, '')::text FROM (SELECT count(*) AS n FROM appended) a WHERE a.n > 0`;
+}
+
+/**
+ * The next rows after `after`, oldest first, only as far as every transaction below has
+ * ended (see the module comment). `limit` rows at most.
+ */
+export async function readFeed(tx: Sql, after: FeedPosition, limit: number): Promise<FeedRow[]> {
+  return tx.query<FeedRow>`
+    SELECT id::text, xid::text, workspace_id AS "workspaceId", kind, profile_ids AS "profileIds", payload, created_at AS "createdAt"
+      FROM change_feed
+     WHERE (xid, id) > (${after.xid}::xid8, ${after.id}::bigint)
+       AND xid < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY xid, id
+     LIMIT ${limit}::int`;
+}
+
+export interface ConsumerLag {
+  consumer: string;
+  /** Rows not yet consumed (counted up to 100,000: "100,000 or more" beyond). */
+  behind: number;
+  /** Age of the oldest row not yet consumed, in seconds (0 when caught up). */
+  seconds: number;
+  /** When the consumer last moved its cursor. */
+  updatedAt: Date;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+}
+
+export const LAG_COUNT_CAP = 100_000;
+
+/** How far behind each consumer is (the admin status page, /api/v1/health). */
+export async function feedLag(db: Db): Promise<ConsumerLag[]> {
+  return sql(db).query<ConsumerLag>`
+    SELECT c.consumer,
+           (SELECT count(*)::int FROM (SELECT 1 FROM change_feed f WHERE (f.xid, f.id) > (c.xid, c.position) LIMIT ${LAG_COUNT_CAP}::int) x) AS behind,
+           COALESCE(EXTRACT(EPOCH FROM now() - (
+             SELECT f.created_at FROM change_feed f WHERE (f.xid, f.id) > (c.xid, c.position) ORDER BY f.xid, f.id LIMIT 1)), 0)::float8 AS seconds,
+           c.updated_at AS "updatedAt", c.last_error AS "lastError", c.last_error_at AS "lastErrorAt"
+      FROM feed_cursors c
+     ORDER BY c.consumer`;
+}
+
+/**
+ * Deletes rows every consumer has passed, oldest first, `batch` at a time (short
+ * transactions: nothing here holds back vacuum). Returns how many went.
+ */
+export async function pruneFeed(db: Db, options: { batch?: number } = {}): Promise<number> {
+  const batch = options.batch ?? 10_000;
+  let total = 0;
+  for (;;) {
+    const deleted = await sql(db).execute`
+      DELETE FROM change_feed WHERE id IN (
+        SELECT f.id FROM change_feed f,
+               (SELECT xid, position FROM feed_cursors ORDER BY xid, position LIMIT 1) slowest
+         WHERE (f.xid, f.id) <= (slowest.xid, slowest.position)
+         ORDER BY f.xid, f.id
+         LIMIT ${batch}::int)`;
+    total += deleted;
+    if (deleted < batch) return total;
+  }
+}
