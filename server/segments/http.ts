@@ -9,7 +9,7 @@ import { profileFromPath } from "@/server/profiles/http";
 import { ZSegmentDefinition } from "@/lib/segments/schema";
 import { estimateCount, exactCount } from "./preview";
 import { decodeMembersCursor, membersCsv, membersPage, type MemberSource } from "./members";
-import { profileSegments } from "./membership";
+import { profileMembershipHistory, profileSegments } from "./membership";
 
 /**
  * The segment endpoints: the public API (secret key, Bearer) and the members' CSV
@@ -98,16 +98,34 @@ export function handleSegmentExport(req: Request): Promise<Response> {
   });
 }
 
-/** GET /api/v1/profiles/{userId}/segments → the person's current segments. */
+/**
+ * GET /api/v1/profiles/{userId}/segments → the person's current segments, each with when
+ * they entered it; `?history=true` adds their entries and exits, newest first
+ * (`historyLimit`, 1–500, default 100; `historyBefore` pages on from a `historyNext`).
+ */
 export function handleProfileSegments(req: Request, userId: string): Promise<Response> {
   return apiHandler(async () => {
     const { workspaceId } = await requireSecretKey(req);
+    const query = new URL(req.url).searchParams;
+    const options = parseInput(ZProfileSegmentsQuery, Object.fromEntries(query));
     const profile = await profileFromPath(workspaceId, userId);
     if (!profile) return json(404, { error: "no profile with this id" });
     const segments = await profileSegments(db(), { workspaceId, profileId: profile.id });
-    return json(200, { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) });
+    const body: Record<string, unknown> = { segments: segments.map((s) => ({ id: s.id, name: s.name, enteredAt: s.enteredAt.toISOString() })) };
+    if (options.history === "true") {
+      const page = await profileMembershipHistory(db(), { workspaceId, profileId: profile.id, before: options.historyBefore, limit: options.historyLimit });
+      body.history = page.items.map((h) => ({ segmentId: h.segmentId, segmentName: h.segmentName, change: h.entered ? "entered" : "exited", cause: h.cause, at: h.at.toISOString() }));
+      body.historyNext = page.nextCursor;
+    }
+    return json(200, body);
   });
 }
+
+const ZProfileSegmentsQuery = z.object({
+  history: z.enum(["true", "false"]).optional(),
+  historyLimit: z.coerce.number().int().min(1).max(500).default(100),
+  historyBefore: z.string().regex(/^\d{1,18}$/, { message: "is not a cursor of this list (use historyNext)" }).optional(),
+});
 
 /** The definition format as JSON Schema (draft 2020-12), generated from the zod schema. */
 export function segmentDefinitionJsonSchema() {

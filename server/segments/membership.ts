@@ -489,6 +489,65 @@ export async function segmentHistory(db: Db, input: { workspaceId: string; segme
   });
 }
 
+/** One entry into or exit from a segment (the history's row), as pages show it. */
+export interface MembershipChange {
+  /** The row's id: pages go on `before` it (newest first). */
+  id: string;
+  segmentId: string;
+  segmentName: string;
+  entered: boolean;
+  cause: MembershipCause;
+  at: Date;
+}
+
+/**
+ * A person's entries and exits, newest first, a page at a time (the profile's Segments tab,
+ * the read API's `history`). Archived segments included: it happened.
+ */
+export async function profileMembershipHistory(db: Db, input: { workspaceId: string; profileId: string; before?: string; limit: number }) {
+  const rows = await sql(db).query<MembershipChange>`
+    SELECT h.id::text, h.segment_id AS "segmentId", s.name AS "segmentName", h.entered, h.cause, h.at
+      FROM segment_membership_history h JOIN segments s ON s.id = h.segment_id AND s.workspace_id = ${input.workspaceId}
+     WHERE h.profile_id = ${input.profileId} AND (${input.before ?? null}::bigint IS NULL OR h.id < ${input.before ?? null}::bigint)
+     ORDER BY h.id DESC
+     LIMIT ${input.limit + 1}::int`;
+  const items = rows.slice(0, input.limit);
+  return { items, nextCursor: rows.length > input.limit ? items.at(-1)!.id : null };
+}
+
+/**
+ * A segment's latest entries and exits, newest first, with who (null: a person deleted
+ * since — their exit stays, nothing about them does), a page at a time. `change` narrows to
+ * entries or exits.
+ */
+export async function segmentMembershipChanges(
+  db: Db,
+  input: { workspaceId: string; segmentId: string; change?: "entered" | "exited"; before?: string; limit: number },
+) {
+  const entered = input.change === undefined ? null : input.change === "entered";
+  const rows = await sql(db).query<{ id: string; entered: boolean; cause: MembershipCause; at: Date; profile_id: string; user_id: string | null; email: string | null; traits: unknown; exists: boolean }>`
+    SELECT h.id::text, h.entered, h.cause, h.at, h.profile_id, p.user_id, p.email, p.traits, p.id IS NOT NULL AS exists
+      FROM segment_membership_history h
+      JOIN segments s ON s.id = h.segment_id AND s.workspace_id = ${input.workspaceId}
+      LEFT JOIN profiles p ON p.id = h.profile_id
+     WHERE h.segment_id = ${input.segmentId}
+       AND (${entered}::boolean IS NULL OR h.entered = ${entered}::boolean)
+       AND (${input.before ?? null}::bigint IS NULL OR h.id < ${input.before ?? null}::bigint)
+     ORDER BY h.id DESC
+     LIMIT ${input.limit + 1}::int`;
+  const page = rows.slice(0, input.limit);
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      entered: r.entered,
+      cause: r.cause,
+      at: r.at,
+      person: r.exists ? memberSummary({ id: r.profile_id, userId: r.user_id, email: r.email, traits: r.traits }) : null,
+    })),
+    nextCursor: rows.length > input.limit ? page.at(-1)!.id : null,
+  };
+}
+
 export interface Overlap {
   segments: { id: string; name: string; size: number; refreshedAt: Date | null }[];
   /** `pairs[i][j]`: current members of both segments i and j (the diagonal: of segment i). */

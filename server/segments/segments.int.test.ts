@@ -191,6 +191,25 @@ describe("saved segments, membership and the segment API", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { segments: { id: string; name: string; enteredAt: string }[] };
     expect(body.segments.map((s) => s.name)).toContain("Opened today");
+    const opened = body.segments.find((s) => s.name === "Opened today")!;
+    expect(new Date(opened.enteredAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(body).not.toHaveProperty("history");
+    // With its history: every entry and exit, newest first, with the cause, a page at a time.
+    const get = (query: string) =>
+      handleProfileSegments(new Request(`http://x/api/v1/profiles/person-1/segments?${query}`, { headers: { authorization: `Bearer ${secretKey}` } }), "person-1");
+    const withHistory = (await (await get("history=true")).json()) as { history: { segmentName: string; change: string; cause: string; at: string }[]; historyNext: string | null };
+    expect(withHistory.history.find((h) => h.segmentName === "Opened today")).toMatchObject({ change: "entered", cause: "event" });
+    expect([...withHistory.history].sort((a, b) => b.at.localeCompare(a.at))).toEqual(withHistory.history);
+    const firstPage = (await (await get("history=true&historyLimit=1")).json()) as { history: unknown[]; historyNext: string | null };
+    expect(firstPage.history).toHaveLength(1);
+    if (withHistory.history.length > 1) {
+      const second = (await (await get(`history=true&historyLimit=1&historyBefore=${firstPage.historyNext}`)).json()) as { history: unknown[] };
+      expect(second.history[0]).toEqual(withHistory.history[1]);
+    }
+    for (const bad of ["history=maybe", "history=true&historyLimit=0", "history=true&historyBefore=abc"]) {
+      const res = await get(bad);
+      expect(res.status, bad).toBe(400);
+    }
     expect((await handleProfileSegments(new Request("http://x", { headers: { authorization: `Bearer ${secretKey}` } }), "nobody")).status).toBe(404);
     expect((await handleProfileSegments(new Request("http://x"), "person-1")).status).toBe(401);
   });

@@ -3,13 +3,23 @@ import { procedureFor, router } from "@/server/api/trpc";
 import { ZValidDefinition } from "@/lib/segments/schema";
 import { createSegment, deleteSegment, getSegment, listSegments, setSegmentArchived, updateSegment } from "@/server/segments/service";
 import { estimateCount, eventHistogram, exactCount, segmentMembers } from "@/server/segments/preview";
-import { overlapMembers, profileSegmentsExplained, segmentHistory, segmentOverlap, testProfile } from "@/server/segments/membership";
+import {
+  overlapMembers,
+  profileMembershipHistory,
+  profileSegmentsExplained,
+  segmentHistory,
+  segmentMembershipChanges,
+  segmentOverlap,
+  testProfile,
+} from "@/server/segments/membership";
 import { fieldValues, traitKeys } from "@/server/profiles/traits";
 
 const read = procedureFor("workspace.read");
 const save = procedureFor("segments.save");
 
 const ZId = z.string().min(1).max(64);
+/** A page of membership history goes on before this row id (the `nextCursor` of the page before). */
+const ZHistoryCursor = z.string().regex(/^\d{1,18}$/, { message: "is not a cursor of this list" });
 const ZSegmentFields = z.object({
   name: z.string().trim().min(1, { message: "Give the segment a name" }).max(120, { message: "Keep the name under 120 characters" }),
   description: z.string().max(2_000).default(""),
@@ -49,6 +59,17 @@ export const segmentsRouter = router({
   history: read
     .input(z.object({ id: ZId, days: z.number().int().min(1).max(365).default(30) }))
     .query(({ ctx, input }) => segmentHistory(ctx.db, { workspaceId: ctx.workspaceId, segmentId: input.id, days: input.days })),
+
+  /** The segment's latest entries and exits, newest first (the segment page). */
+  changes: read
+    .input(z.object({ id: ZId, change: z.enum(["entered", "exited"]).optional(), cursor: ZHistoryCursor.nullish(), limit: z.number().int().min(1).max(100).default(20) }))
+    .query(({ ctx, input }) =>
+      segmentMembershipChanges(ctx.db, { workspaceId: ctx.workspaceId, segmentId: input.id, change: input.change, before: input.cursor ?? undefined, limit: input.limit }),
+    ),
+  /** A person's entries and exits, newest first (the profile's Segments tab timeline). */
+  profileHistory: read
+    .input(z.object({ profileId: ZId, cursor: ZHistoryCursor.nullish(), limit: z.number().int().min(1).max(100).default(20) }))
+    .query(({ ctx, input }) => profileMembershipHistory(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId, before: input.cursor ?? undefined, limit: input.limit })),
 
   /**
    * The threshold helper: people per number of times they performed an event condition's
