@@ -1,5 +1,7 @@
 import "server-only";
 import { db, type Db } from "./db";
+import { feedLag } from "./feed/feed";
+import { LAGGING_SECONDS } from "./system/status";
 
 export type DatabaseHealth =
   | { status: "up"; latencyMs: number }
@@ -28,12 +30,29 @@ export async function checkDatabase(client: Pick<Db, "$queryRaw"> = db()): Promi
   }
 }
 
-/** GET /api/v1/health: 200 "ok" while the database answers, 503 "degraded" otherwise; never cached. */
+/**
+ * The change feed's consumers: how far behind each is (rows, seconds), `lagging` past a
+ * minute. Null when it cannot be read (the database is down).
+ */
+async function feedDetails(client: Db) {
+  try {
+    return (await feedLag(client)).map((c) => ({ consumer: c.consumer, behind: c.behind, seconds: Math.round(c.seconds * 10) / 10, lagging: c.seconds > LAGGING_SECONDS }));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * GET /api/v1/health: 200 "ok" while the database answers, 503 "degraded" otherwise; never
+ * cached. Details: the database's latency and the change feed's lag per consumer (a
+ * lagging consumer does not make the app unhealthy: it still takes events, and catches up).
+ */
 export async function handleHealth(): Promise<Response> {
   const database = await checkDatabase();
   const ok = database.status === "up";
+  const feed = ok ? await feedDetails(db()) : null;
   return Response.json(
-    { status: ok ? "ok" : "degraded", database },
+    { status: ok ? "ok" : "degraded", database, feed },
     { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
   );
 }

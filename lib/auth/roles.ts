@@ -55,6 +55,8 @@ export const PERMISSIONS = {
   "workspace.manage": "admin",
   /** Read the audit log. */
   "audit.read": "admin",
+  /** See the system status: the change feed's lag, re-checks, background jobs. */
+  "system.read": "admin",
 } as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof PERMISSIONS;

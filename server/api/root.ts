@@ -12,6 +12,7 @@ import { segmentsRouter } from "./routers/segments";
 import { membersRouter } from "./routers/members";
 import { messagesRouter } from "./routers/messages";
 import { workspaceRouter } from "./routers/workspace";
+import { systemRouter } from "./routers/system";
 
 export const appRouter = router({
   workspace: workspaceRouter,
@@ -26,6 +27,7 @@ export const appRouter = router({
   messages: messagesRouter,
   journeys: journeysRouter,
   demoInbox: demoInboxRouter,
+  system: systemRouter,
 });
 
 export type AppRouter = typeof appRouter;

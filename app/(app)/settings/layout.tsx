@@ -15,10 +15,11 @@ export default async function SettingsLayout({ children }: { children: ReactNode
     { href: "/settings/subscriptions", label: "Subscriptions" },
     ...(can(role, "keys.manage") ? [{ href: "/settings/api-keys", label: "API keys" }] : []),
     ...(can(role, "audit.read") ? [{ href: "/settings/audit", label: "Audit log" }] : []),
+    ...(can(role, "system.read") ? [{ href: "/settings/status", label: "Status" }] : []),
   ];
   return (
     <>
-      <PageHeader title="Settings" description="Workspace settings, members, channels, subscriptions, API keys and the audit log." />
+      <PageHeader title="Settings" description="Workspace settings, members, channels, subscriptions, API keys, the audit log and the system's status." />
       <RouteTabs label="Settings" tabs={tabs} />
       {children}
     </>
