@@ -1,7 +1,8 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import pg from "pg";
-import { ADMIN, createKey, signIn, snap } from "./helpers";
+import { ADMIN, createKey, SCREENSHOTS, signIn, snap } from "./helpers";
 
 /**
  * The segment builder, by clicking: a marketer (here the admin) builds
@@ -454,6 +455,116 @@ test("an open segment page keeps its counts current: someone who joins shows up 
   // Nobody reloads: the saved size and the preview catch up on their own (every 15 s, and on returning to the tab).
   await expect(page.getByText("3 members · saved")).toBeVisible({ timeout: 45_000 });
   await expect(page.getByTestId("exact-count")).toHaveText("3", { timeout: 45_000 });
+});
+
+test("recent entries and exits: people who enter and leave by their events show on the segment page and in their profiles' history", async ({ request }) => {
+  test.setTimeout(150_000);
+  const track = async (batch: Record<string, unknown>[]) => {
+    const res = await request.post("/api/v1/batch", { headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString("base64")}` }, data: { batch } });
+    expect(res.status()).toBe(200);
+  };
+  // A segment nobody is in yet: opened the newsletter, never unsubscribed.
+  const readers = {
+    schemaVersion: 1,
+    root: {
+      type: "group",
+      op: "and",
+      children: [
+        { type: "event", event: "newsletter_open", where: [], count: { op: "gte", value: 1 }, window: { kind: "ever" } },
+        { type: "event", event: "newsletter_unsubscribe", where: [], count: { op: "eq", value: 0 }, window: { kind: "ever" } },
+      ],
+    },
+  };
+  const created = await page.request.post("/api/trpc/segments.create", { data: { json: { name: "Newsletter readers", description: "", definition: readers } } });
+  expect(created.status()).toBe(200);
+  const readersId = ((await created.json()) as { result: { data: { json: { id: string } } } }).result.data.json.id;
+  // Its first refresh (cause "definition") is done before anyone qualifies: what follows is the events' doing.
+  await expect
+    .poll(async () => {
+      const res = await page.request.get("/api/trpc/segments.get?input=" + encodeURIComponent(JSON.stringify({ json: { id: readersId } })));
+      return ((await res.json()) as { result: { data: { json: { refreshedAt: string | null } } } }).result.data.json.refreshedAt;
+    }, { timeout: 20_000 })
+    .not.toBeNull();
+
+  await page.goto(`/segments/${readersId}`);
+  const panel = page.locator("section").filter({ has: page.getByRole("heading", { name: "Recent entries and exits" }) });
+  await expect(panel.getByTestId("membership-changes-empty")).toContainText("No entries or exits yet");
+  await expect(panel.getByTestId("membership-changes-empty")).toContainText("as their events arrive and as time passes");
+  await panel.screenshot({ path: path.join(SCREENSHOTS, "segment-changes-empty.png") });
+
+  await track([
+    { type: "identify", userId: "news-rita", traits: { name: "Rita Reader", email: "rita@news.test" } },
+    { type: "track", userId: "news-rita", event: "newsletter_open" },
+    { type: "identify", userId: "news-dan", traits: { email: "dan@news.test" } },
+    { type: "track", userId: "news-dan", event: "newsletter_open" },
+  ]);
+  // Decided in the server a moment after ingest; the open page refetches every 15 s.
+  const table = panel.getByTestId("membership-changes");
+  const rita = table.getByRole("row").filter({ has: page.getByRole("link", { name: /Rita Reader/ }) });
+  await expect(rita).toBeVisible({ timeout: 45_000 });
+  await expect(rita).toContainText("Entered");
+  await expect(rita).toContainText("After an event");
+  await expect(rita).toContainText("just now");
+  await expect(rita.getByRole("link", { name: /Rita Reader/ })).toContainText("rita@news.test");
+  await expect(table.getByRole("row").filter({ hasText: "dan@news.test" })).toContainText("Entered");
+
+  await track([{ type: "track", userId: "news-rita", event: "newsletter_unsubscribe" }]);
+  await expect(table.getByRole("row").filter({ hasText: "Rita Reader" }).filter({ hasText: "Left" })).toBeVisible({ timeout: 45_000 });
+  await expect(table.locator("tbody tr")).toHaveCount(3);
+  // Newest first.
+  await expect(table.locator("tbody tr").first()).toContainText("Left");
+
+  // All / Entered / Left is a radio group the arrow keys move through.
+  await expect(panel.getByRole("radio", { name: "All" })).toHaveAttribute("aria-checked", "true");
+  await panel.getByRole("radio", { name: "All" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(panel.getByRole("radio", { name: "Entered" })).toBeFocused();
+  await expect(table.locator("tbody tr")).toHaveCount(2);
+  await expect(table.locator("tbody tr").filter({ hasText: "Left" })).toHaveCount(0);
+  await page.keyboard.press("ArrowRight");
+  await expect(panel.getByRole("radio", { name: "Left" })).toHaveAttribute("aria-checked", "true");
+  await expect(table.locator("tbody tr")).toHaveCount(1);
+  await expect(table.locator("tbody tr")).toContainText("Rita Reader");
+  await panel.getByRole("radio", { name: "All" }).click();
+  await expect(table.locator("tbody tr")).toHaveCount(3);
+  await panel.screenshot({ path: path.join(SCREENSHOTS, "segment-changes.png") });
+  await snap(page, "segment-changes-page");
+
+  // Rita's profile: in no segment now, and the history says when and why she came and went.
+  await rita.first().getByRole("link", { name: /Rita Reader/ }).click();
+  await expect(page).toHaveURL(/\/profiles\//);
+  await page.getByRole("tab", { name: "Segments" }).click();
+  const history = page.getByTestId("segment-history");
+  await expect(history.getByRole("listitem")).toHaveCount(2);
+  await expect(history.getByRole("listitem").nth(0)).toContainText("Left Newsletter readers");
+  await expect(history.getByRole("listitem").nth(1)).toContainText("Entered Newsletter readers");
+  await expect(history.getByRole("listitem").nth(1)).toContainText("After an event");
+  await expect(history.getByRole("link", { name: "Newsletter readers" }).first()).toHaveAttribute("href", `/segments/${readersId}`);
+  await expect(history.locator("time").first()).toHaveAttribute("title", /\d{4}/);
+  await expect(page.getByRole("heading", { name: "In no segments" })).toBeVisible();
+  await page.getByRole("tabpanel").screenshot({ path: path.join(SCREENSHOTS, "profile-segment-history.png") });
+  await snap(page, "profile-segment-history-page");
+
+  // Dan is deleted (GDPR): he leaves the segment for that reason, and stays in its history without a name.
+  await page.goto(`/segments/${readersId}`);
+  await table.getByRole("link", { name: /dan@news\.test/ }).click();
+  await expect(page).toHaveURL(/\/profiles\//);
+  await page.getByRole("tab", { name: "Segments" }).click();
+  await expect(page.getByTestId("profile-segments")).toContainText("Newsletter readers");
+  await expect(page.getByTestId("segment-history").getByRole("listitem")).toHaveCount(1);
+  await page.getByRole("button", { name: "Delete person" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete permanently" }).click();
+  await expect(page).toHaveURL(/\/profiles$/);
+  await page.goto(`/segments/${readersId}`);
+  await expect(table.locator("tbody tr")).toHaveCount(4);
+  const gone = table.locator("tbody tr").first();
+  await expect(gone).toContainText("Deleted person");
+  await expect(gone).toContainText("Left");
+  await expect(gone).toContainText("Person deleted");
+  await expect(gone.getByRole("link")).toHaveCount(0);
+  await expect(table.locator("tbody tr").filter({ hasText: "Deleted person" })).toHaveCount(2);
+  await expect(table.getByText("dan@news.test")).toHaveCount(0);
+  await panel.screenshot({ path: path.join(SCREENSHOTS, "segment-changes-deleted.png") });
 });
 
 test("the dashboard shows the workspace in numbers, each linking to its page", async () => {

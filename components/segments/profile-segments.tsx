@@ -9,9 +9,22 @@ import { useTRPC } from "../trpc/client";
 import { Card } from "../ui/card";
 import { EmptyState } from "../ui/empty-state";
 import { Explanation } from "./explanation";
+import { MembershipTimeline } from "./membership-timeline";
 
-/** The profile page's Segments tab: current memberships with entry date, each with why the person matches. */
+/**
+ * The profile page's Segments tab: current memberships with entry date, each with why the
+ * person matches; under them the history of every entry and exit.
+ */
 export function ProfileSegments({ profileId }: { profileId: string }) {
+  return (
+    <div className="space-y-6">
+      <CurrentSegments profileId={profileId} />
+      <MembershipTimeline profileId={profileId} />
+    </div>
+  );
+}
+
+function CurrentSegments({ profileId }: { profileId: string }) {
   const trpc = useTRPC();
   const segments = useQuery(trpc.segments.forProfile.queryOptions({ profileId }));
   const choices = useSegmentChoices();

@@ -17,6 +17,7 @@ import { Card } from "../ui/card";
 import { useDebounced } from "../ui/use-debounced";
 import { useUndoKeys } from "../ui/use-undo-keys";
 import { useLeaveGuard } from "../ui/use-leave-guard";
+import { MembershipChanges } from "./membership-changes";
 import { GroupEditor, type EditorContext } from "./node-editor";
 import { PreviewPanel, SampleMembers, usePreview } from "./preview-panel";
 import { SizeHistory } from "./size-history";
@@ -243,9 +244,12 @@ function Builder({
         </p>
       )}
       <div className="grid items-start gap-5 lg:grid-cols-[minmax(0,1fr)_20rem]">
-        <Card className="p-5">
-          <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
-        </Card>
+        <div className="flex min-w-0 flex-col gap-5">
+          <Card className="p-5">
+            <GroupEditor group={draft.definition.root} path={[]} ctx={ctx} />
+          </Card>
+          {segmentId && <MembershipChanges segmentId={segmentId} />}
+        </div>
         <div className="flex flex-col gap-4 lg:sticky lg:top-6">
           <PreviewPanel
             definition={previewDefinition}
