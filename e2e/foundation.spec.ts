@@ -117,7 +117,7 @@ test("the viewer is refused admin pages and admin procedures by the server", asy
   await expect(page.getByRole("link", { name: "Members" })).toHaveCount(0);
   await expect(page.getByText("Only admins can change workspace settings.")).toBeVisible();
 
-  for (const path of ["/settings/members", "/settings/audit"]) {
+  for (const path of ["/settings/members", "/settings/audit", "/settings/status"]) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(403);
     await expect(page.getByRole("heading", { name: "You don’t have access to this page" })).toBeVisible();
@@ -282,8 +282,22 @@ test("repeated failed sign-ins are rate-limited per client address, and X-Forwar
   expect(rows[0]?.ip_address).toBe("127.0.0.3");
 });
 
-test("health reports the database", async ({ request }) => {
+test("health reports the database and the change feed's lag", async ({ request }) => {
   const res = await request.get("/api/v1/health");
   expect(res.status()).toBe(200);
-  expect(await res.json()).toMatchObject({ status: "ok", database: { status: "up" } });
+  expect(await res.json()).toMatchObject({ status: "ok", database: { status: "up" }, feed: [{ consumer: "segments", lagging: false }] });
+});
+
+test("an admin sees on Settings → Status that the change feed keeps up", async ({ browser }) => {
+  const page = await newPage(browser);
+  await signIn(page, ADMIN);
+  await page.goto("/settings");
+  await page.getByRole("link", { name: "Status" }).click();
+  await expect(page).toHaveURL(/\/settings\/status$/);
+  const card = (title: string) => page.locator("section").filter({ has: page.getByRole("heading", { name: title, exact: true }) });
+  const feed = card("Change feed");
+  await expect(feed.getByText("Keeping up")).toBeVisible();
+  await expect(feed.getByRole("row", { name: /segments/ })).toContainText("caught up");
+  await expect(card("Time-based re-checks")).toContainText("Scheduled");
+  await snap(page, "settings-status");
 });

@@ -23,6 +23,7 @@ const PAGES: [name: string, path: string, heading: RegExp][] = [
   ["settings-members", "/settings/members", /^Settings$/],
   ["settings-api-keys", "/settings/api-keys", /^Settings$/],
   ["settings-audit", "/settings/audit", /^Settings$/],
+  ["settings-status", "/settings/status", /^Settings$/],
 ];
 
 test("every page, as an admin sees it", async ({ page }) => {
