@@ -52,9 +52,9 @@ export function SystemStatus() {
           actions={
             data &&
             (lagging ? (
-              <Badge tone="amber">Falling behind</Badge>
+              <Badge tone="amber" className="whitespace-nowrap">Falling behind</Badge>
             ) : (
-              <Badge tone="green">Keeping up</Badge>
+              <Badge tone="green" className="whitespace-nowrap">Keeping up</Badge>
             ))
           }
         />
@@ -65,7 +65,7 @@ export function SystemStatus() {
                 <th scope="col" className="px-5 py-2 font-medium">Consumer</th>
                 <th scope="col" className="px-5 py-2 text-right font-medium">Waiting</th>
                 <th scope="col" className="px-5 py-2 font-medium">Lag</th>
-                <th scope="col" className="px-5 py-2 font-medium">Last moved</th>
+                <th scope="col" className="px-5 py-2 font-medium">Last row read</th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
