@@ -83,6 +83,27 @@ describe("the change feed", () => {
     expect(consumer.seen.map((r) => r.profileIds.includes("never"))).toEqual([false]);
   });
 
+  it("a long transaction in another database of the same server does not hold the feed up", async () => {
+    const { workspace } = await createWorkspaceWith(t.db);
+    const consumer = recorder("other-database");
+    await drain(t.db, consumer);
+    consumer.seen.length = 0;
+    const admin = new URL(t.url);
+    admin.pathname = "/postgres";
+    const elsewhere = new pg.Client({ connectionString: admin.toString() });
+    await elsewhere.connect();
+    await elsewhere.query("BEGIN");
+    await elsewhere.query("SELECT pg_current_xact_id()"); // holds a transaction id, as a bulk load would
+    try {
+      await ingest(t.db, workspace.id, 2);
+      await drain(t.db, consumer);
+      expect(consumer.seen).toHaveLength(1);
+    } finally {
+      await elsewhere.query("ROLLBACK");
+      await elsewhere.end();
+    }
+  });
+
   it("the CSV import's path (one message at a time) reaches the feed too, with the stored people", async () => {
     const { workspace } = await createWorkspaceWith(t.db);
     const { ingestMessage } = await import("@/server/ingest/service");
@@ -130,6 +151,24 @@ describe("the change feed", () => {
     for (const part of seen) {
       const mine = part.filter((r) => BigInt(r.id) > BigInt(start)).map((r) => r.id);
       expect(mine).toEqual(byXid.map((r) => r.id).filter((id) => mine.includes(id)));
+    }
+  });
+
+  it("consumers are woken by NOTIFY when a writing transaction commits, not by the poll", async () => {
+    const { workspace } = await createWorkspaceWith(t.db);
+    const consumer = recorder("woken");
+    await drain(t.db, consumer);
+    consumer.seen.length = 0;
+    const runner = startFeedConsumers(t.db, t.url, [consumer], { pollMs: 60_000 });
+    try {
+      // Let it go to sleep (after its first look), then write.
+      await new Promise((r) => setTimeout(r, 500));
+      const started = Date.now();
+      await appendFeedCommitted(t.db, workspace.id, ["woken-1"]);
+      await until(async () => consumer.seen.some((r) => r.profileIds.includes("woken-1")), 5_000);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await runner.stop();
     }
   });
 

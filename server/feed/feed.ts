@@ -8,9 +8,9 @@ import { sql, type Db, type DbTx, type Sql } from "@/server/db/client";
  * Position. Each row carries the id of the transaction that wrote it (xid8) and a sequence
  * number. Transactions commit out of order: a row with a smaller sequence number can become
  * visible after one with a larger. So a consumer reads only rows whose transaction is older
- * than every transaction still running (`xid < pg_snapshot_xmin(pg_current_snapshot())`):
- * those have all committed or rolled back, nothing can appear below them any more, and
- * reading them in (xid, id) order never passes a row that is still to come.
+ * than every transaction of this database still running (readFeed): those have all
+ * committed or rolled back, nothing can appear below them any more, and reading them in
+ * (xid, id) order never passes a row that is still to come.
  *
  * Cursor. Each consumer keeps its position in `feed_cursors` and moves it in the same
  * transaction as its effects (server/feed/consumer.ts), so each effect happens once.
@@ -79,14 +79,28 @@ export async function appendFeedPrisma(tx: DbTx, entries: FeedEntry[]): Promise<
 /**
  * The next rows after `after`, oldest first, only as far as every transaction below has
  * ended (see the module comment). `limit` rows at most.
+ *
+ * The horizon is the oldest transaction still running *in this database*: transaction ids
+ * are shared by every database of the server, and a long transaction in another database
+ * (a bulk load, a report) can never write to our feed, so it must not hold it up. Of the
+ * transactions our snapshot sees running, those that pg_stat_activity shows in another
+ * database are left out; every other one — ours, or one whose database we cannot see (it
+ * has ended since, or belongs to another user and we may not look) — holds the horizon.
  */
 export async function readFeed(tx: Sql, after: FeedPosition, limit: number): Promise<FeedRow[]> {
   return tx.query<FeedRow>`
-    SELECT id::text, xid::text, workspace_id AS "workspaceId", kind, profile_ids AS "profileIds", payload, created_at AS "createdAt"
-      FROM change_feed
-     WHERE (xid, id) > (${after.xid}::xid8, ${after.id}::bigint)
-       AND xid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY xid, id
+    WITH elsewhere AS (
+      SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+       WHERE backend_xid IS NOT NULL AND datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database())),
+    horizon AS (
+      SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot())) AS xid
+        FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+       WHERE (x::text::bigint % 4294967296) NOT IN (SELECT xid FROM elsewhere))
+    SELECT f.id::text, f.xid::text, f.workspace_id AS "workspaceId", f.kind, f.profile_ids AS "profileIds", f.payload, f.created_at AS "createdAt"
+      FROM change_feed f, horizon h
+     WHERE (f.xid, f.id) > (${after.xid}::xid8, ${after.id}::bigint)
+       AND f.xid < h.xid
+     ORDER BY f.xid, f.id
      LIMIT ${limit}::int`;
 }
 

@@ -187,6 +187,7 @@ describe("saved segments on the change feed", () => {
 
   describe("kill -9 of the process running the consumer, during steady ingest", () => {
     let worker: ChildProcess | null = null;
+    let second: ChildProcess | null = null;
     const start = () => {
       const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../../scripts/worker.ts")], {
         env: { ...process.env, DATABASE_URL: t.url },
@@ -198,9 +199,10 @@ describe("saved segments on the change feed", () => {
     };
     afterAll(() => {
       worker?.kill("SIGKILL");
+      second?.kill("SIGKILL");
     });
 
-    it("after a restart the membership history is exactly what a full recompute says: none missing, none twice", { timeout: 120_000 }, async () => {
+    it("after a restart (now two processes) the membership history is exactly what a full recompute says: none missing, none twice", { timeout: 120_000 }, async () => {
       const gold = await save("Gold tier", group({ type: "trait", field: "traits.tier", valueType: "string", operator: { op: "equals", value: "gold" } }));
       const people = Array.from({ length: 40 }, (_, i) => `tier-${i}`);
       let killed = false;
@@ -214,7 +216,11 @@ describe("saved segments on the change feed", () => {
             worker!.kill("SIGKILL");
             killed = true;
           }
-          if (round === 35) worker = start();
+          if (round === 35) {
+            // Back up, as two processes consuming at once.
+            worker = start();
+            second = start();
+          }
           await new Promise((r) => setTimeout(r, 40));
         }
       })();
@@ -223,6 +229,7 @@ describe("saved segments on the change feed", () => {
       // Caught up: the segment consumer has passed every row.
       await until(async () => (await feedLag(t.db)).find((l) => l.consumer === SEGMENTS_CONSUMER)!.behind === 0, 60_000);
       worker!.kill("SIGTERM");
+      second!.kill("SIGTERM");
 
       expect(await membershipDifferences(t.db, { workspaceId, segmentId: gold, now: new Date() })).toEqual({ enter: [], exit: [] });
       const history = await t.db.segmentMembershipChange.findMany({ where: { segmentId: gold }, orderBy: { id: "asc" } });
