@@ -109,6 +109,28 @@ async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: 
 }
 
 /**
+ * Who should enter (`enter`: matches, not a member) and who should leave (a member who no
+ * longer matches) one saved segment at `now`, by the SQL compiler; `limit` of each at most.
+ */
+function differenceQuery(definition: SegmentDefinition, input: { workspaceId: string; segmentId: string; now: Date; limit?: number }) {
+  const matching = matchingQuery(definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
+  const n = matching.params.length;
+  const limit = input.limit === undefined ? "" : `LIMIT $${n + 2}::int`;
+  return {
+    sql: `
+      WITH matched AS MATERIALIZED (${matching.sql})
+      (SELECT m.id, true AS enter FROM matched m
+        WHERE NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = $${n + 1}::text AND sm.profile_id = m.id AND sm.exited_at IS NULL)
+        ${limit})
+      UNION ALL
+      (SELECT sm.profile_id, false FROM segment_memberships sm
+        WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)
+        ${limit})`,
+    params: [...matching.params, input.segmentId, ...(input.limit === undefined ? [] : [input.limit])],
+  };
+}
+
+/**
  * Recomputes one segment in full with the SQL compiler (after its definition changed, and
  * for new segments), under the segment consumer's lock: entries and exits are recorded
  * with `cause` ("definition" unless told otherwise).
@@ -119,19 +141,10 @@ export async function refreshSegment(
 ): Promise<RefreshResult> {
   const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
   if (!segment) throw new Error(`segment ${input.segmentId} not found`);
-  const definition = parseStoredDefinition(segment.definition);
-  const matching = matchingQuery(definition, { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
-  const n = matching.params.length;
-  const diff = `
-    WITH matched AS MATERIALIZED (${matching.sql})
-    SELECT m.id, true AS enter FROM matched m
-     WHERE NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = $${n + 1}::text AND sm.profile_id = m.id AND sm.exited_at IS NULL)
-    UNION ALL
-    SELECT sm.profile_id, false FROM segment_memberships sm
-     WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)`;
+  const diff = differenceQuery(parseStoredDefinition(segment.definition), { workspaceId: input.workspaceId, segmentId: segment.id, now: input.now });
   return sqlTransaction(db, async (tx) => {
     await lockConsumer(tx, SEGMENTS_CONSUMER);
-    const rows = await tx.raw<{ id: string; enter: boolean }>({ sql: diff, params: [...matching.params, segment.id] });
+    const rows = await tx.raw<{ id: string; enter: boolean }>(diff);
     const { entered, exited } = await applyMembership(tx, {
       workspaceId: input.workspaceId,
       segmentId: segment.id,
@@ -154,20 +167,9 @@ export async function refreshSegment(
 export async function membershipDifferences(db: Db, input: { workspaceId: string; segmentId: string; now: Date; limit?: number }) {
   const segment = await db.segment.findFirst({ where: { id: input.segmentId, workspaceId: input.workspaceId } });
   if (!segment) return { enter: [], exit: [] };
-  const matching = matchingQuery(parseStoredDefinition(segment.definition), { workspaceId: input.workspaceId, now: input.now, strategy: "aggregate" });
-  const n = matching.params.length;
-  const rows = await sql(db).raw<{ id: string; enter: boolean }>({
-    sql: `
-      WITH matched AS MATERIALIZED (${matching.sql})
-      (SELECT m.id, true AS enter FROM matched m
-        WHERE NOT EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.segment_id = $${n + 1}::text AND sm.profile_id = m.id AND sm.exited_at IS NULL)
-        LIMIT $${n + 2}::int)
-      UNION ALL
-      (SELECT sm.profile_id, false FROM segment_memberships sm
-        WHERE sm.segment_id = $${n + 1}::text AND sm.exited_at IS NULL AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = sm.profile_id)
-        LIMIT $${n + 2}::int)`,
-    params: [...matching.params, segment.id, input.limit ?? 10_000],
-  });
+  const rows = await sql(db).raw<{ id: string; enter: boolean }>(
+    differenceQuery(parseStoredDefinition(segment.definition), { workspaceId: input.workspaceId, segmentId: segment.id, now: input.now, limit: input.limit ?? 10_000 }),
+  );
   return { enter: rows.filter((r) => r.enter).map((r) => r.id), exit: rows.filter((r) => !r.enter).map((r) => r.id) };
 }
 
@@ -198,20 +200,6 @@ export async function segmentAndDependents(db: Db, workspaceId: string, segmentI
   const affected = new Set([segmentId]);
   for (const s of ordered) if (referencedSegments(s.definition).some((r) => affected.has(r))) affected.add(s.id);
   return ordered.filter((s) => affected.has(s.id));
-}
-
-/**
- * Refreshes every saved segment of a workspace, referenced ones first. Each is evaluated at
- * its own clock reading, taken just before its transaction: with many segments the last one
- * starts minutes after the first, and its entries and exits are stamped with when it ran
- * (the estimate's sample finds changed memberships by those stamps, server/segments/sample.ts).
- */
-export async function refreshWorkspaceSegments(db: Db, input: { workspaceId: string; clock?: () => Date; cause?: MembershipCause }) {
-  const results: Record<string, RefreshResult> = {};
-  for (const segment of await segmentsInDependencyOrder(db, input.workspaceId)) {
-    results[segment.id] = await refreshSegment(db, { workspaceId: input.workspaceId, segmentId: segment.id, now: (input.clock ?? (() => new Date()))(), cause: input.cause });
-  }
-  return results;
 }
 
 /** The event names a definition counts. */
