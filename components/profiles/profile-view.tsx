@@ -315,7 +315,8 @@ function PrivacyActions({ id, label }: { id: string; label: string }) {
     trpc.profiles.delete.mutationOptions({
       onSuccess: async (result) => {
         toast.success(`Deleted ${label}: ${result.events} events and ${result.identities} ids. Later events for these ids are dropped.`);
-        await queryClient.invalidateQueries({ queryKey: trpc.profiles.pathKey() });
+        // Marked stale, not fetched again now: the open page would ask for the deleted person (a 404).
+        await queryClient.invalidateQueries({ queryKey: trpc.profiles.pathKey(), refetchType: "none" });
         router.push("/profiles");
       },
       onError: (error) => {

@@ -2,14 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { formatCount, formatDate } from "@/lib/format";
-import { useTRPC } from "../trpc/client";
+import { LIVE, useTRPC } from "../trpc/client";
 import { Card } from "../ui/card";
-
 
 /** Daily size over the last 30 days with entries (up) and exits (down), from the engine's history. */
 export function SizeHistory({ segmentId }: { segmentId: string }) {
   const trpc = useTRPC();
-  const history = useQuery(trpc.segments.history.queryOptions({ id: segmentId, days: 30 }));
+  // Entries and exits arrive as events do (the change feed): an open page stays current.
+  const history = useQuery({ ...trpc.segments.history.queryOptions({ id: segmentId, days: 30 }), ...LIVE });
   const days = history.data ?? [];
   const maxSize = Math.max(1, ...days.map((d) => d.size));
   const maxFlow = Math.max(1, ...days.map((d) => Math.max(d.entered, d.exited)));

@@ -3,11 +3,7 @@
  * timeline and the segment page's "Recent entries and exits" share.
  */
 
-/**
- * Why someone entered or left a segment: the causes the membership history records
- * (`server/segments/membership.ts` says the same union; a cause added there and not here
- * fails the typecheck where the UI passes it in).
- */
+/** Why someone entered or left a segment: the causes the membership history records (server/segments/membership.ts). */
 export type MembershipCause = "event" | "time" | "definition" | "merge" | "deletion" | "repair";
 
 const CAUSES: Record<MembershipCause, string> = {

@@ -4,6 +4,7 @@ import { sql, sqlTransaction, type Db, type DbTx, type Sql } from "@/server/db/c
 import { referencedSegments, walk, type SegmentDefinition, parseStoredDefinition } from "@/lib/segments/schema";
 import { compileEvaluator, evaluate } from "@/lib/segments/evaluate";
 import { compileNextChange } from "@/lib/segments/next-change";
+import type { MembershipCause } from "@/lib/segments/causes";
 import { appendFeed, type FeedEntry } from "@/server/feed/feed";
 import { lockConsumer } from "@/server/feed/consumer";
 import { loadPeople } from "./people";
@@ -24,9 +25,8 @@ import { bumpDataVersion } from "@/server/workspaces/data-version";
  * Both run under the segment consumer's lock, so decisions about a person never interleave.
  */
 
-/** Why someone entered or left a segment. */
-export type MembershipCause = "event" | "time" | "definition" | "merge" | "deletion" | "repair";
-export const MEMBERSHIP_CAUSES: readonly MembershipCause[] = ["event", "time", "definition", "merge", "deletion", "repair"];
+/** Why someone entered or left a segment (lib/segments/causes.ts: the one list, and its wording). */
+export type { MembershipCause };
 
 /** The change feed consumer that keeps saved segments current (and the lock every membership writer takes). */
 export const SEGMENTS_CONSUMER = "segments";
