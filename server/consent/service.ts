@@ -17,7 +17,7 @@ import type { Db, DbTx } from "@/server/db/client";
 import { encodeKeyset, type Keyset } from "@/server/db/keyset";
 import { lockWorkspace } from "@/server/db/locks";
 import { DomainError } from "@/server/errors";
-import { appendFeedPrisma } from "@/server/feed/feed";
+import { announceFeed, appendFeedPrisma } from "@/server/feed/feed";
 import { dropSample } from "@/server/segments/sample";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { isUniqueViolation } from "@/server/db/errors";
@@ -300,6 +300,7 @@ export async function setSubscriptions(
     }
     return rows;
   });
+  if (changed.length > 0) announceFeed(db);
   return { changed: changed.length, states: await profileConsent(db, { workspaceId: input.workspaceId, profileId: input.profileId }) };
 }
 

@@ -49,31 +49,52 @@ function feedDocument(entries: FeedEntry[]): string | null {
   return JSON.stringify(rows.map((r) => ({ workspace_id: r.workspaceId, kind: r.kind, profile_ids: r.profileIds, payload: r.payload ?? null })));
 }
 
-/** Appends rows to the feed in the caller's transaction; consumers are woken when it commits. */
+/**
+ * Appends rows to the feed in the caller's transaction. Consumers are woken by
+ * `announceFeed` once it has committed (a NOTIFY inside the transaction would serialise
+ * every writing commit of the server on Postgres's notification queue lock).
+ */
 export async function appendFeed(tx: Sql, entries: FeedEntry[]): Promise<void> {
   const document = feedDocument(entries);
   if (document === null) return;
-  // One statement; Postgres folds identical notifications of a transaction into one.
-  await tx.query`
-    WITH appended AS (
-      INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
-      SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
-        FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)
-      RETURNING 1)
-    SELECT pg_notify(${FEED_CHANNEL}, '') FROM (SELECT count(*) AS n FROM appended) a WHERE a.n > 0`;
+  await tx.execute`
+    INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
+    SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
+      FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)`;
 }
 
 /** appendFeed in a Prisma transaction (GDPR deletion, consent answers). */
 export async function appendFeedPrisma(tx: DbTx, entries: FeedEntry[]): Promise<void> {
   const document = feedDocument(entries);
   if (document === null) return;
-  await tx.$queryRaw`
-    WITH appended AS (
-      INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
-      SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
-        FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)
-      RETURNING 1)
-    SELECT pg_notify(${FEED_CHANNEL}, '')::text FROM (SELECT count(*) AS n FROM appended) a WHERE a.n > 0`;
+  await tx.$executeRaw`
+    INSERT INTO change_feed (workspace_id, kind, profile_ids, payload)
+    SELECT e.workspace_id, e.kind, ARRAY(SELECT jsonb_array_elements_text(e.profile_ids)), e.payload
+      FROM jsonb_to_recordset(${document}::jsonb) AS e(workspace_id text, kind text, profile_ids jsonb, payload jsonb)`;
+}
+
+/** Notifications per process at most this often: one wakes every consumer for everything committed before it. */
+const ANNOUNCE_EVERY_MS = 20;
+const announcer = globalThis as unknown as { junctionFeedAnnounce?: { timer: ReturnType<typeof setTimeout> | null; last: number } };
+
+/**
+ * Wakes the feed's consumers (every process) after a transaction that appended rows has
+ * committed: one NOTIFY, at most every 20 ms per process, outside any transaction. A
+ * notification lost in a crash costs at most a poll interval (consumers also poll).
+ */
+export function announceFeed(db: Db): void {
+  const state = (announcer.junctionFeedAnnounce ??= { timer: null, last: 0 });
+  if (state.timer) return;
+  state.timer = setTimeout(
+    () => {
+      state.timer = null;
+      state.last = Date.now();
+      sql(db).execute`SELECT pg_notify(${FEED_CHANNEL}, '')`.catch(() => {
+        // The database is away: consumers poll.
+      });
+    },
+    Math.max(0, state.last + ANNOUNCE_EVERY_MS - Date.now()),
+  );
 }
 
 /**
@@ -97,9 +118,11 @@ export async function readFeed(tx: Sql, after: FeedPosition, limit: number): Pro
         FROM pg_snapshot_xip(pg_current_snapshot()) AS x
        WHERE (x::text::bigint % 4294967296) NOT IN (SELECT xid FROM elsewhere))
     SELECT f.id::text, f.xid::text, f.workspace_id AS "workspaceId", f.kind, f.profile_ids AS "profileIds", f.payload, f.created_at AS "createdAt"
-      FROM change_feed f, horizon h
+      FROM change_feed f
      WHERE (f.xid, f.id) > (${after.xid}::xid8, ${after.id}::bigint)
-       AND f.xid < h.xid
+       -- A scalar bound (an init plan): the index scan stops at the horizon instead of
+       -- reading every row past the cursor while an old transaction holds it.
+       AND f.xid < (SELECT xid FROM horizon)
      ORDER BY f.xid, f.id
      LIMIT ${limit}::int`;
 }
@@ -139,12 +162,11 @@ export async function pruneFeed(db: Db, options: { batch?: number } = {}): Promi
   let total = 0;
   for (;;) {
     const deleted = await sql(db).execute`
-      DELETE FROM change_feed WHERE id IN (
-        SELECT f.id FROM change_feed f,
-               (SELECT xid, position FROM feed_cursors ORDER BY xid, position LIMIT 1) slowest
-         WHERE (f.xid, f.id) <= (slowest.xid, slowest.position)
+      DELETE FROM change_feed WHERE id = ANY(ARRAY(
+        SELECT f.id FROM change_feed f
+         WHERE (f.xid, f.id) <= (SELECT xid, position FROM feed_cursors ORDER BY xid, position LIMIT 1)
          ORDER BY f.xid, f.id
-         LIMIT ${batch}::int)`;
+         LIMIT ${batch}::int))`;
     total += deleted;
     if (deleted < batch) return total;
   }

@@ -7,8 +7,8 @@ import { isInputFault } from "@/server/db/errors";
 import { randomShard } from "@/server/workspaces/data-version";
 import { deviceChangeOf, storedDeviceProperties, type DeviceChangeResult, type DeviceOp } from "@/lib/channels/devices";
 import { writeDeviceChanges } from "@/server/devices/service";
-import { appendFeed } from "@/server/feed/feed";
-import { moveMemberships } from "@/server/segments/membership";
+import { announceFeed, appendFeed } from "@/server/feed/feed";
+import { lockMembership, moveMemberships } from "@/server/segments/membership";
 
 /**
  * Stores one message exactly once and applies it to the person it is about:
@@ -106,6 +106,8 @@ async function createProfile(tx: Sql, workspaceId: string, userId: string | null
  * `from` anonymous (no user id): two known people are never merged (see resolveProfile).
  */
 async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, into: ProfileRow, tally: Tally): Promise<ProfileRow> {
+  // Before anything of theirs changes: no segment decision about these two may interleave.
+  await lockMembership(tx);
   tally.profiles -= 1;
   const merged: ProfileRow = {
     ...into,
@@ -132,7 +134,7 @@ async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, int
                     WHERE i.profile_id = ${into.id} AND i.journey_id = f.journey_id
                       AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
   await tx.execute`UPDATE journey_enrollments SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await moveMemberships(tx, from.id, into.id);
+  await moveMemberships(tx, { workspaceId, from: from.id, into: into.id, at: new Date() });
   // The segment consumer re-decides the merged person (cause "merge"): the right exits follow.
   await appendFeed(tx, [{ workspaceId, kind: "merge", profileIds: [into.id], payload: { from: from.id, into: into.id } }]);
   await tx.execute`
@@ -267,7 +269,7 @@ export async function ingestMessage(
     const { suppressed } = await lookup(poolSql(db), workspaceId, [], ids.map(suppressionHash));
     if (suppressed.size > 0) return "suppressed";
 
-    return await sqlTransaction(
+    const outcome = await sqlTransaction(
       db,
       async (tx) => {
         const tally: Tally = { profiles: 0 };
@@ -283,6 +285,8 @@ export async function ingestMessage(
       },
       { advisoryLocks: identityLocks(workspaceId, identityKeysOf(message)) },
     );
+    if (outcome === "stored") announceFeed(db);
+    return outcome;
   } catch (error) {
     if (error instanceof DuplicateMessage) return "duplicate";
     if (isInputFault(error)) return UNSTORABLE;
@@ -476,9 +480,11 @@ export async function ingestBatch(
 
   for (let attempt = 1; attempt <= CONCURRENT_ATTEMPTS; attempt++) {
     try {
-      return await sqlTransaction(db, (tx) => storeBatch(tx, { workspaceId, messages, candidates, repeated, keys, hashOf }), {
+      const outcomes = await sqlTransaction(db, (tx) => storeBatch(tx, { workspaceId, messages, candidates, repeated, keys, hashOf }), {
         advisoryLocks: identityLocks(workspaceId, keys),
       });
+      if (outcomes.includes("stored")) announceFeed(db);
+      return outcomes;
     } catch (error) {
       if (error instanceof ConcurrentDuplicate && attempt < CONCURRENT_ATTEMPTS) continue;
       console.warn("bulk ingest failed, storing messages one by one:", error instanceof Error ? error.message : error);

@@ -40,9 +40,14 @@ export function taskList(db: Db): TaskList {
   const checkAll: Task = async () => {
     const workspaces = await db.workspace.findMany({ where: { segments: { some: { archivedAt: null } } }, select: { id: true } });
     for (const w of workspaces) {
-      const found = await checkWorkspaceSegments(db, { workspaceId: w.id, now: new Date() });
-      for (const [segmentId, d] of Object.entries(found)) {
-        console.warn(`workspace ${w.id}, segment ${segmentId}: ${d.enter} should be in and ${d.exit} should be out; re-checking them (cause "repair")`);
+      try {
+        const found = await checkWorkspaceSegments(db, { workspaceId: w.id, now: new Date() });
+        for (const [segmentId, d] of Object.entries(found)) {
+          console.warn(`workspace ${w.id}, segment ${segmentId}: ${d.enter} should be in and ${d.exit} should be out; re-checking them (cause "repair")`);
+        }
+      } catch (error) {
+        // One workspace's failure must not stop the others, nor the feed's clean-up below.
+        console.error(`workspace ${w.id}: the periodic segment check failed:`, error instanceof Error ? error.message : error);
       }
     }
     for (const { id } of await db.workspace.findMany({ select: { id: true } })) {

@@ -6,7 +6,7 @@ import { suppressionHash } from "@/server/ingest/service";
 import { bumpDataVersionPrisma } from "@/server/workspaces/data-version";
 import { isTransientConflict } from "@/server/db/errors";
 import { exitDeletedPerson } from "@/server/segments/membership";
-import { appendFeedPrisma } from "@/server/feed/feed";
+import { announceFeed, appendFeedPrisma } from "@/server/feed/feed";
 
 /**
  * GDPR requests for one person. Deletion removes the profile, its identities and events
@@ -19,7 +19,9 @@ export async function deletePerson(db: Db, input: { workspaceId: string; actor: 
   // deadlock with the deletion; Postgres picks one to fail, and the deletion is tried again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deleteOnce(db, input);
+      const deleted = await deleteOnce(db, input);
+      announceFeed(db);
+      return deleted;
     } catch (error) {
       if (attempt >= 3 || !isTransientConflict(error)) throw error;
     }
@@ -54,7 +56,8 @@ function deleteOnce(db: Db, input: { workspaceId: string; actor: Actor; profileI
       diff: { identities: { from: profile.identities.length }, events: { from: profile._count.events } },
     });
     return { identities: profile.identities.length, events: profile._count.events };
-  });
+    // It may wait for a step of the segment consumer (lockMembership): longer than Prisma's default 5 s.
+  }, { timeout: 60_000, maxWait: 15_000 });
 }
 
 /** Everything Junction holds about one person, as one JSON document. */

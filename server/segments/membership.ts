@@ -6,7 +6,7 @@ import { compileEvaluator, evaluate } from "@/lib/segments/evaluate";
 import { compileNextChange } from "@/lib/segments/next-change";
 import type { MembershipCause } from "@/lib/segments/causes";
 import { appendFeed, type FeedEntry } from "@/server/feed/feed";
-import { lockConsumer } from "@/server/feed/consumer";
+import { isRetryable, lockConsumer, savepoint } from "@/server/feed/consumer";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
 import { bumpDataVersion } from "@/server/workspaces/data-version";
@@ -83,15 +83,16 @@ export async function applyMembership(
     }
     await appendFeed(tx, feed);
   }
-  await recordSize(tx, input.workspaceId, segmentId, at, { entered: entered.length, exited: exited.length, recount: input.size === "recount" });
+  await recordSize(tx, segmentId, at, { entered: entered.length, exited: exited.length, recount: input.size === "recount" });
   return { entered, exited };
 }
 
 /**
- * Size (counted again, or moved by the change), today's entries and exits, and the
- * workspace's data version (definitions that refer to this segment now have other answers).
+ * Size (counted again, or moved by the change) and today's entries and exits. The caller
+ * adds the change to the workspace's data version once (definitions that refer to this
+ * segment now have other answers): one shard row locked per transaction, last.
  */
-async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: Date, change: { entered: number; exited: number; recount: boolean }) {
+async function recordSize(tx: Sql, segmentId: string, now: Date, change: { entered: number; exited: number; recount: boolean }) {
   if (!change.recount && change.entered === 0 && change.exited === 0) return;
   const [row] = change.recount
     ? await tx.query<{ size: number }>`
@@ -100,7 +101,6 @@ async function recordSize(tx: Sql, workspaceId: string, segmentId: string, now: 
          WHERE id = ${segmentId} RETURNING size`
     : await tx.query<{ size: number }>`
         UPDATE segments SET size = size + ${change.entered - change.exited}::int WHERE id = ${segmentId} RETURNING size`;
-  if (change.entered + change.exited > 0) await bumpDataVersion(tx, workspaceId, { changes: change.entered + change.exited, profiles: 0 });
   await tx.execute`
     INSERT INTO segment_size_history (segment_id, day, size, entered, exited)
     VALUES (${segmentId}, (${now}::timestamptz AT TIME ZONE 'UTC')::date, ${row?.size ?? 0}::int, ${change.entered}::int, ${change.exited}::int)
@@ -154,6 +154,7 @@ export async function refreshSegment(
       cause: input.cause ?? "definition",
       size: "recount",
     });
+    await bumpDataVersion(tx, input.workspaceId, { changes: entered.length + exited.length, profiles: 0 });
     const [{ size }] = (await tx.query<{ size: number }>`SELECT size FROM segments WHERE id = ${segment.id}`) as [{ size: number }];
     return { size, entered: entered.length, exited: exited.length };
   });
@@ -173,12 +174,23 @@ export async function membershipDifferences(db: Db, input: { workspaceId: string
   return { enter: rows.filter((r) => r.enter).map((r) => r.id), exit: rows.filter((r) => !r.enter).map((r) => r.id) };
 }
 
-/** Saved, not archived segments of a workspace, referenced ones before those that refer to them. */
-export async function segmentsInDependencyOrder(db: Db, workspaceId: string) {
-  const segments = (await db.segment.findMany({ where: { workspaceId, archivedAt: null }, select: { id: true, definition: true } })).map((s) => ({
-    id: s.id,
-    definition: parseStoredDefinition(s.definition),
-  }));
+/**
+ * Saved, not archived segments of a workspace, referenced ones before those that refer to
+ * them. `via`: read in this transaction (the segment consumer).
+ */
+export async function segmentsInDependencyOrder(db: Db, workspaceId: string, via?: Sql) {
+  const rows = via
+    ? await via.query<{ id: string; definition: unknown }>`SELECT id, definition FROM segments WHERE workspace_id = ${workspaceId} AND archived_at IS NULL`
+    : await db.segment.findMany({ where: { workspaceId, archivedAt: null }, select: { id: true, definition: true } });
+  const segments = rows.flatMap((s) => {
+    try {
+      return [{ id: s.id, definition: parseStoredDefinition(s.definition) }];
+    } catch (error) {
+      // Saved definitions are validated; one that is not readable (a bad manual edit) is left out, not fatal.
+      console.error(`segment ${s.id}: stored definition unreadable, left out:`, error instanceof Error ? error.message : error);
+      return [];
+    }
+  });
   const byId = new Map(segments.map((s) => [s.id, s]));
   const ordered: typeof segments = [];
   const done = new Set<string>();
@@ -249,18 +261,26 @@ export async function decideProfiles(
 ): Promise<{ entered: number; exited: number }> {
   const ids = [...input.causes.keys()];
   if (ids.length === 0) return { entered: 0, exited: 0 };
-  const segments = await segmentsInDependencyOrder(db, input.workspaceId);
+  const segments = await segmentsInDependencyOrder(db, input.workspaceId, tx);
   if (segments.length === 0) return { entered: 0, exited: 0 };
   const names = new Set(segments.flatMap((s) => [...eventNames(s.definition)]));
-  const people = await loadPeople(db, input.workspaceId, { ids }, names);
+  const people = await loadPeople(db, input.workspaceId, { ids }, names, tx);
   const nowMs = input.now.getTime();
   const next = new Map<string, number>();
 
   let entered = 0;
   let exited = 0;
   for (const segment of segments) {
-    const matches = compileEvaluator(segment.definition, input.now);
-    const nextChange = compileNextChange(segment.definition, input.now);
+    let matches: ReturnType<typeof compileEvaluator>;
+    let nextChange: ReturnType<typeof compileNextChange>;
+    try {
+      matches = compileEvaluator(segment.definition, input.now);
+      nextChange = compileNextChange(segment.definition, input.now);
+    } catch (error) {
+      // One segment the evaluator cannot read must not stop every other one (nor the feed).
+      console.error(`segment ${segment.id}: cannot be decided:`, error instanceof Error ? error.message : error);
+      continue;
+    }
     const byCause = new Map<MembershipCause, { enter: string[]; exit: string[] }>();
     for (const [id, person] of people) {
       const current = person.memberships as Set<string>;
@@ -284,6 +304,7 @@ export async function decideProfiles(
     }
   }
   await scheduleRechecks(tx, input.workspaceId, [...people.keys()], next);
+  await bumpDataVersion(tx, input.workspaceId, { changes: entered + exited, profiles: 0 });
   return { entered, exited };
 }
 
@@ -386,7 +407,18 @@ export async function decideDue(tx: Sql, db: Db, now: Date): Promise<number> {
     if (!causes) byWorkspace.set(d.workspace_id, (causes = new Map()));
     causes.set(d.profile_id, d.cause === "repair" ? "repair" : "time");
   }
-  for (const [workspaceId, causes] of byWorkspace) await decideProfiles(tx, db, { workspaceId, causes, now });
+  for (const [workspaceId, causes] of byWorkspace) {
+    try {
+      await savepoint(tx, () => decideProfiles(tx, db, { workspaceId, causes, now }));
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      // This workspace's people are tried again in five minutes; the others go on.
+      console.error(`workspace ${workspaceId}: re-checks failed, postponed:`, error instanceof Error ? error.message : error);
+      await tx.execute`
+        UPDATE segment_rechecks SET due_at = ${new Date(now.getTime() + 5 * 60_000)}::timestamptz
+         WHERE profile_id = ANY(${[...causes.keys()]}::text[]) AND due_at <= ${now}::timestamptz`;
+    }
+  }
   // Those not rescheduled (no saved segments any more): nothing left to check.
   await tx.execute`
     DELETE FROM segment_rechecks WHERE profile_id = ANY(${due.map((d) => d.profile_id)}::text[]) AND due_at <= ${now}::timestamptz`;
@@ -406,27 +438,54 @@ export async function reevaluateProfiles(db: Db, input: { workspaceId: string; p
 }
 
 /**
- * Profiles merged (ingest, server/ingest/service.ts): `into` takes over `from`'s
- * memberships — where both were in, the earlier entry stays and the segment has one member
- * fewer — and `from`'s history becomes `into`'s. No decision is made here: the merge's feed
- * row has the consumer decide the merged person again (cause "merge").
+ * Membership writers other than the consumer (a merge in ingest, a GDPR deletion) take the
+ * segment consumer's lock first, so no decision about the same people interleaves with them.
  */
-export async function moveMemberships(tx: Sql, from: string, into: string) {
-  await tx.execute`
-    UPDATE segments SET size = size - 1 WHERE id IN (
-      SELECT f.segment_id FROM segment_memberships f
-        JOIN segment_memberships i ON i.segment_id = f.segment_id AND i.profile_id = ${into} AND i.exited_at IS NULL
-       WHERE f.profile_id = ${from} AND f.exited_at IS NULL)`;
-  await tx.execute`
-    UPDATE segment_memberships i
-       SET entered_at = CASE WHEN i.exited_at IS NULL THEN LEAST(i.entered_at, f.entered_at) ELSE f.entered_at END, exited_at = NULL
+export async function lockMembership(tx: Sql): Promise<void> {
+  await lockConsumer(tx, SEGMENTS_CONSUMER);
+}
+
+/**
+ * Profiles merged (ingest, server/ingest/service.ts; the caller holds lockMembership):
+ * `into` takes over `from`'s memberships. Where both were in, `into` keeps the earlier
+ * entry and the segment has one member fewer; where only `from` was, `into` enters (cause
+ * "merge", on the feed) as a member since `from` entered. `from`'s own history goes with
+ * it: the merged person's history stays one alternating line per segment. No decision is
+ * made here: the merge's feed row has the consumer decide the merged person (cause "merge").
+ */
+export async function moveMemberships(tx: Sql, input: { workspaceId: string; from: string; into: string; at: Date }) {
+  const { from, into, at } = input;
+  const rows = await tx.query<{ segment_id: string; entered_at: Date; into_active: boolean }>`
+    SELECT f.segment_id, f.entered_at, (i.profile_id IS NOT NULL AND i.exited_at IS NULL) AS into_active
       FROM segment_memberships f
-     WHERE f.profile_id = ${from} AND f.exited_at IS NULL AND i.profile_id = ${into} AND i.segment_id = f.segment_id`;
-  await tx.execute`
-    DELETE FROM segment_memberships f WHERE f.profile_id = ${from}
-       AND EXISTS (SELECT 1 FROM segment_memberships i WHERE i.profile_id = ${into} AND i.segment_id = f.segment_id)`;
-  await tx.execute`UPDATE segment_memberships SET profile_id = ${into} WHERE profile_id = ${from}`;
-  await tx.execute`UPDATE segment_membership_history SET profile_id = ${into} WHERE profile_id = ${from}`;
+      LEFT JOIN segment_memberships i ON i.segment_id = f.segment_id AND i.profile_id = ${into}
+     WHERE f.profile_id = ${from} AND f.exited_at IS NULL`;
+  const both = rows.filter((r) => r.into_active);
+  const takeover = rows.filter((r) => !r.into_active);
+  if (both.length > 0) {
+    await tx.execute`
+      UPDATE segment_memberships i SET entered_at = LEAST(i.entered_at, u.entered_at)
+        FROM unnest(${both.map((r) => r.segment_id)}::text[], ${both.map((r) => r.entered_at.toISOString())}::timestamptz[]) AS u(segment_id, entered_at)
+       WHERE i.profile_id = ${into} AND i.segment_id = u.segment_id`;
+    await tx.execute`UPDATE segments SET size = size - 1 WHERE id = ANY(${both.map((r) => r.segment_id)}::text[])`;
+  }
+  if (takeover.length > 0) {
+    const segmentIds = takeover.map((r) => r.segment_id);
+    await tx.execute`
+      INSERT INTO segment_memberships (segment_id, profile_id, entered_at)
+      SELECT u.segment_id, ${into}::text, u.entered_at
+        FROM unnest(${segmentIds}::text[], ${takeover.map((r) => r.entered_at.toISOString())}::timestamptz[]) AS u(segment_id, entered_at)
+      ON CONFLICT (segment_id, profile_id) DO UPDATE SET entered_at = EXCLUDED.entered_at, exited_at = NULL`;
+    await tx.execute`
+      INSERT INTO segment_membership_history (segment_id, profile_id, entered, cause, at)
+      SELECT u.segment_id, ${into}::text, true, 'merge', ${at}::timestamptz FROM unnest(${segmentIds}::text[]) AS u(segment_id)`;
+    await appendFeed(
+      tx,
+      segmentIds.map((segmentId) => ({ workspaceId: input.workspaceId, kind: "membership" as const, profileIds: [into], payload: { segmentId, change: "entered", cause: "merge" } })),
+    );
+  }
+  await tx.execute`DELETE FROM segment_memberships WHERE profile_id = ${from}`;
+  await tx.execute`DELETE FROM segment_membership_history WHERE profile_id = ${from}`;
 }
 
 /**
@@ -436,6 +495,7 @@ export async function moveMemberships(tx: Sql, from: string, into: string) {
  * lock. Returns the segments they left.
  */
 export async function exitDeletedPerson(tx: DbTx, input: { workspaceId: string; profileId: string; at: Date }): Promise<string[]> {
+  // lockMembership, in a Prisma transaction.
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`junction:feed:${SEGMENTS_CONSUMER}`}, 0))`;
   const rows = await tx.$queryRaw<{ segment_id: string }[]>`
     WITH active AS (

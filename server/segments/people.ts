@@ -1,4 +1,4 @@
-import { sql, type Db } from "@/server/db/client";
+import { sql, type Db, type Sql } from "@/server/db/client";
 import type { EvalEvent, EvalInput } from "@/lib/segments/evaluate";
 import { subscribedGroups } from "@/lib/consent/schema";
 
@@ -22,15 +22,18 @@ interface ProfileRow {
  * answers, else each group's default: lib/consent/schema.ts). Chosen by id (re-deciding after ingest, "why") or by
  * bucket (the estimate's sample). Events: those named in `names`, or every named event when
  * `names` is left out (a sample must answer any definition; nameless identify/alias events
- * never match an event condition). In the order the profiles were read.
+ * never match an event condition). In the order the profiles were read. `via`: read in
+ * this transaction (the segment consumer: one snapshot, its own writes, no extra
+ * connections) instead of on the pool.
  */
 export async function loadPeople(
   db: Db,
   workspaceId: string,
   who: { ids: string[] } | { buckets: readonly number[] },
   names?: ReadonlySet<string>,
+  via?: Sql,
 ): Promise<Map<string, EvalInput>> {
-  const q = sql(db);
+  const q = via ?? sql(db);
   const rows =
     "ids" in who
       ? await q.query<ProfileRow>`

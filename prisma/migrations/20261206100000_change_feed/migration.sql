@@ -41,11 +41,14 @@ CREATE TABLE "segment_membership_history" (
     CONSTRAINT "segment_membership_history_pkey" PRIMARY KEY ("id")
 );
 
--- CreateIndex
-CREATE INDEX "segment_membership_history_segment_id_at_idx" ON "segment_membership_history"("segment_id", "at" DESC);
+-- CreateIndex: a segment's latest entries and exits, newest first (pages by id).
+CREATE INDEX "segment_membership_history_segment_id_id_idx" ON "segment_membership_history"("segment_id", "id" DESC);
 
--- CreateIndex
-CREATE INDEX "segment_membership_history_profile_id_at_idx" ON "segment_membership_history"("profile_id", "at" DESC);
+-- CreateIndex: a person's timeline, newest first.
+CREATE INDEX "segment_membership_history_profile_id_id_idx" ON "segment_membership_history"("profile_id", "id" DESC);
+
+-- CreateIndex: corrections by the periodic check, counted on the status page (there should be few).
+CREATE INDEX "segment_membership_history_repairs_idx" ON "segment_membership_history"("at") WHERE "cause" = 'repair';
 
 -- AddForeignKey
 ALTER TABLE "segment_membership_history" ADD CONSTRAINT "segment_membership_history_segment_id_fkey" FOREIGN KEY ("segment_id") REFERENCES "segments"("id") ON DELETE CASCADE ON UPDATE CASCADE;
