@@ -9,7 +9,7 @@ import { appendFeed, type FeedEntry } from "@/server/feed/feed";
 import { isRetryable, lockConsumer, savepoint } from "@/server/feed/consumer";
 import { loadPeople } from "./people";
 import { matchingQuery } from "./compile-sql";
-import { bumpDataVersion } from "@/server/workspaces/data-version";
+import { bumpDataVersion, MEMBERSHIP_SHARD } from "@/server/workspaces/data-version";
 
 /**
  * Materialised membership of saved segments: who is in, since when (entered_at), who left
@@ -154,7 +154,7 @@ export async function refreshSegment(
       cause: input.cause ?? "definition",
       size: "recount",
     });
-    await bumpDataVersion(tx, input.workspaceId, { changes: entered.length + exited.length, profiles: 0 });
+    await bumpDataVersion(tx, input.workspaceId, { changes: entered.length + exited.length, profiles: 0 }, { shard: MEMBERSHIP_SHARD });
     const [{ size }] = (await tx.query<{ size: number }>`SELECT size FROM segments WHERE id = ${segment.id}`) as [{ size: number }];
     return { size, entered: entered.length, exited: exited.length };
   });
@@ -304,7 +304,7 @@ export async function decideProfiles(
     }
   }
   await scheduleRechecks(tx, input.workspaceId, [...people.keys()], next);
-  await bumpDataVersion(tx, input.workspaceId, { changes: entered + exited, profiles: 0 });
+  await bumpDataVersion(tx, input.workspaceId, { changes: entered + exited, profiles: 0 }, { shard: MEMBERSHIP_SHARD });
   return { entered, exited };
 }
 
