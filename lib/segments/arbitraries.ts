@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { parseDate } from "@/lib/time";
-import type { EvalEvent, EvalInput } from "./evaluate";
+import type { EvalEvent, EvalInput, EvalProfile } from "./evaluate";
 import { BUILTIN_FIELDS, type Comparison, type DateOperator, type Group, type PropertyFilter, type SegmentDefinition, type SegmentNode, type SubscriptionCondition, type TraitCondition, type Window } from "./schema";
 
 /** A comparison without the path it applies to (trait conditions and property filters add their own). */
@@ -239,3 +239,35 @@ export const arbInput: fc.Arbitrary<EvalInput> = fc
     memberships: new Set(r.memberships),
     subscriptions: new Set(r.subscriptions),
   }));
+
+/**
+ * Hand-made people for case tables (the evaluator's and next-change's): seen first 100 days
+ * and last an hour before `nowMs`, in Germany; `input` takes traits, events, memberships and
+ * subscriptions; `ev` makes an event `time` ms since the epoch.
+ */
+export function personAt(nowMs: number) {
+  const profile = (over: Partial<EvalProfile> = {}): EvalProfile => ({
+    id: "p-1",
+    userId: "u-1",
+    email: "ada@example.com",
+    phone: null,
+    timezone: "Europe/Berlin",
+    locale: "de-DE",
+    country: "DE",
+    traits: {},
+    bucket: 500,
+    firstSeenAt: new Date(nowMs - 100 * 86_400_000),
+    lastSeenAt: new Date(nowMs - 3_600_000),
+    ...over,
+  });
+  const input = (
+    over: { profile?: Partial<EvalProfile>; traits?: Record<string, unknown>; events?: EvalEvent[]; memberships?: string[]; subscriptions?: string[] } = {},
+  ): EvalInput => ({
+    profile: profile({ ...over.profile, ...(over.traits ? { traits: over.traits } : {}) }),
+    events: over.events ?? [],
+    memberships: new Set(over.memberships ?? []),
+    subscriptions: new Set(over.subscriptions ?? []),
+  });
+  const ev = (name: string | null, time: number, properties: Record<string, unknown> = {}): EvalEvent => ({ name, timestamp: new Date(time), properties });
+  return { profile, input, ev };
+}

@@ -1,8 +1,8 @@
-import { arbCondition, arbDefinition, arbGroup, arbInput, GENERATED_NOW } from "./arbitraries";
+import { arbCondition, arbDefinition, arbGroup, arbInput, GENERATED_NOW, personAt } from "./arbitraries";
 import { parseDate } from "@/lib/time";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileConditionEvaluator, compileEvaluator, evaluate, evaluateCondition, type EvalEvent, type EvalInput, type EvalProfile, type Trace } from "./evaluate";
+import { compileConditionEvaluator, compileEvaluator, evaluate, evaluateCondition, type EvalInput, type EvalProfile, type Trace } from "./evaluate";
 import {
   BUILTIN_FIELDS,
   UNIT_MS,
@@ -25,33 +25,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const at = (ms: number) => new Date(ms);
 
-function profile(over: Partial<EvalProfile> = {}): EvalProfile {
-  return {
-    id: "p-1",
-    userId: "u-1",
-    email: "ada@example.com",
-    phone: null,
-    timezone: "Europe/Berlin",
-    locale: "de-DE",
-    country: "DE",
-    traits: {},
-    bucket: 500,
-    firstSeenAt: at(MS - 100 * DAY),
-    lastSeenAt: at(MS - HOUR),
-    ...over,
-  };
-}
-
-function input(over: { profile?: Partial<EvalProfile>; traits?: Record<string, unknown>; events?: EvalEvent[]; memberships?: string[]; subscriptions?: string[] } = {}): EvalInput {
-  return {
-    profile: profile({ ...over.profile, ...(over.traits ? { traits: over.traits } : {}) }),
-    events: over.events ?? [],
-    memberships: new Set(over.memberships ?? []),
-    subscriptions: new Set(over.subscriptions ?? []),
-  };
-}
-
-const ev = (name: string | null, time: number, properties: Record<string, unknown> = {}): EvalEvent => ({ name, timestamp: at(time), properties });
+const { profile, input, ev } = personAt(MS);
 
 const definition = (...children: SegmentNode[]): SegmentDefinition => ({ schemaVersion: 1, root: { type: "group", op: "and", children } });
 

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseDate } from "@/lib/time";
-import { arbCondition, arbDateOperator, arbDefinition, arbInput, arbTime, GENERATED_NOW } from "./arbitraries";
-import { compileEvaluator, evaluate, type EvalEvent, type EvalInput, type EvalProfile } from "./evaluate";
+import { arbCondition, arbDateOperator, arbDefinition, arbInput, arbTime, GENERATED_NOW, personAt } from "./arbitraries";
+import { compileEvaluator, evaluate, type EvalInput } from "./evaluate";
 import { compileNextChange, compileTimeline, kthSmallest, nextChange } from "./next-change";
 import { UNIT_MS, validate, type EventCondition, type Group, type PropertyFilter, type SegmentDefinition, type SegmentNode, type TraitCondition, type Window } from "./schema";
 
@@ -15,33 +15,7 @@ const at = (ms: number) => new Date(ms);
 /** The last millisecond a Date can hold. */
 const LAST_TIME = 8.64e15;
 
-function profile(over: Partial<EvalProfile> = {}): EvalProfile {
-  return {
-    id: "p-1",
-    userId: "u-1",
-    email: "ada@example.com",
-    phone: null,
-    timezone: "Europe/Berlin",
-    locale: "de-DE",
-    country: "DE",
-    traits: {},
-    bucket: 500,
-    firstSeenAt: at(MS - 100 * DAY),
-    lastSeenAt: at(MS - HOUR),
-    ...over,
-  };
-}
-
-function input(over: { profile?: Partial<EvalProfile>; traits?: Record<string, unknown>; events?: EvalEvent[]; memberships?: string[]; subscriptions?: string[] } = {}): EvalInput {
-  return {
-    profile: profile({ ...over.profile, ...(over.traits ? { traits: over.traits } : {}) }),
-    events: over.events ?? [],
-    memberships: new Set(over.memberships ?? []),
-    subscriptions: new Set(over.subscriptions ?? []),
-  };
-}
-
-const ev = (name: string | null, time: number, properties: Record<string, unknown> = {}): EvalEvent => ({ name, timestamp: at(time), properties });
+const { input, ev } = personAt(MS);
 const purchase = (time: number, properties: Record<string, unknown> = {}) => ev("purchase", time, properties);
 const definition = (...children: SegmentNode[]): SegmentDefinition => ({ schemaVersion: 1, root: { type: "group", op: "and", children } });
 const trait = (field: string, valueType: string, operator: Record<string, unknown>) => ({ type: "trait", field, valueType, operator }) as TraitCondition;
