@@ -231,4 +231,50 @@ describe("the journey interpreter", () => {
       { numRuns: 200 },
     );
   });
+
+  it("reports the exits taken (for the canvas's counts) and marks a holdout arm", () => {
+    const def = ZJourneyDefinition.parse({
+      schemaVersion: 1,
+      nodes: [
+        { id: "start", kind: "trigger", trigger: { type: "api" } },
+        { id: "split", kind: "split", arms: [{ id: "hold", name: "Holdout", percent: 100, holdout: true }] },
+        { id: "done", kind: "exit" },
+      ],
+      edges: [
+        { id: "e1", from: "start", exit: "next", to: "split" },
+        { id: "e2", from: "split", exit: "hold", to: "done" },
+      ],
+    });
+    const result = interpret(def, newEnrollment(def, T0), { type: "enter" }, ctx(T0));
+    expect(result.exits).toEqual([
+      { nodeId: "start", exit: "next" },
+      { nodeId: "split", exit: "hold" },
+    ]);
+    expect(result.effects).toContainEqual({ type: "holdout", nodeId: "split", arm: "hold" });
+    // The wait's exit is counted when the timer wakes it.
+    const { results } = run(nudge(), [
+      [{ type: "enter" }, T0],
+      [{ type: "timer" }, at(24 * H)],
+    ]);
+    expect(results[1]!.exits).toEqual([
+      { nodeId: "wait", exit: "next" },
+      { nodeId: "saw", exit: "else" },
+      { nodeId: "inapp", exit: "next" },
+    ]);
+  });
+
+  it("a check wake ends the enrollment where it waits when the goal is met, and otherwise changes nothing", () => {
+    const def = nudge();
+    const entered = interpret(def, newEnrollment(def, T0), { type: "enter" }, ctx(T0)).state;
+    const nothing = interpret(def, entered, { type: "check" }, ctx(at(H)));
+    expect(nothing).toMatchObject({ applied: false, state: entered, effects: [] });
+    const converted = interpret(def, entered, { type: "check" }, ctx(at(2 * H), person({ events: [ev("purchase", at(H))] })));
+    expect(converted.applied).toBe(true);
+    expect(converted.effects).toEqual([
+      { type: "convert", nodeId: "wait" },
+      { type: "exit", nodeId: "wait", reason: "goal" },
+    ]);
+    expect(converted.state).toMatchObject({ at: null, wakeAt: null });
+  });
 });
+

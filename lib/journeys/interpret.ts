@@ -27,7 +27,12 @@ export interface EnrollmentState {
   correlation: string | null;
 }
 
-export type Wake = { type: "enter"; event?: EvalEvent } | { type: "timer" } | { type: "event"; event: EvalEvent };
+/**
+ * What woke the enrollment: entering (with the trigger event), its timer, an event (for an
+ * event wait), or a check (something changed that the goal or exit criteria may now meet:
+ * they are checked where the person waits, and nothing else moves).
+ */
+export type Wake = { type: "enter"; event?: EvalEvent } | { type: "timer" } | { type: "event"; event: EvalEvent } | { type: "check" };
 
 export type Effect =
   | { type: "send"; nodeId: string; visit: number; channel: string; templateId: string; sender?: number; onFailure: "continue" | "exit" }
@@ -35,6 +40,8 @@ export type Effect =
   | { type: "webhook"; nodeId: string; visit: number; channelId: string; templateId?: string }
   | { type: "wait"; nodeId: string; until: string | null; forEvent: boolean }
   | { type: "convert"; nodeId: string | null }
+  /** The person fell into a split's holdout arm: they get no messages, and count for lift. */
+  | { type: "holdout"; nodeId: string; arm: string }
   | { type: "exit"; nodeId: string | null; reason: "completed" | "exit_criteria" | "goal" | "no_path" };
 
 export interface Decision {
@@ -50,6 +57,8 @@ export interface StepResult {
   decisions: Decision[];
   /** False: the wake did not apply (an early timer, an event the wait is not for): nothing changed. */
   applied: boolean;
+  /** The exits taken, in order (node, exit id as `exitsOf` names it): the canvas's per-exit counts. */
+  exits: { nodeId: string; exit: string }[];
 }
 
 export interface InterpretContext {
@@ -104,12 +113,32 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
   const next = { ...state, visits: { ...state.visits } };
   const effects: Effect[] = [];
   const decisions: Decision[] = [];
+  const exits: StepResult["exits"] = [];
   const now = ctx.now;
-  const unchanged = (text: string): StepResult => ({ state, effects: [], decisions: [{ nodeId: state.at, text }], applied: false });
+  const unchanged = (text: string): StepResult => ({ state, effects: [], decisions: [{ nodeId: state.at, text }], applied: false, exits: [] });
   const end = (nodeId: string | null, reason: Extract<Effect, { type: "exit" }>["reason"], text: string): StepResult => {
     decisions.push({ nodeId, text });
     effects.push({ type: "exit", nodeId, reason });
-    return { state: { ...next, at: null, wakeAt: null, waitingForEvent: false }, effects, decisions, applied: true };
+    return { state: { ...next, at: null, wakeAt: null, waitingForEvent: false }, effects, decisions, applied: true, exits };
+  };
+  const entered = new Date(state.enteredAt);
+  /** The exit criteria, then the goal, at `node`: the end they call for, or null. */
+  const rules = (node: JourneyNode): StepResult | null => {
+    const exitRule = def.settings.exitCriteria;
+    if (exitRule) {
+      const met = exitRule.type === "segment" ? Boolean(exitRule.segmentId && ctx.person.memberships.has(exitRule.segmentId)) : Boolean(exitRule.event && eventHappened(ctx.person, exitRule.event, exitRule.filters, entered, new Date(now.getTime() + 1), now));
+      if (met) return end(node.id, "exit_criteria", exitRule.type === "segment" ? "Meets the exit criteria (in the segment)." : `Meets the exit criteria (${exitRule.event} since entering).`);
+    }
+    const goal = def.settings.goal;
+    if (goal) {
+      const until = new Date(Math.min(now.getTime() + 1, entered.getTime() + durationMs(goal.window)));
+      const met = goal.type === "segment" ? Boolean(goal.segmentId && ctx.person.memberships.has(goal.segmentId)) : Boolean(goal.event && eventHappened(ctx.person, goal.event, goal.filters, entered, until, now));
+      if (met) {
+        effects.push({ type: "convert", nodeId: node.id });
+        return end(node.id, "goal", goal.type === "segment" ? "Reached the goal (in the segment)." : `Reached the goal (${goal.event}).`);
+      }
+    }
+    return null;
   };
 
   // Where the wake-up leads: the node to run first, and by which exit we leave a wait.
@@ -117,6 +146,10 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
   if (wake.type === "enter") {
     if (state.at !== null || Object.keys(state.visits).length > 0) return unchanged("Already in the journey.");
     current = def.nodes.find((n) => n.kind === "trigger")?.id ?? null;
+  } else if (wake.type === "check") {
+    const waiting = state.at ? nodes.get(state.at) : undefined;
+    if (!waiting) return unchanged("Not in the journey.");
+    return rules(waiting) ?? unchanged("Neither the goal nor the exit criteria are met: waits on.");
   } else {
     const waiting = state.at ? nodes.get(state.at) : undefined;
     if (!waiting || waiting.kind !== "wait") return unchanged("Not waiting.");
@@ -124,6 +157,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
       if (!state.wakeAt || new Date(state.wakeAt).getTime() > now.getTime()) return unchanged("The wait is not over yet.");
       const exit = waiting.wait.type === "event" ? "timeout" : "next";
       decisions.push({ nodeId: waiting.id, text: waiting.wait.type === "event" ? `Timed out waiting for ${waiting.wait.event}.` : "The wait is over." });
+      exits.push({ nodeId: waiting.id, exit });
       current = edges.get(`${waiting.id}\u0000${exit}`) ?? null;
     } else {
       if (!state.waitingForEvent || waiting.wait.type !== "event" || !waiting.wait.event) return unchanged("Not waiting for an event.");
@@ -136,13 +170,13 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
         (!key || state.correlation === null || correlationOf(wake.event, key) === state.correlation);
       if (!matches) return unchanged(`${wake.event.name ?? "That event"} is not the event this wait is for.`);
       decisions.push({ nodeId: waiting.id, text: `${w.event} happened${key && state.correlation ? ` for ${key} = ${state.correlation}` : ""}.` });
+      exits.push({ nodeId: waiting.id, exit: "event" });
       current = edges.get(`${waiting.id}\u0000event`) ?? null;
     }
     next.wakeAt = null;
     next.waitingForEvent = false;
   }
 
-  const entered = new Date(state.enteredAt);
   for (let steps = 0; ; steps++) {
     if (current === null) return end(next.at, "no_path", "No step follows here: the journey ends.");
     if (steps >= MAX_STEPS) return end(current, "no_path", `More than ${MAX_STEPS} steps at once: the journey was stopped (a loop without a wait?).`);
@@ -150,25 +184,18 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
     if (!node) return end(current, "no_path", "This step no longer exists: the journey ends.");
 
     // Before every step: the exit criteria, then the goal.
-    const exitRule = def.settings.exitCriteria;
-    if (exitRule && node.kind !== "trigger") {
-      const met = exitRule.type === "segment" ? Boolean(exitRule.segmentId && ctx.person.memberships.has(exitRule.segmentId)) : Boolean(exitRule.event && eventHappened(ctx.person, exitRule.event, exitRule.filters, entered, new Date(now.getTime() + 1), now));
-      if (met) return end(node.id, "exit_criteria", exitRule.type === "segment" ? "Meets the exit criteria (in the segment)." : `Meets the exit criteria (${exitRule.event} since entering).`);
-    }
-    const goal = def.settings.goal;
-    if (goal && node.kind !== "trigger") {
-      const until = new Date(Math.min(now.getTime() + 1, entered.getTime() + durationMs(goal.window)));
-      const met = goal.type === "segment" ? Boolean(goal.segmentId && ctx.person.memberships.has(goal.segmentId)) : Boolean(goal.event && eventHappened(ctx.person, goal.event, goal.filters, entered, until, now));
-      if (met) {
-        effects.push({ type: "convert", nodeId: node.id });
-        return end(node.id, "goal", goal.type === "segment" ? "Reached the goal (in the segment)." : `Reached the goal (${goal.event}).`);
-      }
+    if (node.kind !== "trigger") {
+      const ended = rules(node);
+      if (ended) return ended;
     }
 
     const visit = (next.visits[node.id] ?? 0) + 1;
     next.visits[node.id] = visit;
     next.at = node.id;
-    const follow = (exit: string) => edges.get(`${node.id}\u0000${exit}`) ?? null;
+    const follow = (exit: string) => {
+      exits.push({ nodeId: node.id, exit });
+      return edges.get(`${node.id}\u0000${exit}`) ?? null;
+    };
 
     switch (node.kind) {
       case "trigger":
@@ -212,6 +239,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
         let sum = 0;
         const arm = node.arms.find((a) => point < (sum += a.percent)) ?? node.arms.at(-1);
         decisions.push({ nodeId: node.id, text: arm ? `Split: ${arm.name}${arm.holdout ? " (holdout)" : ""}.` : "Split without arms." });
+        if (arm?.holdout) effects.push({ type: "holdout", nodeId: node.id, arm: arm.id });
         current = arm ? follow(arm.id) : null;
         break;
       }
@@ -246,7 +274,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
         next.waitingForEvent = w.type === "event";
         effects.push({ type: "wait", nodeId: node.id, until: next.wakeAt, forEvent: next.waitingForEvent });
         if (w.type !== "time_of_day") decisions.push({ nodeId: node.id, text: w.type === "event" ? `Wait for ${w.event}, at most until ${next.wakeAt}.` : `Wait until ${next.wakeAt}.` });
-        return { state: next, effects, decisions, applied: true };
+        return { state: next, effects, decisions, applied: true, exits };
       }
     }
     if (current === null && exitsOf(node).length > 0) return end(node.id, "no_path", "No step follows here: the journey ends.");

@@ -142,6 +142,16 @@ export const ZJourneySettings = z.object({
   reentry: z.discriminatedUnion("mode", [z.object({ mode: z.literal("never") }), z.object({ mode: z.literal("after"), after: ZDuration }), z.object({ mode: z.literal("always") })]).default({ mode: "never" }),
   /** People enrolled at once; more wait outside (not enrolled). */
   maxConcurrent: z.number().int().min(1).max(100_000_000).optional(),
+  /** No messages between `start` and `end` in the person's time zone: hold them until it ends, or skip them. */
+  quietHours: z
+    .object({
+      start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "must be a time like 21:00" }),
+      end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "must be a time like 08:00" }),
+      mode: z.enum(["hold", "skip"]).default("hold"),
+    })
+    .optional(),
+  /** 0–10 (absent: 5). Of messages due together for one person under a frequency cap, the higher priority goes first. */
+  priority: z.number().int().min(0).max(10).optional(),
   phase: z.enum(LIFECYCLE_PHASES).optional(),
 });
 export type JourneySettings = z.infer<typeof ZJourneySettings>;

@@ -16,7 +16,7 @@ import { sql, type Db, type DbTx, type Sql } from "@/server/db/client";
  * transaction as its effects (server/feed/consumer.ts), so each effect happens once.
  */
 
-export type FeedKind = "events" | "membership" | "merge" | "delete" | "consent";
+export type FeedKind = "events" | "membership" | "merge" | "delete" | "consent" | "traits";
 export const FEED_CHANNEL = "change_feed";
 
 export interface FeedEntry {

@@ -134,6 +134,15 @@ async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, int
                     WHERE i.profile_id = ${into.id} AND i.journey_id = f.journey_id
                       AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
   await tx.execute`UPDATE journey_enrollments SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  // Re-entry rules remember both: the earliest first entry, the latest last one.
+  await tx.execute`
+    INSERT INTO journey_entries (journey_id, profile_id, correlation_key, first_entered_at, last_entered_at, entries)
+    SELECT journey_id, ${into.id}, correlation_key, first_entered_at, last_entered_at, entries FROM journey_entries WHERE profile_id = ${from.id}
+    ON CONFLICT (journey_id, profile_id, correlation_key) DO UPDATE
+       SET first_entered_at = LEAST(journey_entries.first_entered_at, EXCLUDED.first_entered_at),
+           last_entered_at = GREATEST(journey_entries.last_entered_at, EXCLUDED.last_entered_at),
+           entries = journey_entries.entries + EXCLUDED.entries`;
+  await tx.execute`DELETE FROM journey_entries WHERE profile_id = ${from.id}`;
   await moveMemberships(tx, { workspaceId, from: from.id, into: into.id, at: new Date() });
   // The segment consumer re-decides the merged person (cause "merge"): the right exits follow.
   await appendFeed(tx, [{ workspaceId, kind: "merge", profileIds: [into.id], payload: { from: from.id, into: into.id } }]);

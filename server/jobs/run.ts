@@ -1,18 +1,22 @@
 import { run, type Runner } from "graphile-worker";
 import type { Db } from "@/server/db/client";
 import { startFeedConsumers, type FeedRunner } from "@/server/feed/consumer";
+import { startJourneyRuntime, type JourneyRuntime } from "@/server/journeys/runtime/runner";
+import { journeysConsumer } from "@/server/journeys/runtime/triggers";
 import { segmentsConsumer } from "@/server/segments/consumer";
 import { CRONTAB, taskList } from "./tasks";
 
 export interface Background {
   runner: Runner;
   feed: FeedRunner;
+  journeys: JourneyRuntime;
   stop(): Promise<void>;
 }
 
 /**
- * Everything that runs in the background: the job queue (graphile-worker) and the change
- * feed's consumers. In the app process (server/jobs/worker.ts) or alone (`npm run worker`,
+ * Everything that runs in the background: the job queue (graphile-worker), the change
+ * feed's consumers (segments, journeys' triggers and waits) and the journey runtime (due
+ * steps, sends: server/journeys/runtime). In the app process (server/jobs/worker.ts) or alone (`npm run worker`,
  * scripts/worker.ts) — any number of them against one database: jobs are taken once, and a
  * feed consumer works in one process at a time.
  */
@@ -26,11 +30,14 @@ export async function startBackground(db: Db, connectionString: string): Promise
     taskList: taskList(db),
     crontab: CRONTAB,
   });
-  const feed = startFeedConsumers(db, connectionString, [segmentsConsumer(db)]);
+  const feed = startFeedConsumers(db, connectionString, [segmentsConsumer(db), journeysConsumer(db)]);
+  const journeys = startJourneyRuntime(db);
   return {
     runner,
     feed,
+    journeys,
     async stop() {
+      await journeys.stop();
       await feed.stop();
       await runner.stop();
     },

@@ -212,6 +212,13 @@ export async function setJourneyStatus(db: Db, input: { workspaceId: string; act
     const rule = TRANSITIONS[input.action];
     if (!rule.from.includes(row.status as JourneyStatus)) throw new DomainError("CONFLICT", `A ${row.status} journey cannot be ${input.action === "pause" ? "paused" : input.action === "resume" ? "resumed" : "archived"}.`);
     await tx.journey.update({ where: { id: row.id }, data: { status: rule.to, updatedBy: input.actor.userId } });
+    // Archive with "exit everyone": every active enrollment ends now; their queued messages are not sent (server/journeys/runtime/sender.ts).
+    if (input.action === "archive" && input.exitEveryone) {
+      await tx.$executeRaw`
+        UPDATE journey_enrollments SET status = 'exited', exit_reason = 'archived', node_id = NULL, wake_at = NULL, wake = NULL, waiting_for = NULL,
+               ended_at = now(), updated_at = now()
+         WHERE journey_id = ${row.id} AND status = 'active'`;
+    }
     await recordAudit(tx, {
       workspaceId: input.workspaceId,
       actor: input.actor,

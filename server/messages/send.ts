@@ -171,11 +171,11 @@ export async function sendTemplateTest(
   return { deliveryId: claim.id, status: outcome.ok ? "sent" : "failed", message: outcome.message };
 }
 
-/** One send through one channel's provider (server/channels/dispatch.ts). */
-async function sendThrough(
+/** One send through one channel's provider (server/channels/dispatch.ts): test sends and the journey sender (server/journeys/runtime/sender.ts). */
+export async function sendThrough(
   db: DbTx,
   input: { channel: { id: string; workspaceId: string; kind: string; settings: unknown }; rendered: Record<string, string>; to: string; deliveryId: string; links: UnsubscribeLinks | null; sender?: number },
-): Promise<{ ok: boolean; message: string; providerMessageId?: string | null }> {
+): Promise<{ ok: boolean; message: string; providerMessageId?: string | null; retryable?: boolean }> {
   const config = configOf(input.channel);
   const secrets = await channelSecrets(db, input.channel.workspaceId, input.channel.id, config.kind);
   let email;
@@ -197,5 +197,5 @@ async function sendThrough(
     const endpoint = to.startsWith("{") ? (JSON.parse(to) as { endpoint?: string }).endpoint : undefined;
     await dropDevice(db, { workspaceId: input.channel.workspaceId, kind: endpoint ? "webpush" : "fcm", token: endpoint ?? to });
   }
-  return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.providerMessageId ?? null };
+  return { ok: outcome.ok, message: outcome.message, providerMessageId: outcome.providerMessageId ?? null, retryable: outcome.retryable };
 }

@@ -8,7 +8,7 @@ const PEOPLE_PER_DECISION = 2_000;
 
 /**
  * The change feed's segment consumer: every saved segment is decided again for the people
- * the rows touched — stored events and consent answers (cause "event"), merges ("merge") —
+ * the rows touched — stored events, consent answers and traits a journey set (cause "event"), merges ("merge") —
  * and for the people whose time-based re-check is due. Membership rows (its own output) and
  * deletions (their exits are written by the deletion itself) need nothing from it.
  */
@@ -34,7 +34,7 @@ export function segmentsConsumer(db: Db, clock: () => Date = () => new Date()): 
 export function touched(rows: FeedRow[]): Map<string, Map<string, MembershipCause>> {
   const byWorkspace = new Map<string, Map<string, MembershipCause>>();
   for (const row of rows) {
-    if (row.kind !== "events" && row.kind !== "consent" && row.kind !== "merge") continue;
+    if (row.kind !== "events" && row.kind !== "consent" && row.kind !== "merge" && row.kind !== "traits") continue;
     let causes = byWorkspace.get(row.workspaceId);
     if (!causes) byWorkspace.set(row.workspaceId, (causes = new Map()));
     for (const id of row.profileIds) {
