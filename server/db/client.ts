@@ -92,6 +92,10 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, op
   const locks = options.advisoryLocks ?? [];
   const client = await poolOf(db).connect();
   let broken = false;
+  // A connection that dies while checked out (a server restart between two statements) reports
+  // here, not to the pool: the next statement fails with the reason, and the pool drops it.
+  const lost = () => (broken = true);
+  client.on("error", lost);
   try {
     await client.query(
       locks.length === 0
@@ -109,6 +113,7 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, op
       throw error;
     }
   } finally {
+    client.off("error", lost);
     client.release(broken);
   }
 }
@@ -117,12 +122,15 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, op
 export async function withConnection<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await poolOf(db).connect();
   let broken = false;
+  const lost = () => (broken = true);
+  client.on("error", lost);
   try {
     return await fn(client);
   } catch (error) {
-    broken = !(error instanceof Error && "code" in error); // not a Postgres error: the connection may be in any state
+    broken ||= !(error instanceof Error && "code" in error); // not a Postgres error: the connection may be in any state
     throw error;
   } finally {
+    client.off("error", lost);
     client.release(broken);
   }
 }

@@ -69,8 +69,8 @@ export async function startSmtpSink(account: { user: string; password: string },
       });
     },
   });
-  // A client that gives up on our certificate drops the connection mid-handshake: not the sink's failure.
-  if (options.tls) server.on("error", () => {});
+  // A client that gives up on our certificate, or a worker killed mid-message, drops the connection: not the sink's failure.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.server.address() as AddressInfo).port,

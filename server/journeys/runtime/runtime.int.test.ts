@@ -362,18 +362,24 @@ describe("journey runtime", () => {
     expect(last).toMatchObject({ cause: "send_failed" });
   });
 
-  it("recovery after a worker stopped mid-send: a webhook is sent again under its key, an email becomes unknown and is never sent twice", async () => {
+  it("recovery after a worker stopped mid-send: a send whose provider was never called goes out once; an email whose call had begun becomes unknown and is never sent twice", async () => {
     const journeyId = await tariffJourney();
     await track("lea", "tariff_calculator_opened", {}, { email: "lea@example.com" });
+    await track("lou", "tariff_calculator_opened", {}, { email: "lou@example.com" });
     await tick();
     now = new Date(now.getTime() + DAY);
     await stepDue(t.db, { clock });
-    // As if the worker had marked it sending and died before the provider answered.
-    await t.db.delivery.updateMany({ where: { journeyId }, data: { status: "sending", updatedAt: new Date(Date.now() - 10 * 60_000) } });
-    expect(await recoverSending(t.db, { olderThanMs: 120_000 })).toEqual({ requeued: 0, unknown: 1 });
+    const long = new Date(Date.now() - 10 * 60_000);
+    // As if a worker had claimed both and died: before calling the provider for Lea (next_attempt_at still set), during the call for Lou.
+    await t.db.delivery.updateMany({ where: { journeyId, profile: { userId: "lea" } }, data: { status: "sending", updatedAt: long } });
+    await t.db.delivery.updateMany({ where: { journeyId, profile: { userId: "lou" } }, data: { status: "sending", nextAttemptAt: null, attempts: 1, updatedAt: long } });
+    // Not yet: a send in progress for less than the wait is left alone.
+    expect(await recoverSending(t.db, { olderThanMs: 20 * 60_000 })).toEqual({ requeued: 0, unknown: 0 });
+    expect(await recoverSending(t.db, { olderThanMs: 120_000 })).toEqual({ requeued: 1, unknown: 1 });
     await tick();
-    expect(smtp.received).toHaveLength(0);
-    expect(await t.db.delivery.findFirstOrThrow({ where: { journeyId } })).toMatchObject({ status: "unknown", reason: expect.stringContaining("cannot arrive twice") });
+    expect(smtp.received.map((m) => m.to[0])).toEqual(["lea@example.com"]);
+    expect(await t.db.delivery.findFirstOrThrow({ where: { journeyId, profile: { userId: "lea" } } })).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await t.db.delivery.findFirstOrThrow({ where: { journeyId, profile: { userId: "lou" } } })).toMatchObject({ status: "unknown", reason: expect.stringContaining("cannot arrive twice") });
   });
 
   it("pause holds everyone where they are and sends nothing; resume goes on; archive with “exit everyone” ends them", async () => {

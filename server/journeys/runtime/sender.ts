@@ -11,6 +11,7 @@ import { storeInAppMessage } from "@/server/inapp/service";
 import { linksOf, sendThrough } from "@/server/messages/send";
 import { templateVersion } from "@/server/messages/templates";
 import { sqlTransaction } from "@/server/db/client";
+import { isDatabaseUnavailable } from "@/server/db/errors";
 import { loadVersions, versionKey } from "./versions";
 
 /**
@@ -29,9 +30,10 @@ import { loadVersions, versionKey } from "./versions";
  *    ends `failed` — the dead-letter list, with a Retry button — and the send node's
  *    `onFailure` says whether the person goes on or leaves the journey.
  *
- * A worker killed during step 2 leaves rows `sending`: `recoverSending` decides per channel
- * (docs/journeys.md): a webhook is sent again (the receiver dedupes by Idempotency-Key);
- * email, SMS and push are marked `unknown` and never sent twice.
+ * A worker killed during step 2 leaves rows `sending`: `recoverSending` sends again those
+ * whose provider was not called yet, and decides the others per channel (docs/journeys.md):
+ * a webhook is sent again (the receiver dedupes by Idempotency-Key); email, SMS and push are
+ * marked `unknown` and never sent twice.
  */
 
 export const SEND_BATCH = 100;
@@ -278,11 +280,18 @@ async function recordDecision(tx: DbTx, decided: Decided, now: Date) {
   } else if (decided.outcome === "held") {
     await tx.delivery.update({ where: { id: decided.id }, data: { nextAttemptAt: decided.until, reason: decided.reason, updatedAt: now } });
   } else {
-    await tx.delivery.update({ where: { id: decided.id }, data: { status: "sending", attempts: { increment: 1 }, updatedAt: now } });
+    // `sending` with next_attempt_at still set: claimed, the provider not called yet (see callProvider).
+    await tx.delivery.update({ where: { id: decided.id }, data: { status: "sending", updatedAt: now } });
   }
 }
 
 async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions) {
+  // The moment of no return: from here the provider may have the message. Clearing
+  // next_attempt_at says so — recovery sends a claimed row that was never called again, and
+  // decides a called one by its channel's policy (recoverSending).
+  const calling = await db.$executeRaw`
+    UPDATE deliveries SET next_attempt_at = NULL, attempts = attempts + 1, updated_at = clock_timestamp() WHERE id = ${d.id} AND status = 'sending' AND next_attempt_at IS NOT NULL`;
+  if (calling === 0) return;
   let outcome: { ok: boolean; message: string; providerMessageId?: string | null; retryable?: boolean };
   try {
     outcome = await sendThrough(db, { channel: d.channel, rendered: d.rendered, to: d.recipient, deliveryId: d.id, links: d.links, sender: d.sender });
@@ -292,23 +301,44 @@ async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, op
   const now = options.clock ? options.clock() : new Date();
   const attempts = d.row.attempts + 1;
   if (outcome.ok) {
-    await db.delivery.updateMany({ where: { id: d.id, status: "sending" }, data: { status: "sent", reason: null, sentAt: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null } });
+    await recordOutcome(() => db.delivery.updateMany({ where: { id: d.id, status: "sending" }, data: { status: "sent", reason: null, sentAt: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null } }));
     return;
   }
   const retry = outcome.retryable !== false && attempts < MAX_ATTEMPTS;
   if (retry) {
     const at = new Date(now.getTime() + backoffMs(attempts));
-    await db.delivery.updateMany({
-      where: { id: d.id, status: "sending" },
-      data: { status: "queued", nextAttemptAt: at, reason: `Attempt ${attempts} failed: ${outcome.message.slice(0, 1_500)} — trying again at ${at.toISOString()}.` },
-    });
+    await recordOutcome(() =>
+      db.delivery.updateMany({
+        where: { id: d.id, status: "sending" },
+        data: { status: "queued", nextAttemptAt: at, reason: `Attempt ${attempts} failed: ${outcome.message.slice(0, 1_500)} — trying again at ${at.toISOString()}.` },
+      }),
+    );
     return;
   }
-  await db.delivery.updateMany({
-    where: { id: d.id, status: "sending" },
-    data: { status: "failed", reason: `${attempts > 1 ? `Failed after ${attempts} attempts: ` : ""}${outcome.message.slice(0, 1_800)}` },
-  });
-  await onFailedForGood(db, d.row, outcome.message, now);
+  await recordOutcome(() =>
+    db.delivery.updateMany({
+      where: { id: d.id, status: "sending" },
+      data: { status: "failed", reason: `${attempts > 1 ? `Failed after ${attempts} attempts: ` : ""}${outcome.message.slice(0, 1_800)}` },
+    }),
+  );
+  await recordOutcome(() => onFailedForGood(db, d.row, outcome.message, now));
+}
+
+/**
+ * What the provider answered is known only here: when the database is away (a restart), keep
+ * trying to record it for a while rather than leave the send `sending` — which recovery would
+ * have to call `unknown`.
+ */
+async function recordOutcome<T>(write: () => Promise<T>, patienceMs = 120_000): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
 }
 
 /** A send node whose message failed for good says what happens: the person goes on (nothing to do), or leaves the journey. */
@@ -344,15 +374,19 @@ export async function recoverSending(db: Db, options: { olderThanMs?: number; cl
     const now = options.clock ? options.clock() : (await tx.query<{ now: Date }>`SELECT clock_timestamp() AS now`)[0]!.now;
     const cutoff = new Date(now.getTime() - olderThan);
     const resend = [...RESEND_AFTER_CRASH];
+    // Claimed but the provider never called (next_attempt_at still set): nothing went out, send it.
+    const unsent = await tx.execute`
+      UPDATE deliveries SET status = 'queued', next_attempt_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+       WHERE status = 'sending' AND journey_id IS NOT NULL AND updated_at < ${cutoff}::timestamptz AND next_attempt_at IS NOT NULL`;
     const requeued = await tx.execute`
       UPDATE deliveries SET status = 'queued', next_attempt_at = ${now}::timestamptz, updated_at = ${now}::timestamptz,
              reason = 'The worker stopped during the send: sent again with the same Idempotency-Key (the receiver sees a repeat).'
-       WHERE status = 'sending' AND journey_id IS NOT NULL AND updated_at < ${cutoff}::timestamptz AND channel = ANY(${resend}::text[])`;
+       WHERE status = 'sending' AND journey_id IS NOT NULL AND updated_at < ${cutoff}::timestamptz AND next_attempt_at IS NULL AND channel = ANY(${resend}::text[])`;
     const unknown = await tx.execute`
       UPDATE deliveries SET status = 'unknown', updated_at = ${now}::timestamptz,
              reason = 'The worker stopped while the provider was being called: it may or may not have gone out. Not sent again, so it cannot arrive twice.'
-       WHERE status = 'sending' AND journey_id IS NOT NULL AND updated_at < ${cutoff}::timestamptz AND NOT (channel = ANY(${resend}::text[]))`;
-    return { requeued, unknown };
+       WHERE status = 'sending' AND journey_id IS NOT NULL AND updated_at < ${cutoff}::timestamptz AND next_attempt_at IS NULL AND NOT (channel = ANY(${resend}::text[]))`;
+    return { requeued: requeued + unsent, unknown };
   });
 }
 
