@@ -11,7 +11,7 @@ import { Field, Input, Select } from "../ui/field";
 
 type Rule = { type: "event"; event?: string; filters: PropertyFilter[] } | { type: "segment"; segmentId?: string };
 
-/** The journey as a whole: its goal and conversion window, exit criteria, re-entry, cap and phase. */
+/** The journey as a whole: its goal and conversion window, exit criteria, re-entry, cap, quiet hours, priority and phase. */
 export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { settings: JourneySettings; onChange: (s: JourneySettings) => void; issues: JourneyIssue[]; readOnly: boolean }) {
   const trpc = useTRPC();
   const segments = useQuery(trpc.segments.list.queryOptions({ limit: 100, stats: false }));
@@ -79,6 +79,39 @@ export function JourneySettingsForm({ settings, onChange, issues, readOnly }: { 
       {settings.reentry.mode === "after" && <DurationInput required label="Again after" value={settings.reentry.after} onChange={(after) => onChange({ ...settings, reentry: { mode: "after", after } })} />}
       <Field label="At most this many people in it at once (optional)">
         {(p) => <Input {...p} inputMode="numeric" value={settings.maxConcurrent ? String(settings.maxConcurrent) : ""} onChange={(e) => onChange({ ...settings, maxConcurrent: Number(e.target.value.replace(/[^0-9]/g, "")) || undefined })} />}
+      </Field>
+      <Field label="Quiet hours (the person's time zone)" hint="No messages between these times. Webhooks are not held.">
+        {(p) => (
+          <Select
+            {...p}
+            value={settings.quietHours?.mode ?? ""}
+            onChange={(e) => {
+              const mode = e.target.value as "hold" | "skip" | "";
+              onChange({ ...settings, quietHours: mode ? { start: settings.quietHours?.start ?? "21:00", end: settings.quietHours?.end ?? "08:00", mode } : undefined });
+            }}
+          >
+            <option value="">None: send at any hour</option>
+            <option value="hold">Hold messages until quiet hours end</option>
+            <option value="skip">Skip messages due in quiet hours</option>
+          </Select>
+        )}
+      </Field>
+      {settings.quietHours && (
+        <div className="grid grid-cols-2 gap-3">
+          <Field label="From">{(p) => <Input {...p} type="time" required value={settings.quietHours!.start} onChange={(e) => e.target.value && onChange({ ...settings, quietHours: { ...settings.quietHours!, start: e.target.value } })} />}</Field>
+          <Field label="Until">{(p) => <Input {...p} type="time" required value={settings.quietHours!.end} onChange={(e) => e.target.value && onChange({ ...settings, quietHours: { ...settings.quietHours!, end: e.target.value } })} />}</Field>
+        </div>
+      )}
+      <Field label="Priority under frequency caps" hint="When a person's cap allows only one of several messages due together, the higher priority goes.">
+        {(p) => (
+          <Select {...p} value={String(settings.priority ?? 5)} onChange={(e) => onChange({ ...settings, priority: Number(e.target.value) === 5 ? undefined : Number(e.target.value) })}>
+            {[10, 8, 5, 2, 0].map((n) => (
+              <option key={n} value={n}>
+                {n === 10 ? "Highest (10)" : n === 8 ? "High (8)" : n === 5 ? "Normal (5)" : n === 2 ? "Low (2)" : "Lowest (0)"}
+              </option>
+            ))}
+          </Select>
+        )}
       </Field>
       <Field label="Lifecycle phase">
         {(p) => (

@@ -19,6 +19,15 @@ export const ZFrequencyCap = z.object({
 export type FrequencyCap = z.infer<typeof ZFrequencyCap>;
 export const ZFrequencyCaps = z.array(ZFrequencyCap).max(20);
 
+const CHANNEL_WORDS: Record<FrequencyCap["channel"], string> = { any: "message", email: "email", sms: "SMS", push: "push message", webhook: "webhook call", inapp: "in-app message" };
+
+/** "At most 3 marketing emails per 7 days" */
+export function capText(cap: FrequencyCap): string {
+  const what = CHANNEL_WORDS[cap.channel];
+  const plural = cap.max === 1 ? what : what.endsWith("SMS") ? what : `${what}s`;
+  return `At most ${cap.max} ${cap.purpose === "any" ? "" : `${cap.purpose} `}${plural} per ${cap.days === 1 ? "day" : `${cap.days} days`}`;
+}
+
 /** The caps that count a send of this channel and purpose. */
 export function capsFor(caps: readonly FrequencyCap[], channel: string, purpose: string): FrequencyCap[] {
   return caps.filter((c) => (c.channel === "any" || c.channel === channel) && (c.purpose === "any" || c.purpose === purpose));

@@ -3,7 +3,7 @@ import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith, viewerFor } from "@/server/test/fixtures";
 import { postTrpc } from "@/server/test/trpc-http";
 import { listAudit } from "@/server/audit/service";
-import { acceptInvitation, changeRole, findOpenInvitation, inviteMember, joinWorkspace, removeMember, revokeInvitation, updateWorkspace } from "./service";
+import { acceptInvitation, changeRole, findOpenInvitation, frequencyCaps, inviteMember, joinWorkspace, removeMember, revokeInvitation, setFrequencyCaps, updateWorkspace } from "./service";
 
 describe("workspace and member services", () => {
   const t = useTestDatabase();
@@ -134,4 +134,23 @@ describe("workspace and member services", () => {
       name: { from: workspace.name, to: "Renamed" },
     });
   });
+
+  it("frequency caps: admins set them (validated, audited), marketers and viewers read them, and the sender gets them", async () => {
+    const { workspace, admin, members } = await createWorkspaceWith(t.db, ["marketer"]);
+    const marketer = members[0]!.user;
+    const caps = [{ channel: "email", purpose: "marketing", max: 3, days: 7 }];
+    const asAdmin = viewerFor(admin, workspace, "admin");
+    const asMarketer = viewerFor(marketer, workspace, "marketer");
+    expect((await postTrpc(t.db, asMarketer, "workspace.setFrequencyCaps", { caps })).status).toBe(403);
+    const bad = await postTrpc(t.db, asAdmin, "workspace.setFrequencyCaps", { caps: [{ channel: "fax", purpose: "marketing", max: 0, days: 100 }] });
+    expect(bad.status).toBe(400);
+    expect((await postTrpc(t.db, asAdmin, "workspace.setFrequencyCaps", { caps })).status).toBe(200);
+    expect(await frequencyCaps(t.db, workspace.id)).toEqual(caps);
+    const { entries } = await listAudit(t.db, { workspaceId: workspace.id, action: "workspace.frequency_caps_changed", limit: 10 });
+    expect(entries.map((e) => e.diff)).toEqual([{ frequencyCaps: { from: "none", to: "At most 3 marketing emails per 7 days" } }]);
+    // Saving the same again records nothing new.
+    await setFrequencyCaps(t.db, { workspaceId: workspace.id, actor: actorOf(admin), caps: caps as never });
+    expect((await listAudit(t.db, { workspaceId: workspace.id, action: "workspace.frequency_caps_changed", limit: 10 })).entries).toHaveLength(1);
+  });
 });
+

@@ -7,6 +7,8 @@ import { recordAudit, type Actor } from "@/server/audit/service";
 import { forgetViewers } from "@/server/auth/viewer-cache";
 import { lockWorkspace } from "@/server/db/locks";
 import { env } from "@/server/env";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { capText, ZFrequencyCaps, type FrequencyCap } from "@/lib/journeys/caps";
 
 /** Thrown for rule violations the user can fix; routers map it to a 4xx with this message. */
 export const INVITATION_TTL_DAYS = 7;
@@ -307,4 +309,29 @@ export async function removeMember(
   });
   forgetViewers(); // the person is no longer a member
   return result;
+}
+
+/** The workspace's global frequency caps (lib/journeys/caps.ts), as the sender reads them. */
+export async function frequencyCaps(db: DbTx, workspaceId: string): Promise<FrequencyCap[]> {
+  const row = await db.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { frequencyCaps: true } });
+  return ZFrequencyCaps.catch([]).parse(row.frequencyCaps);
+}
+
+/** Replaces the frequency caps (audited); the sender applies them from its next decision on. */
+export async function setFrequencyCaps(db: Db, input: { workspaceId: string; actor: Actor; caps: FrequencyCap[] }): Promise<FrequencyCap[]> {
+  return db.$transaction(async (tx) => {
+    const before = await frequencyCaps(tx, input.workspaceId);
+    await tx.workspace.update({ where: { id: input.workspaceId }, data: { frequencyCaps: input.caps as unknown as Prisma.InputJsonValue } });
+    const words = (caps: FrequencyCap[]) => caps.map(capText).join("; ") || "none";
+    if (words(before) !== words(input.caps)) {
+      await recordAudit(tx, {
+        workspaceId: input.workspaceId,
+        actor: input.actor,
+        action: "workspace.frequency_caps_changed",
+        target: { type: "workspace", id: input.workspaceId },
+        diff: { frequencyCaps: { from: words(before), to: words(input.caps) } },
+      });
+    }
+    return input.caps;
+  });
 }
