@@ -570,5 +570,66 @@ describe("journey runtime", () => {
     const steps = await t.db.journeyStep.findMany({ where: { enrollmentId: row!.id }, orderBy: { step: "asc" } });
     expect((steps[1]!.decisions as { text: string }[])[0]!.text).toBe("Moved to version 2 (published with “move people to the new version”).");
   });
+
+  it("exit criteria are checked while people wait: the exit event takes them out before the next step, with the reason in the trace", async () => {
+    const journeyId = await tariffJourney({ exitCriteria: { type: "event", event: "unsubscribed_all", filters: [] } });
+    await track("sam", "tariff_calculator_opened", {}, { email: "sam@example.com" });
+    await track("tia", "tariff_calculator_opened", {}, { email: "tia@example.com" });
+    await tick();
+    await advance(HOUR);
+    await track("sam", "unsubscribed_all");
+    await tick();
+    await advance(DAY);
+    const rows = await enrollmentsOf(journeyId);
+    expect(rows.map((r) => [r.profile.userId, r.status, r.exitReason])).toEqual([
+      ["sam", "exited", "exit_criteria"],
+      ["tia", "completed", "completed"],
+    ]);
+    expect(smtp.received.map((m) => m.to[0])).toEqual(["tia@example.com"]);
+    const last = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: rows[0]!.id }, orderBy: { step: "desc" } });
+    expect(last).toMatchObject({ cause: "check", nodeId: "wait", decisions: [{ nodeId: "wait", text: "Meets the exit criteria (unsubscribed_all since entering)." }] });
+  });
+
+  it("a segment exit triggers; waits until 09:00 in each person's time zone, across the DST change", async () => {
+    const segment = await createSegment(t.db, {
+      workspaceId: ws.workspace.id,
+      actor: actor(),
+      name: "Active plan",
+      description: "",
+      definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "trait", field: "traits.plan", valueType: "string", operator: { op: "equals", value: "active" } }] } } as never,
+    });
+    await refreshSegment(t.db, { workspaceId: ws.workspace.id, segmentId: segment.id, now });
+    const journeyId = await publish(
+      "Cancelled",
+      [
+        node({ id: "trigger", kind: "trigger", trigger: { type: "segment_exited", segmentId: segment.id } }),
+        node({ id: "morning", kind: "wait", wait: { type: "time_of_day", time: "09:00", weekdays: [0, 1, 2, 3, 4, 5, 6] } }),
+        node({ id: "send", kind: "send", channel: "email", templateId: emailTemplate, onFailure: "continue" }),
+        node({ id: "x", kind: "exit" }),
+      ],
+      [edge("trigger", "morning"), edge("morning", "send"), edge("send", "x")],
+    );
+    // Saturday 24 Oct 2026, 20:00 UTC: the clocks in Berlin go back in the night (CEST → CET); New York's a week later.
+    now = new Date("2026-10-24T20:00:00Z");
+    await track("uma", "hello", {}, { email: "uma@example.com", timezone: "Europe/Berlin", plan: "active" });
+    await track("vic", "hello", {}, { email: "vic@example.com", timezone: "America/New_York", plan: "active" });
+    await tick();
+    expect(await enrollmentsOf(journeyId)).toHaveLength(0);
+    await track("uma", "hello", {}, { plan: "cancelled" });
+    await track("vic", "hello", {}, { plan: "cancelled" });
+    await tick();
+    const rows = await enrollmentsOf(journeyId);
+    // 09:00 CET on 25 Oct = 08:00 UTC; 09:00 EDT on 25 Oct = 13:00 UTC.
+    expect(rows.map((r) => [r.profile.userId, r.nodeId, r.wakeAt?.toISOString()])).toEqual([
+      ["uma", "morning", "2026-10-25T08:00:00.000Z"],
+      ["vic", "morning", "2026-10-25T13:00:00.000Z"],
+    ]);
+    now = new Date("2026-10-25T08:00:00Z");
+    await tick();
+    expect(smtp.received.map((m) => m.to[0])).toEqual(["uma@example.com"]);
+    now = new Date("2026-10-25T13:00:00Z");
+    await tick();
+    expect(smtp.received.map((m) => m.to[0])).toEqual(["uma@example.com", "vic@example.com"]);
+  });
 });
 
