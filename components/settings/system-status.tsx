@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { Activity, CircleAlert, CircleCheck, Clock } from "lucide-react";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { formatCount, formatDateTime, relativeTime } from "@/lib/format";
 import { useTRPC } from "../trpc/client";
@@ -12,6 +13,7 @@ import { QueryError } from "../ui/query-error";
 /** What each change feed consumer does, in the words of the people who rely on it. */
 const CONSUMERS: Record<string, string> = {
   segments: "Keeps saved segments current as events arrive and time passes",
+  journeys: "Enrolls people when journey triggers happen, and wakes those waiting for an event",
 };
 
 function lagText(seconds: number): string {
@@ -139,6 +141,30 @@ export function SystemStatus() {
           </CardBody>
         </Card>
       </div>
+      <Card>
+        <CardHeader
+          title="Journeys"
+          description={
+            <>
+              Steps due now and messages waiting to go out, across this workspace&apos;s journeys. Failed sends can be retried from{" "}
+              <Link href="/messages/deliveries?status=failed" className="font-medium text-brand-700 hover:underline">
+                Deliveries
+              </Link>
+              .
+            </>
+          }
+        />
+        <CardBody>
+          <dl className="grid grid-cols-2 gap-4 md:grid-cols-6" data-testid="journey-runtime-status">
+            <Stat label="Steps due" value={data ? formatCount(data.journeys.due) : "…"} hint={data?.journeys.oldestDueAt ? `oldest ${relativeTime(new Date(data.journeys.oldestDueAt))}` : "none waiting"} />
+            <Stat label="Late" value={data ? formatCount(data.journeys.late) : "…"} hint={data && data.journeys.late > 0 ? "workers are behind or stopped" : "by more than 5 seconds"} />
+            <Stat label="Sends due" value={data ? formatCount(data.journeys.sendsDue) : "…"} />
+            <Stat label="Sending now" value={data ? formatCount(data.journeys.sending) : "…"} />
+            <Stat label="Failed (24 h)" value={data ? formatCount(data.journeys.failed24h) : "…"} hint="after retries, or permanent" />
+            <Stat label="Unknown (24 h)" value={data ? formatCount(data.journeys.unknown24h) : "…"} hint="a worker stopped mid-send" />
+          </dl>
+        </CardBody>
+      </Card>
       {data && (
         <p className="flex items-center gap-1.5 text-xs text-slate-500">
           <Activity className="size-3.5" aria-hidden="true" /> Checked {formatDateTime(new Date(data.checkedAt))}; refreshes every 5 seconds. The same lag is in <code>/api/v1/health</code>.

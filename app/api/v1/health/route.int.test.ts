@@ -9,7 +9,11 @@ describe("GET /api/v1/health", () => {
     const { GET } = await import("./route");
     const res = await GET();
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "ok", database: { status: "up" }, feed: [{ consumer: "segments", behind: 0, seconds: 0, lagging: false }] });
+    expect(await res.json()).toMatchObject({ status: "ok", database: { status: "up" }, feed: [
+        { consumer: "journeys", behind: 0, seconds: 0, lagging: false },
+        { consumer: "segments", behind: 0, seconds: 0, lagging: false },
+      ],
+    });
 
     // Rows waiting for two minutes: the consumer is lagging; the app is still healthy (it takes events and catches up).
     await sql(t.db).execute`
@@ -17,7 +21,10 @@ describe("GET /api/v1/health", () => {
     const lagging = await GET();
     expect(lagging.status).toBe(200);
     const body = (await lagging.json()) as { feed: { consumer: string; behind: number; seconds: number; lagging: boolean }[] };
-    expect(body.feed).toEqual([{ consumer: "segments", behind: 2, seconds: expect.any(Number), lagging: true }]);
-    expect(body.feed[0]!.seconds).toBeGreaterThanOrEqual(119);
+    expect(body.feed).toEqual([
+      { consumer: "journeys", behind: 2, seconds: expect.any(Number), lagging: true },
+      { consumer: "segments", behind: 2, seconds: expect.any(Number), lagging: true },
+    ]);
+    expect(body.feed[1]!.seconds).toBeGreaterThanOrEqual(119);
   });
 });
