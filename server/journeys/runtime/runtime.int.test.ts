@@ -631,5 +631,29 @@ describe("journey runtime", () => {
     await tick();
     expect(smtp.received.map((m) => m.to[0])).toEqual(["uma@example.com", "vic@example.com"]);
   });
+
+  it("a trait update Postgres refuses (a path through a list) is said in the trace and does not hold up anyone else", async () => {
+    const journeyId = await publish(
+      "Tagger",
+      [
+        node({ id: "trigger", kind: "trigger", trigger: { type: "event", event: "tag_me", filters: [] } }),
+        node({ id: "tag", kind: "update", trait: "tags.first", op: "set", value: "yes" }),
+        node({ id: "x", kind: "exit" }),
+      ],
+      [edge("trigger", "tag"), edge("tag", "x")],
+    );
+    await track("wes", "tag_me", {}, { tags: ["a", "b"] });
+    await track("xia", "tag_me", {}, { tags: { old: true } });
+    await tick();
+    const rows = await enrollmentsOf(journeyId);
+    expect(rows.map((r) => [r.profile.userId, r.status])).toEqual([
+      ["wes", "completed"],
+      ["xia", "completed"],
+    ]);
+    expect((await t.db.profile.findFirstOrThrow({ where: { id: rows[0]!.profileId } })).traits).toMatchObject({ tags: ["a", "b"] });
+    expect((await t.db.profile.findFirstOrThrow({ where: { id: rows[1]!.profileId } })).traits).toMatchObject({ tags: { old: true, first: "yes" } });
+    const step = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: rows[0]!.id } });
+    expect(JSON.stringify(step.decisions)).toContain("Could not set tags.first");
+  });
 });
 

@@ -2,6 +2,7 @@ import { interpret, type Decision, type Effect, type EnrollmentState, type Wake 
 import type { JourneyDefinition } from "@/lib/journeys/schema";
 import type { EvalEvent } from "@/lib/segments/evaluate";
 import { sqlTransaction, type Db, type Sql } from "@/server/db/client";
+import { isRetryable, savepoint } from "@/server/feed/consumer";
 import { appendFeed } from "@/server/feed/feed";
 import { loadPeople } from "@/server/segments/people";
 import { loadVersions, versionKey } from "./versions";
@@ -133,7 +134,17 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
       continue;
     }
     const wake = wakeOf(row);
-    const result = interpret(def, row.state, wake, { journeyId: row.journey_id, now, person, workspaceTimeZone: isZone(row.timezone) });
+    let result: ReturnType<typeof interpret>;
+    try {
+      result = interpret(def, row.state, wake, { journeyId: row.journey_id, now, person, workspaceTimeZone: isZone(row.timezone) });
+    } catch (error) {
+      // The interpreter is pure: the same input would fail again. This one person leaves, with the reason; the batch goes on.
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`journey ${row.journey_id}: enrollment ${row.id} could not take a step:`, message);
+      updates.push(endedUpdate(row, now, "error"));
+      steps.push({ enrollmentId: row.id, step: row.step + 1, at: now, cause: wake.type, nodeId: row.node_id, decisions: [{ nodeId: row.node_id, text: `The journey could not go on here (${message.slice(0, 300)}): they left it.` }], effects: [] });
+      continue;
+    }
     if (!result.applied) {
       // Nothing to do (an early timer, a check that found nothing): back to waiting for the timer it has.
       updates.push({ id: row.id, step: row.step, version, status: "active", nodeId: row.node_id, state: row.state, wakeAt: row.state.wakeAt ? new Date(row.state.wakeAt) : null, waitingFor: waitingForOf(def, row.state), endedAt: null, exitReason: null, convertedAt: null, holdout: row.holdout, moved: false });
@@ -151,7 +162,7 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
           sends.push({ row, effect: { ...effect, channel: "webhook", templateId: effect.templateId ?? "" }, holdout, priority: def.settings.priority ?? 5, now });
           break;
         case "update":
-          traitUpdates.push({ workspaceId: row.workspace_id, profileId: row.profile_id, trait: effect.trait, op: effect.op, value: effect.value });
+          traitUpdates.push({ enrollmentId: row.id, workspaceId: row.workspace_id, profileId: row.profile_id, trait: effect.trait, op: effect.op, value: effect.value });
           break;
         case "holdout":
           holdout = true;
@@ -189,11 +200,13 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
     steps.push({ enrollmentId: row.id, step: row.step + 1, at: now, cause: wake.type, nodeId: exit ? (exit.nodeId ?? null) : state.at, decisions: [...migrate, ...result.decisions], effects: result.effects });
   }
 
+  // Trait updates first: one that cannot be made (a path through a list) is said in its step's trace.
+  const refused = await applyTraitUpdates(tx, traitUpdates);
+  for (const [enrollmentId, text] of refused) steps.find((st) => st.enrollmentId === enrollmentId)?.decisions.push({ nodeId: null, text });
   await writeSteps(tx, steps);
   await writeUpdates(tx, updates, now);
   const queued = await queueSends(tx, sends);
   await writeExitCounts(tx, exitCounts);
-  await applyTraitUpdates(tx, traitUpdates);
   return { taken: rows.length, queued };
 }
 
@@ -253,6 +266,7 @@ interface QueuedSend {
 }
 
 interface TraitUpdate {
+  enrollmentId: string;
   workspaceId: string;
   profileId: string;
   trait: string;
@@ -321,26 +335,41 @@ async function writeExitCounts(tx: Sql, counts: Map<string, number>) {
     ON CONFLICT (journey_id, version, node_id, exit, shard) DO UPDATE SET count = journey_exit_counts.count + EXCLUDED.count`;
 }
 
-/** An update node: set, increment or remove a trait; the segment consumer then re-decides the person. */
-async function applyTraitUpdates(tx: Sql, updates: TraitUpdate[]) {
-  if (updates.length === 0) return;
+/**
+ * An update node: set, increment or remove a trait; the segment consumer then re-decides the
+ * person. Each in a savepoint: a path Postgres refuses (through a list: `tags.x`) is skipped
+ * and said in the trace, and never stops the other steps of the batch.
+ */
+async function applyTraitUpdates(tx: Sql, updates: TraitUpdate[]): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  if (updates.length === 0) return refused;
   for (const u of updates) {
-    const path = u.trait.split(".");
-    if (u.op === "unset") {
-      await tx.execute`UPDATE profiles SET traits = traits #- ${path}::text[], updated_at = now() WHERE id = ${u.profileId}`;
-    } else if (u.op === "increment") {
-      const by = typeof u.value === "number" ? u.value : Number(u.value);
-      await tx.execute`
-        UPDATE profiles
-           SET traits = jsonb_set(traits, ${path}::text[],
-                 to_jsonb(CASE WHEN jsonb_typeof(traits #> ${path}::text[]) = 'number' THEN (traits #>> ${path}::text[])::numeric ELSE 0 END + ${Number.isFinite(by) ? by : 0}::numeric), true),
-               updated_at = now()
-         WHERE id = ${u.profileId}`;
-    } else {
-      await tx.execute`UPDATE profiles SET traits = jsonb_set(traits, ${path}::text[], ${JSON.stringify(u.value ?? null)}::jsonb, true), updated_at = now() WHERE id = ${u.profileId}`;
+    try {
+      await savepoint(tx, () => applyTraitUpdate(tx, u));
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      refused.set(u.enrollmentId, `Could not ${u.op === "unset" ? "remove" : u.op === "increment" ? "increase" : "set"} ${u.trait}: ${error instanceof Error ? error.message : String(error)}. The journey goes on.`);
     }
   }
   const byWorkspace = new Map<string, Set<string>>();
   for (const u of updates) byWorkspace.set(u.workspaceId, (byWorkspace.get(u.workspaceId) ?? new Set()).add(u.profileId));
   await appendFeed(tx, [...byWorkspace].map(([workspaceId, ids]) => ({ workspaceId, kind: "traits" as const, profileIds: [...ids] })));
+  return refused;
+}
+
+async function applyTraitUpdate(tx: Sql, u: TraitUpdate) {
+  const path = u.trait.split(".");
+  if (u.op === "unset") {
+    await tx.execute`UPDATE profiles SET traits = traits #- ${path}::text[], updated_at = now() WHERE id = ${u.profileId}`;
+  } else if (u.op === "increment") {
+    const by = typeof u.value === "number" ? u.value : Number(u.value);
+    await tx.execute`
+      UPDATE profiles
+         SET traits = jsonb_set(traits, ${path}::text[],
+               to_jsonb(CASE WHEN jsonb_typeof(traits #> ${path}::text[]) = 'number' THEN (traits #>> ${path}::text[])::numeric ELSE 0 END + ${Number.isFinite(by) ? by : 0}::numeric), true),
+             updated_at = now()
+       WHERE id = ${u.profileId}`;
+  } else {
+    await tx.execute`UPDATE profiles SET traits = jsonb_set(traits, ${path}::text[], ${JSON.stringify(u.value ?? null)}::jsonb, true), updated_at = now() WHERE id = ${u.profileId}`;
+  }
 }
