@@ -655,5 +655,29 @@ describe("journey runtime", () => {
     const step = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: rows[0]!.id } });
     expect(JSON.stringify(step.decisions)).toContain("Could not set tags.first");
   });
+
+  it("a send that cannot even be prepared (an in-app title that renders empty) fails alone with the reason; the others in its batch go out", async () => {
+    await saveChannel(t.db, { workspaceId: ws.workspace.id, actor: actor(), name: "In-app", config: { kind: "inapp", settings: {} } as never });
+    const inapp = await createTemplate(t.db, {
+      workspaceId: ws.workspace.id,
+      actor: actor(),
+      name: "Card",
+      channel: "inapp",
+      content: { channel: "inapp", subscriptionGroupId: null, title: "{{ person.headline | default: '' }}", body: "Hello", buttonLabel: "", buttonUrl: "" },
+    });
+    const journeyId = await publish(
+      "Cards",
+      [node({ id: "trigger", kind: "trigger", trigger: { type: "event", event: "card", filters: [] } }), node({ id: "send", kind: "send", channel: "inapp", templateId: inapp.id, onFailure: "continue" }), node({ id: "x", kind: "exit" })],
+      [edge("trigger", "send"), edge("send", "x")],
+    );
+    await track("yan", "card", {}, { headline: "" });
+    await track("zoe", "card", {}, { headline: "Your tariff analysis" });
+    await tick();
+    const deliveries = await t.db.delivery.findMany({ where: { journeyId }, select: { status: true, reason: true, profile: { select: { userId: true } } }, orderBy: { profile: { userId: "asc" } } });
+    expect(deliveries).toEqual([
+      { status: "failed", reason: expect.stringContaining("The message could not be prepared: The in-app message cannot be kept: title"), profile: { userId: "yan" } },
+      { status: "sent", reason: null, profile: { userId: "zoe" } },
+    ]);
+  });
 });
 

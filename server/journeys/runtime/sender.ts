@@ -12,6 +12,7 @@ import { linksOf, sendThrough } from "@/server/messages/send";
 import { templateVersion } from "@/server/messages/templates";
 import { sqlTransaction } from "@/server/db/client";
 import { isDatabaseUnavailable } from "@/server/db/errors";
+import { isRetryable } from "@/server/feed/consumer";
 import { loadVersions, versionKey } from "./versions";
 
 /**
@@ -137,7 +138,11 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<Decided[]> {
   const templates = new Map<string, Awaited<ReturnType<typeof latestTemplate>>>();
   const out: Decided[] = [];
   for (const d of ordered) {
-    const decision = await decideOne(tx, d, {
+    // Each in a savepoint: a send that cannot even be prepared fails alone, with the reason, and never holds up the batch.
+    await tx.$executeRawUnsafe("SAVEPOINT send_decision");
+    let decision: Decided;
+    try {
+      decision = await decideOne(tx, d, {
       now,
       workspace: workspaceOf.get(d.workspace_id) ?? { timeZone: "UTC", caps: [] },
       profile: profileOf.get(d.profile_id) ?? null,
@@ -148,7 +153,13 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<Decided[]> {
         if (!templates.has(id)) templates.set(id, await latestTemplate(tx, d.workspace_id, id));
         return templates.get(id)!;
       },
-    });
+      });
+      await tx.$executeRawUnsafe("RELEASE SAVEPOINT send_decision");
+    } catch (error) {
+      await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT send_decision");
+      if (isDatabaseUnavailable(error) || isRetryable(error)) throw error;
+      decision = { id: d.id, outcome: "final", status: "failed", reason: `The message could not be prepared: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2_000) };
+    }
     out.push(decision);
     await recordDecision(tx, decision, now);
   }
