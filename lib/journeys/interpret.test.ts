@@ -276,5 +276,39 @@ describe("the journey interpreter", () => {
     ]);
     expect(converted.state).toMatchObject({ at: null, wakeAt: null });
   });
+
+  it("a date-trait wait reads nested traits and treats dates a timer cannot hold as none", () => {
+    const def = ZJourneyDefinition.parse({
+      schemaVersion: 1,
+      nodes: [
+        { id: "start", kind: "trigger", trigger: { type: "api" } },
+        { id: "renewal", kind: "wait", wait: { type: "date_trait", trait: "sub.renews_at", offset: { sign: "before", duration: { amount: 3, unit: "days" } } } },
+        { id: "done", kind: "exit" },
+      ],
+      edges: [
+        { id: "e1", from: "start", exit: "next", to: "renewal" },
+        { id: "e2", from: "renewal", exit: "next", to: "done" },
+      ],
+    });
+    const enter = (traits: Record<string, unknown>) => interpret(def, newEnrollment(def, T0), { type: "enter" }, ctx(T0, person({ traits })));
+    expect(enter({ sub: { renews_at: "2026-03-12T10:00:00Z" } }).state).toMatchObject({ at: "renewal", wakeAt: "2026-03-09T10:00:00.000Z" });
+    for (const renews of [8.64e15, -8.64e15, "not a date", ["2026-03-12"]]) {
+      const result = enter({ sub: { renews_at: renews } });
+      expect(result.decisions.map((d) => d.text)).toContain("No date in sub.renews_at: go on.");
+      expect(result.state.at).toBeNull();
+    }
+  });
+
+  it("the goal counts from the trigger event's time when it happened before entering", () => {
+    const def = nudge();
+    const triggered = at(-2 * H);
+    const state = newEnrollment(def, T0, ev("feature_used", triggered));
+    expect(state.triggeredAt).toBe(triggered.toISOString());
+    const entered = interpret(def, state, { type: "enter", event: ev("feature_used", triggered) }, ctx(T0, person({ events: [ev("purchase", at(-H))] })));
+    expect(entered.effects).toContainEqual({ type: "convert", nodeId: "wait" });
+    // A purchase before the trigger does not count.
+    const before = interpret(def, newEnrollment(def, T0, ev("feature_used", triggered)), { type: "enter" }, ctx(T0, person({ events: [ev("purchase", at(-3 * H))] })));
+    expect(before.effects.some((e) => e.type === "convert")).toBe(false);
+  });
 });
 

@@ -1,4 +1,4 @@
-import { evaluate, evaluateCondition, type EvalEvent, type EvalInput, type Trace } from "@/lib/segments/evaluate";
+import { evaluate, evaluateCondition, pathGetter, type EvalEvent, type EvalInput, type Trace } from "@/lib/segments/evaluate";
 import type { EventCondition, PropertyFilter } from "@/lib/segments/schema";
 import { CHANNEL_LABELS } from "@/lib/messages/schema";
 import { durationMs, exitsOf, type JourneyDefinition, type JourneyNode } from "./schema";
@@ -25,6 +25,12 @@ export interface EnrollmentState {
   visits: Record<string, number>;
   /** The trigger event's correlation value (properties.orderId…), when the journey has a key. */
   correlation: string | null;
+  /**
+   * When the trigger happened (the trigger event's time, when earlier than entering): the goal
+   * and the exit criteria count events from here, so an order placed while the trigger was
+   * still on its way to the journey is not missed.
+   */
+  triggeredAt?: string;
 }
 
 /**
@@ -75,7 +81,10 @@ const MAX_STEPS = 500;
 export function newEnrollment(def: JourneyDefinition, now: Date, triggerEvent?: EvalEvent): EnrollmentState {
   const trigger = def.nodes.find((n) => n.kind === "trigger");
   const key = trigger?.kind === "trigger" && trigger.trigger.type === "event" ? trigger.trigger.correlationKey : undefined;
-  return { enteredAt: now.toISOString(), at: null, wakeAt: null, waitingForEvent: false, visits: {}, correlation: key && triggerEvent ? correlationOf(triggerEvent, key) : null };
+  const state: EnrollmentState = { enteredAt: now.toISOString(), at: null, wakeAt: null, waitingForEvent: false, visits: {}, correlation: key && triggerEvent ? correlationOf(triggerEvent, key) : null };
+  const at = triggerEvent?.timestamp.getTime();
+  if (at !== undefined && Number.isFinite(at) && at < now.getTime()) state.triggeredAt = new Date(at).toISOString();
+  return state;
 }
 
 /** The value at `properties.a.b` of an event, as text (null when absent). */
@@ -121,7 +130,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
     effects.push({ type: "exit", nodeId, reason });
     return { state: { ...next, at: null, wakeAt: null, waitingForEvent: false }, effects, decisions, applied: true, exits };
   };
-  const entered = new Date(state.enteredAt);
+  const entered = new Date(state.triggeredAt ?? state.enteredAt);
   /** The exit criteria, then the goal, at `node`: the end they call for, or null. */
   const rules = (node: JourneyNode): StepResult | null => {
     const exitRule = def.settings.exitCriteria;
@@ -255,15 +264,16 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
           decisions.push({ nodeId: node.id, text: `Wait until ${w.time} (${zone}${isTimeZone(own) ? ", the person's time zone" : ", the workspace's time zone"}).` });
         }
         if (w.type === "date_trait") {
-          const raw = w.trait ? ctx.person.profile.traits[w.trait] : undefined;
-          const date = typeof raw === "string" || typeof raw === "number" ? new Date(raw) : null;
-          if (!date || Number.isNaN(date.getTime())) {
+          const raw = w.trait ? pathGetter(w.trait)(ctx.person.profile.traits) : undefined;
+          const shift = w.offset ? durationMs(w.offset.duration) * (w.offset.sign === "before" ? -1 : 1) : 0;
+          const at = typeof raw === "string" || typeof raw === "number" ? new Date(raw).getTime() + shift : Number.NaN;
+          // A date a timer cannot hold (not a date, before 1970 or after 9999 once shifted) counts as none.
+          if (!Number.isFinite(at) || at < 0 || at > 253_402_300_799_999) {
             decisions.push({ nodeId: node.id, text: `No date in ${w.trait}: go on.` });
             current = follow("next");
             break;
           }
-          const shift = w.offset ? durationMs(w.offset.duration) * (w.offset.sign === "before" ? -1 : 1) : 0;
-          until = new Date(date.getTime() + shift);
+          until = new Date(at);
           if (until.getTime() <= now.getTime()) {
             decisions.push({ nodeId: node.id, text: `${w.trait} (${until.toISOString()}) has passed: go on.` });
             current = follow("next");
