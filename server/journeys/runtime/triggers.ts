@@ -5,7 +5,7 @@ import type { EvalEvent } from "@/lib/segments/evaluate";
 import type { Db, Sql } from "@/server/db/client";
 import type { FeedConsumer } from "@/server/feed/consumer";
 import type { FeedRow } from "@/server/feed/feed";
-import { enroll } from "./enroll";
+import { enrollMany, type EnrollCandidate } from "./enroll";
 import { databaseNow } from "./steps";
 import { liveJourneys, loadVersions, versionKey, type LiveJourney } from "./versions";
 
@@ -70,7 +70,8 @@ async function onEvents(tx: Sql, row: FeedRow, journeys: LiveJourney[], now: Dat
   ).map((e): StoredEvent => ({ id: e.id, profileId: e.profile_id, name: e.name, properties: e.properties ?? {}, timestamp: e.timestamp }));
   if (events.length === 0) return;
 
-  // Triggers.
+  // Triggers: the candidates in order (journey by journey, event by event), then enrolled together.
+  const candidates: EnrollCandidate[] = [];
   for (const journey of journeys) {
     const trigger = triggerOf(journey.def);
     if (trigger?.type !== "event" || !trigger.event) continue;
@@ -90,9 +91,10 @@ async function onEvents(tx: Sql, row: FeedRow, journeys: LiveJourney[], now: Dat
       const correlation = trigger.correlationKey ? correlationOf(event, trigger.correlationKey) : null;
       // A correlated journey needs the key's value: without it there is nothing to be "once per".
       if (trigger.correlationKey && correlation === null) continue;
-      await enroll(tx, { journey, profileId: event.profileId, now, event, correlation });
+      candidates.push({ journey, profileId: event.profileId, event, correlation });
     }
   }
+  if (candidates.length > 0) await enrollMany(tx, candidates, now);
 
   await wakeInside(tx, events, now);
   await lateConversions(tx, events);
@@ -127,7 +129,7 @@ async function onMembership(tx: Sql, row: FeedRow, journeys: LiveJourney[], now:
     const trigger = triggerOf(journey.def);
     const wanted = change === "entered" ? "segment_entered" : "segment_exited";
     if (trigger?.type !== wanted || trigger.segmentId !== segmentId) continue;
-    for (const profileId of row.profileIds) await enroll(tx, { journey, profileId, now });
+    await enrollMany(tx, row.profileIds.map((profileId) => ({ journey, profileId })), now);
   }
   if (change !== "entered") return;
   const active = await activeOf(tx, row.profileIds);
