@@ -326,6 +326,10 @@ test("the feature-nudge template runs from the trigger to the in-app message and
   timing("timeout due → push at the push service", timedOut);
   await expect.poll(() => whereIs(nudgeId, "rt-nudge-1")).toBe("completed");
   await expect.poll(async () => (await deliveriesOf("rt-nudge-1")).map((d) => `${d.node_id} ${d.channel} ${d.status}`)).toEqual(["offer inapp sent", "call push sent"]);
+  // The delivery log shows the device shortened, never the subscription's keys (docs/channels.md).
+  const pushDelivery = (await deliveriesOf("rt-nudge-1")).find((d) => d.channel === "push")!;
+  expect(pushDelivery.recipient).toMatch(/^127\.0\.0\.1:\d+\/…udge-1$/);
+  expect(pushDelivery.recipient).not.toContain(people["rt-nudge-1"].subscription.keys.auth);
 
   const request1 = pushService.requests[0]!;
   expect(request1.method).toBe("POST");

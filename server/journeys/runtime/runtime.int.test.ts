@@ -360,6 +360,23 @@ describe("journey runtime", () => {
     expect(row).toMatchObject({ status: "exited", exitReason: "send_failed" });
     const last = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: row!.id }, orderBy: { step: "desc" } });
     expect(last).toMatchObject({ cause: "send_failed" });
+
+    // Also when it fails before any provider is called (no SMS channel connected).
+    const sms = await createTemplate(t.db, { workspaceId: ws.workspace.id, actor: actor(), name: "Text", channel: "sms", content: { channel: "sms", subscriptionGroupId: null, text: "Hi" } });
+    const noChannel = await publish(
+      "No channel",
+      [
+        node({ id: "trigger", kind: "trigger", trigger: { type: "event", event: "text_me", filters: [] } }),
+        node({ id: "text", kind: "send", channel: "sms", templateId: sms.id, onFailure: "exit" }),
+        node({ id: "w", kind: "wait", wait: { type: "duration", duration: { amount: 1, unit: "days" } } }),
+        node({ id: "x", kind: "exit" }),
+      ],
+      [edge("trigger", "text"), edge("text", "w"), edge("w", "x")],
+    );
+    await track("kim", "text_me", {}, { phone: "+4915112345678" });
+    await tick();
+    expect(await t.db.delivery.findFirstOrThrow({ where: { journeyId: noChannel } })).toMatchObject({ status: "failed", reason: expect.stringContaining("No SMS channel is connected") });
+    expect((await enrollmentsOf(noChannel))[0]).toMatchObject({ status: "exited", exitReason: "send_failed" });
   });
 
   it("recovery after a worker stopped mid-send: a send whose provider was never called goes out once; an email whose call had begun becomes unknown and is never sent twice", async () => {

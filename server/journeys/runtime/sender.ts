@@ -1,6 +1,7 @@
 import { capWindowStart, capsFor, quietUntil, ZFrequencyCaps, type FrequencyCap } from "@/lib/journeys/caps";
 import { ZJourneyDefinition } from "@/lib/journeys/schema";
 import { isTimeZone } from "@/lib/journeys/time";
+import { maskToken } from "@/lib/channels/devices";
 import { renderTemplate, type RenderedContent } from "@/lib/messages/render";
 import type { TemplateContent } from "@/lib/messages/schema";
 import { eventVariables, personVariables } from "@/lib/messages/variables";
@@ -89,20 +90,28 @@ const LEFT: Record<string, string> = {
   exit_criteria: "met the journey's exit criteria",
   archived: "the journey was archived with “exit everyone”",
   merged: "their profile was merged into another",
-  send_failed: "an earlier message failed and the journey ends on failure",
 };
 
 export async function sendDue(db: Db, options: SendOptions = {}): Promise<number> {
-  const decided = await db.$transaction(async (tx) => decideDue(tx, options), { timeout: 60_000, maxWait: 10_000 });
+  const { decided, due, clock } = await db.$transaction(async (tx) => decideDue(tx, options), { timeout: 60_000, maxWait: 10_000 });
+  // A send that failed before any provider was called (no channel, a template that does not render) says what happens next too.
+  for (const d of decided) {
+    if (d.outcome !== "final" || d.status !== "failed") continue;
+    const row = due.find((r) => r.id === d.id);
+    if (row) await recordOutcome(() => onFailedForGood(db, row, d.reason ?? "it failed", clock()));
+  }
   const toSend = decided.filter((d): d is Extract<Decided, { outcome: "send" }> => d.outcome === "send");
   for (let i = 0; i < toSend.length; i += CONCURRENCY) {
-    await Promise.all(toSend.slice(i, i + CONCURRENCY).map((d) => callProvider(db, d, options)));
+    await Promise.all(toSend.slice(i, i + CONCURRENCY).map((d) => callProvider(db, d, { ...options, clock })));
   }
   return decided.length;
 }
 
-async function decideDue(tx: DbTx, options: SendOptions): Promise<Decided[]> {
+async function decideDue(tx: DbTx, options: SendOptions): Promise<{ decided: Decided[]; due: DueDelivery[]; clock: () => Date }> {
   const now = options.clock ? options.clock() : (await tx.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`)[0]!.now;
+  // The database's clock from here on (this host's only measures the time since): sent times, retries and caps agree whatever the host's clock says.
+  const hostAt = Date.now();
+  const clock = options.clock ?? (() => new Date(now.getTime() + (Date.now() - hostAt)));
   const due = await tx.$queryRaw<DueDelivery[]>`
     SELECT d.id, d.workspace_id, d.channel, d.channel_id, d.profile_id, d.template_id, d.journey_id, d.enrollment_id, d.node_id, d.attempts,
            d.priority, e.version, e.status AS enrollment_status, e.exit_reason, e.trigger_event
@@ -113,7 +122,7 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<Decided[]> {
      ORDER BY d.next_attempt_at, d.priority DESC
      LIMIT ${options.batch ?? SEND_BATCH}::int
        FOR UPDATE OF d SKIP LOCKED`;
-  if (due.length === 0) return [];
+  if (due.length === 0) return { decided: [], due, clock };
 
   const workspaceIds = [...new Set(due.map((d) => d.workspace_id))];
   const profileIds = [...new Set(due.map((d) => d.profile_id))];
@@ -163,7 +172,7 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<Decided[]> {
     out.push(decision);
     await recordDecision(tx, decision, now);
   }
-  return out;
+  return { decided: out, due, clock };
 }
 
 /** The journey versions of these sends (parsed once per process). */
@@ -172,7 +181,11 @@ async function versionsOf(tx: DbTx, due: DueDelivery[]) {
   const out = new Map<string, ReturnType<typeof ZJourneyDefinition.parse>>();
   if (wanted.length === 0) return out;
   const rows = await tx.journeyVersion.findMany({ where: { OR: wanted.map((w) => ({ journeyId: w.journeyId, version: w.version })) }, select: { journeyId: true, version: true, definition: true } });
-  for (const r of rows) out.set(versionKey(r.journeyId, r.version), ZJourneyDefinition.parse(r.definition));
+  for (const r of rows) {
+    // A version that does not parse was not written by publishing: its sends go without its settings.
+    const parsed = ZJourneyDefinition.safeParse(r.definition);
+    if (parsed.success) out.set(versionKey(r.journeyId, r.version), parsed.data);
+  }
   return out;
 }
 
@@ -211,8 +224,9 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
   const channel = d.channel_id ? ctx.channels.find((c) => c.id === d.channel_id) : ctx.channels.find((c) => c.kind === kind);
   if (!channel) return final("failed", `No ${CHANNEL_WORDS[kind] ?? kind} channel is connected: connect one under Settings → Channels, then retry.`);
 
-  // Who it goes to.
+  // Who it goes to (`shown`: how the delivery log shows it, when that differs).
   let recipient: string | null = null;
+  let shown: string | null = null;
   if (kind === "email") recipient = profile.email;
   else if (kind === "sms") recipient = profile.phone;
   else if (kind === "inapp") recipient = profile.userId ?? profile.id;
@@ -220,6 +234,8 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
   else if (kind === "push") {
     const device = ctx.devices[0];
     recipient = device ? (device.kind === "webpush" ? JSON.stringify({ endpoint: device.token, keys: device.keys }) : device.token) : null;
+    // The delivery log shows the device as people may see it (docs/channels.md): never the token or the subscription's keys.
+    if (device) shown = maskToken(device.kind, device.token);
   }
   if (!recipient) return final("suppressed", kind === "push" ? "Not sent: this person has no push device." : kind === "sms" ? "Not sent: this person has no phone number." : `Not sent: this person has no ${kind === "email" ? "email address" : "address for this channel"}.`);
 
@@ -265,7 +281,7 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
     if (!result.ok) return final("failed", `The template did not render: ${result.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
     rendered = result.output;
   }
-  await tx.delivery.update({ where: { id: d.id }, data: { purpose, templateVersionId: template?.id ?? null, channelId: channel.id, recipient, rendered } });
+  await tx.delivery.update({ where: { id: d.id }, data: { purpose, templateVersionId: template?.id ?? null, channelId: channel.id, recipient: shown ?? recipient, rendered } });
 
   if (kind === "inapp") {
     const retentionDays = (configOf(channel).settings as { retentionDays?: number }).retentionDays ?? 90;
@@ -312,7 +328,7 @@ async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, op
   const now = options.clock ? options.clock() : new Date();
   const attempts = d.row.attempts + 1;
   if (outcome.ok) {
-    await recordOutcome(() => db.delivery.updateMany({ where: { id: d.id, status: "sending" }, data: { status: "sent", reason: null, sentAt: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null } }));
+    await recordOutcome(() => db.delivery.updateMany({ where: { id: d.id, status: "sending" }, data: { status: "sent", reason: null, sentAt: now, updatedAt: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null } }));
     return;
   }
   const retry = outcome.retryable !== false && attempts < MAX_ATTEMPTS;
@@ -321,7 +337,7 @@ async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, op
     await recordOutcome(() =>
       db.delivery.updateMany({
         where: { id: d.id, status: "sending" },
-        data: { status: "queued", nextAttemptAt: at, reason: `Attempt ${attempts} failed: ${outcome.message.slice(0, 1_500)} — trying again at ${at.toISOString()}.` },
+        data: { status: "queued", nextAttemptAt: at, updatedAt: now, reason: `Attempt ${attempts} failed: ${outcome.message.slice(0, 1_500)} — trying again at ${at.toISOString()}.` },
       }),
     );
     return;
@@ -329,7 +345,7 @@ async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, op
   await recordOutcome(() =>
     db.delivery.updateMany({
       where: { id: d.id, status: "sending" },
-      data: { status: "failed", reason: `${attempts > 1 ? `Failed after ${attempts} attempts: ` : ""}${outcome.message.slice(0, 1_800)}` },
+      data: { status: "failed", updatedAt: now, reason: `${attempts > 1 ? `Failed after ${attempts} attempts: ` : ""}${outcome.message.slice(0, 1_800)}` },
     }),
   );
   await recordOutcome(() => onFailedForGood(db, d.row, outcome.message, now));
@@ -403,9 +419,9 @@ export async function recoverSending(db: Db, options: { olderThanMs?: number; cl
 
 /** The dead-letter list's Retry: a failed journey send is queued again, attempts from the start. */
 export async function retryDelivery(db: Db, input: { workspaceId: string; id: string }): Promise<boolean> {
-  const n = await db.delivery.updateMany({
-    where: { id: input.id, workspaceId: input.workspaceId, journeyId: { not: null }, status: { in: ["failed", "unknown"] } },
-    data: { status: "queued", attempts: 0, nextAttemptAt: new Date(), reason: "Queued again by hand (Retry)." },
-  });
-  return n.count > 0;
+  // Due at once on the database's clock (the sender compares with it).
+  const n = await db.$executeRaw`
+    UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp(), reason = 'Queued again by hand (Retry).'
+     WHERE id = ${input.id} AND workspace_id = ${input.workspaceId} AND journey_id IS NOT NULL AND status IN ('failed', 'unknown')`;
+  return n > 0;
 }

@@ -121,7 +121,7 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
     // Publishing with "move people to the new version": at their next step, when the node they wait at is still there.
     if (row.live_policy === "migrate" && row.live_version !== null && row.live_version > row.version && row.step > 0) {
       const live = defs.get(versionKey(row.journey_id, row.live_version));
-      if (live && row.node_id && live.nodes.some((n) => n.id === row.node_id)) {
+      if (live && def && row.node_id && sameWait(def, live, row.node_id)) {
         version = row.live_version;
         def = live;
         migrate.push({ nodeId: row.node_id, text: `Moved to version ${row.live_version} (published with “move people to the new version”).` });
@@ -146,8 +146,12 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
       continue;
     }
     if (!result.applied) {
-      // Nothing to do (an early timer, a check that found nothing): back to waiting for the timer it has.
-      updates.push({ id: row.id, step: row.step, version, status: "active", nodeId: row.node_id, state: row.state, wakeAt: row.state.wakeAt ? new Date(row.state.wakeAt) : null, waitingFor: waitingForOf(def, row.state), endedAt: null, exitReason: null, convertedAt: null, holdout: row.holdout, moved: false });
+      // Nothing to do (an early timer, a check that found nothing): back to waiting for the timer it has —
+      // never one already past, which would take it again in every batch.
+      const timer = row.state.wakeAt ? new Date(row.state.wakeAt) : null;
+      const wakeAt = timer && timer.getTime() > now.getTime() ? timer : null;
+      if (timer && !wakeAt) console.error(`journey ${row.journey_id}: enrollment ${row.id} was due but could not move (${result.decisions[0]?.text ?? "no reason"}); it waits for an event or a check now.`);
+      updates.push({ id: row.id, step: row.step, version, status: "active", nodeId: row.node_id, state: row.state, wakeAt, waitingFor: waitingForOf(def, row.state), endedAt: null, exitReason: null, convertedAt: null, holdout: row.holdout, moved: false });
       continue;
     }
     let holdout = row.holdout;
@@ -208,6 +212,17 @@ async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBat
   const queued = await queueSends(tx, sends);
   await writeExitCounts(tx, exitCounts);
   return { taken: rows.length, queued };
+}
+
+/**
+ * A person waiting at `nodeId` can move to the new version only where that node is still the
+ * same kind of wait (a duration stays a duration, an event wait an event wait): their timer and
+ * what they wait for keep their meaning.
+ */
+function sameWait(from: JourneyDefinition, to: JourneyDefinition, nodeId: string): boolean {
+  const a = from.nodes.find((n) => n.id === nodeId);
+  const b = to.nodes.find((n) => n.id === nodeId);
+  return a?.kind === "wait" && b?.kind === "wait" && a.wait.type === b.wait.type;
 }
 
 /** A time zone the platform knows, else UTC. */
