@@ -193,6 +193,15 @@ export async function publishJourney(db: Db, input: { workspaceId: string; actor
     const latest = await tx.journeyVersion.findFirst({ where: { journeyId: row.id }, orderBy: { version: "desc" }, select: { version: true } });
     const next = (latest?.version ?? 0) + 1;
     await tx.journeyVersion.create({ data: { journeyId: row.id, version: next, definition: def as unknown as Prisma.InputJsonValue, policy: input.policy ?? "finish", publishedBy: input.actor.userId } });
+    // On the database's clock: the runtime compares it with when events were stored (a journey does not reach back).
+    await tx.$executeRaw`UPDATE journey_versions SET published_at = now() WHERE journey_id = ${row.id} AND version = ${next}::int`;
+    // The cap on people inside counts from the truth whenever it is (re)published.
+    if (def.settings.maxConcurrent !== undefined) {
+      await tx.$executeRaw`
+        INSERT INTO journey_capacity (journey_id, active)
+        SELECT ${row.id}, count(*)::int FROM journey_enrollments WHERE journey_id = ${row.id} AND status = 'active'
+        ON CONFLICT (journey_id) DO UPDATE SET active = EXCLUDED.active`;
+    }
     await tx.journey.update({ where: { id: row.id }, data: { liveVersion: next, status: row.status === "paused" ? "paused" : "live", updatedBy: input.actor.userId } });
     await recordAudit(tx, { workspaceId: input.workspaceId, actor: input.actor, action: "journey.published", target: { type: "journey", id: row.id }, diff: { version: { from: latest?.version ?? null, to: next }, ...(latest ? { policy: { to: input.policy ?? "finish" } } : {}) } });
     return { version: next };
@@ -212,12 +221,18 @@ export async function setJourneyStatus(db: Db, input: { workspaceId: string; act
     const rule = TRANSITIONS[input.action];
     if (!rule.from.includes(row.status as JourneyStatus)) throw new DomainError("CONFLICT", `A ${row.status} journey cannot be ${input.action === "pause" ? "paused" : input.action === "resume" ? "resumed" : "archived"}.`);
     await tx.journey.update({ where: { id: row.id }, data: { status: rule.to, updatedBy: input.actor.userId } });
-    // Archive with "exit everyone": every active enrollment ends now; their queued messages are not sent (server/journeys/runtime/sender.ts).
+    // Archive with "exit everyone": every active enrollment ends now, with a step in its trace; their queued messages are not sent (server/journeys/runtime/sender.ts).
     if (input.action === "archive" && input.exitEveryone) {
+      const decisions = JSON.stringify([{ nodeId: null, text: "The journey was archived with “exit everyone”: they left it." }]);
       await tx.$executeRaw`
-        UPDATE journey_enrollments SET status = 'exited', exit_reason = 'archived', node_id = NULL, wake_at = NULL, wake = NULL, waiting_for = NULL,
-               ended_at = now(), updated_at = now()
-         WHERE journey_id = ${row.id} AND status = 'active'`;
+        WITH ended AS (
+          UPDATE journey_enrollments SET status = 'exited', exit_reason = 'archived', node_id = NULL, wake_at = NULL, wake = NULL, waiting_for = NULL,
+                 ended_at = now(), updated_at = now(), step = step + 1
+           WHERE journey_id = ${row.id} AND status = 'active'
+          RETURNING id, step, ${"archived"}::text AS reason)
+        INSERT INTO journey_steps (enrollment_id, step, at, cause, node_id, decisions, effects)
+        SELECT id, step, now(), 'archive', NULL, ${decisions}::jsonb, jsonb_build_array(jsonb_build_object('type', 'exit', 'nodeId', NULL, 'reason', reason)) FROM ended
+        ON CONFLICT DO NOTHING`;
     }
     await recordAudit(tx, {
       workspaceId: input.workspaceId,
@@ -227,7 +242,8 @@ export async function setJourneyStatus(db: Db, input: { workspaceId: string; act
       diff: { status: { from: row.status, to: rule.to }, ...(input.action === "archive" ? { people: { to: input.exitEveryone ? "exit now" : "finish" } } : {}) },
     });
     return { status: rule.to };
-  });
+    // "Exit everyone" ends every enrollment of a big journey in this transaction: give it time.
+  }, { timeout: 300_000, maxWait: 10_000 });
 }
 
 /** Who published what and when, each version with what changed since the one before. */

@@ -696,5 +696,63 @@ describe("journey runtime", () => {
       { status: "sent", reason: null, profile: { userId: "zoe" } },
     ]);
   });
+
+  it("a paused journey's backlog never fills the batches of live ones; archive with “exit everyone” writes each exit to the trace", async () => {
+    const wait = (name: string, event: string) =>
+      publish(name, [node({ id: "trigger", kind: "trigger", trigger: { type: "event", event, filters: [] } }), node({ id: "w", kind: "wait", wait: { type: "duration", duration: { amount: 1, unit: "hours" } } }), node({ id: "x", kind: "exit" })], [edge("trigger", "w"), edge("w", "x")]);
+    const paused = await wait("Paused backlog", "backlog");
+    const live = await wait("Live one", "live_one");
+    for (let i = 0; i < 12; i++) await track(`pb-${i}`, "backlog");
+    await tick();
+    await setJourneyStatus(t.db, { workspaceId: ws.workspace.id, actor: actor(), id: paused, action: "pause" });
+    now = new Date(now.getTime() + 2 * HOUR);
+    await track("lv", "live_one");
+    await drain(t.db, journeysConsumer(t.db, clock));
+    // Twelve paused people are due before the live one; a batch of five still takes the live one.
+    expect(await stepDue(t.db, { clock, batch: 5 })).toMatchObject({ taken: 1 });
+    expect((await enrollmentsOf(live))[0]).toMatchObject({ nodeId: "w" });
+
+    await setJourneyStatus(t.db, { workspaceId: ws.workspace.id, actor: actor(), id: paused, action: "archive", exitEveryone: true });
+    const ended = await enrollmentsOf(paused);
+    expect(new Set(ended.map((e) => e.status))).toEqual(new Set(["exited"]));
+    const last = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: ended[0]!.id }, orderBy: { step: "desc" } });
+    expect(last).toMatchObject({ cause: "archive", step: 2, decisions: [{ nodeId: null, text: "The journey was archived with “exit everyone”: they left it." }] });
+  });
+
+  it("a schedule over a big segment enrolls in chunks; paused over its time, it runs after resuming; missed recurring runs are not replayed", async () => {
+    const segment = await createSegment(t.db, {
+      workspaceId: ws.workspace.id,
+      actor: actor(),
+      name: "Digest readers",
+      description: "",
+      definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "trait", field: "traits.digest", valueType: "boolean", operator: { op: "equals", value: true } }] } } as never,
+    });
+    const items = Array.from({ length: 1_205 }, (_, i) => {
+      const parsed = parseMessage({ type: "identify", userId: `dg-${i}`, traits: { digest: true }, messageId: `dg-${i}` });
+      if (!parsed.ok) throw new Error(parsed.error);
+      return { message: parsed.message, receivedAt: now };
+    });
+    await ingestBatch(t.db, { workspaceId: ws.workspace.id, items });
+    await refreshSegment(t.db, { workspaceId: ws.workspace.id, segmentId: segment.id, now });
+    now = new Date("2027-02-01T08:00:00Z"); // a Monday
+    const digest = await publish(
+      "Daily digest",
+      [node({ id: "trigger", kind: "trigger", trigger: { type: "schedule", segmentId: segment.id, schedule: { kind: "recurring", rrule: "FREQ=DAILY;BYHOUR=9" } } }), node({ id: "x", kind: "exit" })],
+      [edge("trigger", "x")],
+      { reentry: { mode: "always" } },
+    );
+    expect(await runSchedules(t.db, { clock })).toBe(0);
+    expect(await t.db.journeySchedule.findUniqueOrThrow({ where: { journeyId: digest } })).toMatchObject({ nextRunAt: new Date("2027-02-01T09:00:00Z"), runCursor: null });
+    await setJourneyStatus(t.db, { workspaceId: ws.workspace.id, actor: actor(), id: digest, action: "pause" });
+    now = new Date("2027-02-01T09:00:00Z");
+    expect(await runSchedules(t.db, { clock })).toBe(0);
+    await setJourneyStatus(t.db, { workspaceId: ws.workspace.id, actor: actor(), id: digest, action: "resume" });
+    // Three days later: one run for everyone (in chunks of 1,000), then the next one ahead — not three runs.
+    now = new Date("2027-02-04T10:00:00Z");
+    expect(await runSchedules(t.db, { clock })).toBe(1_205);
+    expect(await t.db.journeySchedule.findUniqueOrThrow({ where: { journeyId: digest } })).toMatchObject({ nextRunAt: new Date("2027-02-05T09:00:00Z"), runCursor: null, lastRunAt: now });
+    expect(await runSchedules(t.db, { clock })).toBe(0);
+    expect(await t.db.journeyEnrollment.count({ where: { journeyId: digest } })).toBe(1_205);
+  });
 });
 

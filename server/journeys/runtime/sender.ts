@@ -112,16 +112,22 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<{ decided: Dec
   // The database's clock from here on (this host's only measures the time since): sent times, retries and caps agree whatever the host's clock says.
   const hostAt = Date.now();
   const clock = options.clock ?? (() => new Date(now.getTime() + (Date.now() - hostAt)));
+  // Per journey that is not paused, its oldest due sends (a paused journey's queue is never read).
+  const batch = options.batch ?? SEND_BATCH;
   const due = await tx.$queryRaw<DueDelivery[]>`
     SELECT d.id, d.workspace_id, d.channel, d.channel_id, d.profile_id, d.template_id, d.journey_id, d.enrollment_id, d.node_id, d.attempts,
            d.priority, e.version, e.status AS enrollment_status, e.exit_reason, e.trigger_event
-      FROM deliveries d
-      JOIN journeys j ON j.id = d.journey_id
+      FROM journeys j
+     CROSS JOIN LATERAL (
+           SELECT q.* FROM deliveries q
+            WHERE q.journey_id = j.id AND q.status = 'queued' AND q.next_attempt_at <= ${now}::timestamptz
+            ORDER BY q.next_attempt_at
+            LIMIT ${batch}::int
+              FOR UPDATE SKIP LOCKED) d
       LEFT JOIN journey_enrollments e ON e.id = d.enrollment_id
-     WHERE d.status = 'queued' AND d.next_attempt_at <= ${now}::timestamptz AND j.status <> 'paused'
+     WHERE j.status <> 'paused'
      ORDER BY d.next_attempt_at, d.priority DESC
-     LIMIT ${options.batch ?? SEND_BATCH}::int
-       FOR UPDATE OF d SKIP LOCKED`;
+     LIMIT ${batch}::int`;
   if (due.length === 0) return { decided: [], due, clock };
 
   const workspaceIds = [...new Set(due.map((d) => d.workspace_id))];

@@ -85,17 +85,25 @@ export async function stepDue(db: Db, options: StepOptions = {}): Promise<StepBa
 
 async function stepDueIn(tx: Sql, db: Db, options: StepOptions): Promise<StepBatch> {
   const now = options.clock ? options.clock() : await databaseNow(tx);
+  // Per journey that may move (live, or archived with people finishing), its oldest due
+  // enrollments: a paused journey's backlog is never read, so it cannot fill the batch.
+  const batch = options.batch ?? STEP_BATCH;
   const rows = await tx.query<DueRow>`
     SELECT e.id, e.workspace_id, e.journey_id, e.version, e.profile_id, e.state, e.step, e.wake, e.holdout, e.node_id,
            j.live_version, lv.policy AS live_policy, w.default_timezone AS timezone
-      FROM journey_enrollments e
-      JOIN journeys j ON j.id = e.journey_id
-      JOIN workspaces w ON w.id = e.workspace_id
+      FROM journeys j
+      JOIN workspaces w ON w.id = j.workspace_id
       LEFT JOIN journey_versions lv ON lv.journey_id = j.id AND lv.version = j.live_version
-     WHERE e.status = 'active' AND e.wake_at <= ${now}::timestamptz AND j.status <> 'paused'
+     CROSS JOIN LATERAL (
+           SELECT d.id, d.workspace_id, d.journey_id, d.version, d.profile_id, d.state, d.step, d.wake, d.holdout, d.node_id, d.wake_at
+             FROM journey_enrollments d
+            WHERE d.journey_id = j.id AND d.status = 'active' AND d.wake_at <= ${now}::timestamptz
+            ORDER BY d.wake_at
+            LIMIT ${batch}::int
+              FOR UPDATE SKIP LOCKED) e
+     WHERE j.status IN ('live', 'archived')
      ORDER BY e.wake_at
-     LIMIT ${options.batch ?? STEP_BATCH}::int
-       FOR UPDATE OF e SKIP LOCKED`;
+     LIMIT ${batch}::int`;
   if (rows.length === 0) return { taken: 0, queued: 0 };
 
   const defs = await loadVersions(tx, [
