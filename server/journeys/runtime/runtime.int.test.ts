@@ -661,16 +661,20 @@ describe("journey runtime", () => {
     );
     await track("wes", "tag_me", {}, { tags: ["a", "b"] });
     await track("xia", "tag_me", {}, { tags: { old: true } });
+    await track("yul", "tag_me");
     await tick();
     const rows = await enrollmentsOf(journeyId);
     expect(rows.map((r) => [r.profile.userId, r.status])).toEqual([
       ["wes", "completed"],
       ["xia", "completed"],
+      ["yul", "completed"],
     ]);
+    // Absent parents are made.
+    expect((await t.db.profile.findFirstOrThrow({ where: { id: rows[2]!.profileId } })).traits).toMatchObject({ tags: { first: "yes" } });
     expect((await t.db.profile.findFirstOrThrow({ where: { id: rows[0]!.profileId } })).traits).toMatchObject({ tags: ["a", "b"] });
     expect((await t.db.profile.findFirstOrThrow({ where: { id: rows[1]!.profileId } })).traits).toMatchObject({ tags: { old: true, first: "yes" } });
     const step = await t.db.journeyStep.findFirstOrThrow({ where: { enrollmentId: rows[0]!.id } });
-    expect(JSON.stringify(step.decisions)).toContain("Could not set tags.first");
+    expect(JSON.stringify(step.decisions)).toContain("Could not set tags.first: tags is a list, not a group of traits. The journey goes on.");
   });
 
   it("a send that cannot even be prepared (an in-app title that renders empty) fails alone with the reason; the others in its batch go out", async () => {

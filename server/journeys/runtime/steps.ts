@@ -382,6 +382,16 @@ async function applyTraitUpdates(tx: Sql, updates: TraitUpdate[]): Promise<Map<s
 
 async function applyTraitUpdate(tx: Sql, u: TraitUpdate) {
   const path = u.trait.split(".");
+  if (u.op !== "unset" && path.length > 1) {
+    // `plan.tier`: `plan` must be an object, or is made one when absent (Postgres would otherwise set nothing).
+    for (let i = 1; i < path.length; i++) {
+      const parent = path.slice(0, i);
+      const [row] = await tx.query<{ type: string | null }>`SELECT jsonb_typeof(traits #> ${parent}::text[]) AS type FROM profiles WHERE id = ${u.profileId}`;
+      if (!row) return;
+      if (row.type === null) await tx.execute`UPDATE profiles SET traits = jsonb_set(traits, ${parent}::text[], '{}'::jsonb, true) WHERE id = ${u.profileId}`;
+      else if (row.type !== "object") throw new Error(`${parent.join(".")} is ${row.type === "array" ? "a list" : `a ${row.type}`}, not a group of traits`);
+    }
+  }
   if (u.op === "unset") {
     await tx.execute`UPDATE profiles SET traits = traits #- ${path}::text[], updated_at = now() WHERE id = ${u.profileId}`;
   } else if (u.op === "increment") {
