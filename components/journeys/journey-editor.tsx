@@ -3,7 +3,7 @@
 import "@xyflow/react/dist/style.css";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Background, Controls, MiniMap, Panel, ReactFlow, type Connection, type EdgeChange, type NodeChange, type ReactFlowInstance } from "@xyflow/react";
-import { ArrowLeft, CircleAlert, History, LayoutGrid, Redo2, Undo2 } from "lucide-react";
+import { ArrowLeft, CircleAlert, History, Inbox, LayoutGrid, Redo2, Undo2 } from "lucide-react";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { toast } from "sonner";
@@ -29,6 +29,8 @@ import { Inspector } from "./inspector";
 import { PeopleAtNode } from "./people-at-node";
 import { ReachSummary } from "./reach-summary";
 import { SimulationPanel } from "./simulation-panel";
+import { LiftCard } from "./lift-card";
+import { WhyNotPanel } from "./why-not-panel";
 import { useJourneyReach } from "./use-reach";
 import { useJourneyStats } from "./use-journey-stats";
 import { JourneySettingsForm } from "./journey-settings";
@@ -630,6 +632,18 @@ function Canvas({ initial }: { initial: Loaded }) {
                   ) : (
                     <p className="text-sm text-slate-500">Click a step to list the people waiting there now.</p>
                   )}
+                  <Link href={`/messages/deliveries?journey=${encodeURIComponent(initial.id)}`} className="inline-flex items-center gap-1.5 text-sm font-medium text-brand-700 hover:underline">
+                    <Inbox className="size-4" aria-hidden="true" /> Deliveries of this journey →
+                  </Link>
+                </CardBody>
+              </Card>
+            )}
+            {panel === "live" && draft.nodes.some((n) => n.kind === "split" && n.arms.some((a) => a.holdout)) && <LiftCard journeyId={initial.id} />}
+            {panel === "live" && (
+              <Card>
+                <CardHeader title="Why not?" description="Why did someone not get a message? Pick anyone — also people who never entered." />
+                <CardBody>
+                  <WhyNotPanel journeyId={initial.id} definition={draft} templateNames={templateNames} selectedNodeId={selected} />
                 </CardBody>
               </Card>
             )}

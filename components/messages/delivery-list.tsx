@@ -1,13 +1,15 @@
 "use client";
 
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { Inbox, X } from "lucide-react";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Inbox, RotateCw, X } from "lucide-react";
 import Link from "next/link";
 import { useState } from "react";
+import { toast } from "sonner";
+import { can } from "@/lib/auth/roles";
 import { formatCount, formatDateTime, relativeTime } from "@/lib/format";
 import { CHANNEL_LABELS, MESSAGE_CHANNELS, type MessageChannel } from "@/lib/messages/schema";
 import { personLabel } from "@/lib/profiles/display";
-import { LIVE, useTRPC } from "../trpc/client";
+import { errorMessage, LIVE, useTRPC } from "../trpc/client";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card, CardBody, CardHeader } from "../ui/card";
@@ -37,12 +39,59 @@ export function StatusBadge({ status }: { status: Status }) {
   return <Badge tone={STATUS_TONES[status]}>{status}</Badge>;
 }
 
+/** Journey sends that failed for good (the dead-letter list) or whose outcome is unknown can be queued again. */
+const RETRYABLE: ReadonlySet<Status> = new Set(["failed", "unknown"]);
+
+/** Retry a journey send: queued again, attempts from the start; a toast says how it went. */
+function useRetry() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  return useMutation(
+    trpc.messages.retryDelivery.mutationOptions({
+      onSuccess: async () => {
+        toast.success("Queued again", { description: "It goes out in a moment; its status updates here." });
+        await Promise.all([
+          queryClient.invalidateQueries({ queryKey: trpc.messages.deliveries.pathKey() }),
+          queryClient.invalidateQueries({ queryKey: trpc.messages.delivery.pathKey() }),
+        ]);
+      },
+      onError: (error) => toast.error("Could not retry", { description: errorMessage(error) }),
+    }),
+  );
+}
+
+function RetryButton({ id, retry }: { id: string; retry: ReturnType<typeof useRetry> }) {
+  const pending = retry.isPending && retry.variables?.id === id;
+  return (
+    <Button
+      variant="secondary"
+      size="sm"
+      loading={pending}
+      disabled={retry.isPending}
+      onClick={(e) => {
+        e.stopPropagation();
+        retry.mutate({ id });
+      }}
+    >
+      {!pending && <RotateCw className="size-3.5" aria-hidden="true" />}
+      {pending ? "Retrying…" : "Retry"}
+    </Button>
+  );
+}
+
 /**
  * Messages → Deliveries: every send with what became of it, filtered, newest first; one
  * opens with what was sent. With `profileId`: what was sent to one person (their profile).
+ * `journeyId`: filtered to one journey's sends at first (the page's `?journey=`). Status
+ * "failed" is the dead-letter list: a journey's failed send has a Retry button.
  */
-export function DeliveryList({ profileId }: { profileId?: string } = {}) {
+export function DeliveryList({ profileId, journeyId }: { profileId?: string; journeyId?: string } = {}) {
   const trpc = useTRPC();
+  const workspace = useQuery(trpc.workspace.current.queryOptions());
+  const canRetry = can(workspace.data?.role, "journeys.publish");
+  const retry = useRetry();
+  const journeys = useQuery({ ...trpc.journeys.list.queryOptions({ includeArchived: true }), staleTime: 60_000 });
+  const [journey, setJourney] = useState(journeyId ?? "");
   const [channel, setChannel] = useState<MessageChannel | "">("");
   const [status, setStatus] = useState<Status | "">("");
   const [period, setPeriod] = useState<keyof typeof PERIODS>("");
@@ -53,17 +102,36 @@ export function DeliveryList({ profileId }: { profileId?: string } = {}) {
   const [from, setFrom] = useState<Date | undefined>(undefined);
   const list = useInfiniteQuery(
     trpc.messages.deliveries.infiniteQueryOptions(
-      { channel: channel || undefined, status: status || undefined, recipient: term || undefined, from, profileId, limit: 50 },
+      { channel: channel || undefined, status: status || undefined, recipient: term || undefined, from, profileId, journeyId: journey || undefined, limit: 50 },
       { getNextPageParam: (page) => page.nextCursor, ...LIVE },
     ),
   );
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const filtered = Boolean(channel || status || term || from);
+  const filtered = Boolean(channel || status || term || from || journey);
+  const chooseJourney = (id: string) => {
+    setJourney(id);
+    // The page's address follows (a link to it opens the same list), without a reload.
+    if (!profileId) {
+      const url = new URL(window.location.href);
+      if (id) url.searchParams.set("journey", id);
+      else url.searchParams.delete("journey");
+      window.history.replaceState(null, "", url);
+    }
+  };
 
   return (
     <div className="grid items-start gap-6 xl:grid-cols-[minmax(0,1fr)_26rem]">
       <div className="min-w-0">
         <div className="mb-4 flex flex-wrap items-center gap-3">
+          <Select aria-label="Journey" className="w-48" value={journey} onChange={(e) => chooseJourney(e.target.value)}>
+            <option value="">All sends</option>
+            {journey && journeys.data && !journeys.data.some((j) => j.id === journey) && <option value={journey}>A deleted journey</option>}
+            {journeys.data?.map((j) => (
+              <option key={j.id} value={j.id}>
+                {j.name}
+              </option>
+            ))}
+          </Select>
           <Select aria-label="Channel" className="w-36" value={channel} onChange={(e) => setChannel(e.target.value as MessageChannel | "")}>
             <option value="">All channels</option>
             {MESSAGE_CHANNELS.map((c) => (
@@ -98,11 +166,16 @@ export function DeliveryList({ profileId }: { profileId?: string } = {}) {
           </Select>
           <Input type="search" aria-label="Recipient" placeholder="Recipient starts with…" className="w-56" value={recipient} onChange={(e) => setRecipient(e.target.value)} />
         </div>
+        {status === "failed" && (
+          <p className="mb-3 rounded-lg bg-red-50/60 px-3 py-2 text-sm text-red-900 ring-1 ring-red-200 ring-inset" data-testid="dead-letter-hint">
+            Failed sends: the dead-letter list. {canRetry ? "A journey's failed send can be retried once what failed is fixed." : "A marketer or admin can retry a journey's failed send."}
+          </p>
+        )}
         {list.isError ? (
           <QueryError error={list.error} what="deliveries" onRetry={() => void list.refetch()} retrying={list.isRefetching} />
         ) : list.isSuccess && rows.length === 0 ? (
           filtered ? (
-            <EmptyState icon={Inbox} title="No deliveries match" description="Try another channel, status or time." />
+            <EmptyState icon={Inbox} title="No deliveries match" description={journey ? "Nothing this journey sent matches: try another status, channel or time — or all sends." : "Try another channel, status or time."} />
           ) : (
             <EmptyState
               icon={Inbox}
@@ -112,60 +185,70 @@ export function DeliveryList({ profileId }: { profileId?: string } = {}) {
           )
         ) : (
           <Card>
-            <table className="w-full text-left text-sm" data-testid="deliveries-table">
-              <thead className="border-b border-slate-100 text-xs text-slate-500">
-                <tr>
-                  <th scope="col" className="px-4 py-2.5 font-medium">When</th>
-                  <th scope="col" className="px-4 py-2.5 font-medium">Status</th>
-                  <th scope="col" className="px-4 py-2.5 font-medium">Channel</th>
-                  <th scope="col" className="px-4 py-2.5 font-medium">Recipient</th>
-                  <th scope="col" className="px-4 py-2.5 font-medium">Template</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {list.isPending &&
-                  Array.from({ length: 4 }, (_, i) => (
-                    <tr key={i}>
-                      <td colSpan={5} className="px-4 py-3">
-                        <div className="h-5 animate-pulse rounded bg-slate-100" />
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm" data-testid="deliveries-table">
+                <thead className="border-b border-slate-100 text-xs text-slate-500">
+                  <tr>
+                    <th scope="col" className="px-3 py-2.5 font-medium">When</th>
+                    <th scope="col" className="px-3 py-2.5 font-medium">Status</th>
+                    <th scope="col" className="px-3 py-2.5 font-medium">Channel</th>
+                    <th scope="col" className="px-3 py-2.5 font-medium">Recipient</th>
+                    <th scope="col" className="px-3 py-2.5 font-medium">Template</th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {list.isPending &&
+                    Array.from({ length: 4 }, (_, i) => (
+                      <tr key={i}>
+                        <td colSpan={5} className="px-3 py-3">
+                          <div className="h-5 animate-pulse rounded bg-slate-100" />
+                        </td>
+                      </tr>
+                    ))}
+                  {rows.map((d) => (
+                    <tr key={d.id} onClick={() => setOpen(d.id)} className={open === d.id ? "cursor-pointer bg-brand-50/50" : "cursor-pointer hover:bg-slate-50"}>
+                      <td className="px-3 py-2.5 whitespace-nowrap text-slate-600">
+                        <button type="button" className="text-left hover:underline focus:underline focus:outline-none" onClick={() => setOpen(d.id)} aria-label={`Open the delivery to ${d.recipient}`}>
+                          {relativeTime(d.createdAt)}
+                        </button>
+                        {d.test && <Badge className="ml-2">test</Badge>}
+                      </td>
+                      <td className="px-3 py-2.5">
+                        <div className="flex flex-wrap items-center gap-2">
+                          <StatusBadge status={d.status} />
+                          {canRetry && d.journey && RETRYABLE.has(d.status) && <RetryButton id={d.id} retry={retry} />}
+                        </div>
+                      </td>
+                      <td className="px-3 py-2.5">
+                        <ChannelBadge channel={d.channel} />
+                      </td>
+                      <td className="max-w-44 px-3 py-2.5">
+                        <span className="block truncate text-slate-900" title={d.recipient}>{d.recipient}</span>
+                        {d.person && (
+                          <Link href={`/profiles/${d.person.id}`} className="block truncate text-xs text-brand-700 hover:underline">
+                            {personLabel(d.person).primary}
+                          </Link>
+                        )}
+                      </td>
+                      <td className="max-w-44 px-3 py-2.5 text-slate-600">
+                        {d.template ? (
+                          <Link href={`/messages/${d.template.id}`} className="block truncate hover:underline">
+                            {d.template.name} <span className="text-slate-400">v{d.template.version}</span>
+                          </Link>
+                        ) : (
+                          "—"
+                        )}
+                        {d.journey && (
+                          <Link href={`/journeys/${d.journey.id}`} className="block truncate text-xs text-brand-700 hover:underline" title={`Sent by the journey “${d.journey.name}”`}>
+                            {d.journey.name}
+                          </Link>
+                        )}
                       </td>
                     </tr>
                   ))}
-                {rows.map((d) => (
-                  <tr key={d.id} onClick={() => setOpen(d.id)} className={open === d.id ? "cursor-pointer bg-brand-50/50" : "cursor-pointer hover:bg-slate-50"}>
-                    <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
-                      <button type="button" className="text-left hover:underline focus:underline focus:outline-none" onClick={() => setOpen(d.id)} aria-label={`Open the delivery to ${d.recipient}`}>
-                        {relativeTime(d.createdAt)}
-                      </button>
-                      {d.test && <Badge className="ml-2">test</Badge>}
-                    </td>
-                    <td className="px-4 py-2.5">
-                      <StatusBadge status={d.status} />
-                    </td>
-                    <td className="px-4 py-2.5">
-                      <ChannelBadge channel={d.channel} />
-                    </td>
-                    <td className="max-w-56 px-4 py-2.5">
-                      <span className="block truncate text-slate-900" title={d.recipient}>{d.recipient}</span>
-                      {d.person && (
-                        <Link href={`/profiles/${d.person.id}`} className="block truncate text-xs text-brand-700 hover:underline">
-                          {personLabel(d.person).primary}
-                        </Link>
-                      )}
-                    </td>
-                    <td className="max-w-56 truncate px-4 py-2.5 text-slate-600">
-                      {d.template ? (
-                        <Link href={`/messages/${d.template.id}`} className="hover:underline">
-                          {d.template.name} <span className="text-slate-400">v{d.template.version}</span>
-                        </Link>
-                      ) : (
-                        "—"
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                </tbody>
+              </table>
+            </div>
             <div className="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-500">
               <span>{list.isPending ? "Loading…" : `${formatCount(rows.length)} shown`}</span>
               {list.hasNextPage && (
@@ -177,12 +260,12 @@ export function DeliveryList({ profileId }: { profileId?: string } = {}) {
           </Card>
         )}
       </div>
-      {open ? <DeliveryDetail id={open} onClose={() => setOpen(null)} /> : <div className="hidden xl:block" />}
+      {open ? <DeliveryDetail id={open} onClose={() => setOpen(null)} canRetry={canRetry} retry={retry} /> : <div className="hidden xl:block" />}
     </div>
   );
 }
 
-function DeliveryDetail({ id, onClose }: { id: string; onClose: () => void }) {
+function DeliveryDetail({ id, onClose, canRetry, retry }: { id: string; onClose: () => void; canRetry: boolean; retry: ReturnType<typeof useRetry> }) {
   const trpc = useTRPC();
   const delivery = useQuery(trpc.messages.delivery.queryOptions({ id }));
   const d = delivery.data;
@@ -211,6 +294,16 @@ function DeliveryDetail({ id, onClose }: { id: string; onClose: () => void }) {
                 <>
                   <dt className="text-slate-500">Why</dt>
                   <dd className="text-slate-900">{d.reason}</dd>
+                </>
+              )}
+              {d.journey && (
+                <>
+                  <dt className="text-slate-500">Journey</dt>
+                  <dd>
+                    <Link href={`/journeys/${d.journey.id}`} className="text-brand-700 hover:underline">{d.journey.name}</Link>
+                  </dd>
+                  <dt className="text-slate-500">Attempts</dt>
+                  <dd className="text-slate-900 tabular-nums">{formatCount(d.attempts)}</dd>
                 </>
               )}
               <dt className="text-slate-500">Created</dt>
@@ -244,6 +337,12 @@ function DeliveryDetail({ id, onClose }: { id: string; onClose: () => void }) {
                 </>
               )}
             </dl>
+            {canRetry && d.journey && RETRYABLE.has(d.status) && (
+              <div className="flex items-center gap-3 rounded-lg bg-slate-50 px-3 py-2">
+                <p className="flex-1 text-slate-600">{d.status === "unknown" ? "Retry only if you are sure it did not arrive: it is sent again." : "Fixed what failed? Queue it again."}</p>
+                <RetryButton id={d.id} retry={retry} />
+              </div>
+            )}
             <RenderedMessage channel={d.channel} rendered={d.rendered} />
           </>
         )}

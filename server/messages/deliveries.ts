@@ -1,7 +1,8 @@
 import type { Prisma } from "@/server/generated/prisma/client";
 import type { MessageChannel } from "@/lib/messages/schema";
 import { memberSummary } from "@/lib/profiles/display";
-import type { DbTx } from "@/server/db/client";
+import { recordAudit, type Actor } from "@/server/audit/service";
+import type { Db, DbTx } from "@/server/db/client";
 import { encodeKeyset, type Keyset } from "@/server/db/keyset";
 import { DomainError } from "@/server/errors";
 
@@ -65,6 +66,8 @@ export interface DeliveryFilter {
   channel?: MessageChannel;
   status?: DeliveryStatus;
   profileId?: string;
+  /** One journey's sends. */
+  journeyId?: string;
   /** Recipient address, number or URL (prefix). */
   recipient?: string;
   from?: Date;
@@ -79,6 +82,7 @@ export async function listDeliveries(db: DbTx, f: DeliveryFilter) {
     ...(f.channel ? { channel: f.channel } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.profileId ? { profileId: f.profileId } : {}),
+    ...(f.journeyId ? { journeyId: f.journeyId } : {}),
     ...(f.recipient ? { recipient: { startsWith: f.recipient.replace(/[\\%_]/g, (c) => `\\${c}`) } } : {}),
     ...(f.from || f.to ? { createdAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) } } : {}),
   };
@@ -94,10 +98,12 @@ export async function listDeliveries(db: DbTx, f: DeliveryFilter) {
       status: true,
       reason: true,
       test: true,
+      attempts: true,
       createdAt: true,
       sentAt: true,
       profile: { select: { id: true, userId: true, email: true, traits: true } },
       templateVersion: { select: { version: true, template: { select: { id: true, name: true } } } },
+      journey: { select: { id: true, name: true } },
     },
   });
   const page = rows.slice(0, f.limit);
@@ -120,6 +126,7 @@ export async function getDelivery(db: DbTx, input: { workspaceId: string; id: st
     include: {
       profile: { select: { id: true, userId: true, email: true, traits: true } },
       templateVersion: { select: { version: true, template: { select: { id: true, name: true } } } },
+      journey: { select: { id: true, name: true } },
     },
   });
   if (!row) throw new DomainError("NOT_FOUND", "This delivery does not exist.");
@@ -132,4 +139,40 @@ export async function getDelivery(db: DbTx, input: { workspaceId: string; id: st
     person: profile ? memberSummary(profile) : null,
     template: templateVersion ? { id: templateVersion.template.id, name: templateVersion.template.name, version: templateVersion.version } : null,
   };
+}
+
+/** Journey sends whose Retry is offered: failed for good (the dead-letter list), or left unknown by a stopped worker. */
+export const RETRYABLE_STATUSES: readonly DeliveryStatus[] = ["failed", "unknown"];
+
+/**
+ * The dead-letter list's Retry: a failed (or unknown) journey send is queued again with its
+ * attempts from the start, under the same delivery row and key — the sender picks it up in
+ * a moment. The same change as the runtime's `retryDelivery` (server/journeys/runtime/
+ * sender.ts), here in one transaction with its audit entry.
+ */
+export async function retryJourneySend(db: Db, input: { workspaceId: string; actor: Actor; id: string }) {
+  return db.$transaction(async (tx) => {
+    const row = await tx.delivery.findFirst({
+      where: { id: input.id, workspaceId: input.workspaceId },
+      select: { id: true, status: true, channel: true, attempts: true, journeyId: true, nodeId: true, profileId: true },
+    });
+    if (!row) throw new DomainError("NOT_FOUND", "This delivery does not exist.");
+    if (!row.journeyId) throw new DomainError("BAD_REQUEST", "Only journey sends can be retried. To send a test message again, use Send test on its template.");
+    if (!RETRYABLE_STATUSES.includes(row.status as DeliveryStatus)) {
+      throw new DomainError("CONFLICT", `Only a failed send, or one whose outcome is unknown, can be retried; this one is ${row.status}.`);
+    }
+    const changed = await tx.delivery.updateMany({
+      where: { id: row.id, workspaceId: input.workspaceId, journeyId: { not: null }, status: { in: [...RETRYABLE_STATUSES] } },
+      data: { status: "queued", attempts: 0, nextAttemptAt: new Date(), reason: "Queued again by hand (Retry)." },
+    });
+    if (changed.count === 0) throw new DomainError("CONFLICT", "This send changed in the meantime: reload to see where it is.");
+    await recordAudit(tx, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: "delivery.retried",
+      target: { type: "journey", id: row.journeyId },
+      diff: { delivery: { to: row.id }, channel: { to: row.channel }, step: { to: row.nodeId }, person: { to: row.profileId }, status: { from: row.status, to: "queued" }, attempts: { from: row.attempts, to: 0 } },
+    });
+    return { id: row.id, status: "queued" as const };
+  });
 }

@@ -8,6 +8,7 @@ import { simulateJourney, ZSimulationInput } from "@/server/journeys/simulate";
 import { journeyListStats, journeyNodeStats, peopleAtNode, profileJourneys } from "@/server/journeys/stats";
 import { ZTextCursor } from "@/server/db/keyset";
 import { createJourneyFromTemplate, journeyTemplates } from "@/server/journeys/from-template";
+import { enrollmentTrace, journeyLift, whyNot } from "@/server/journeys/trace";
 
 const read = procedureFor("workspace.read");
 const edit = procedureFor("journeys.publish");
@@ -26,6 +27,14 @@ export const journeysRouter = router({
     .query(async ({ ctx, input }) => Object.fromEntries(await journeyListStats(ctx.db, ctx.workspaceId, input.ids))),
   /** A person's journeys (the profile's Journeys tab): current first, then the latest ended. */
   ofProfile: read.input(z.object({ profileId: ZId })).query(({ ctx, input }) => profileJourneys(ctx.db, { workspaceId: ctx.workspaceId, profileId: input.profileId })),
+  /** One enrollment's way through its journey: each step with its decisions and their explanation, each send with what became of it. */
+  trace: read.input(z.object({ enrollmentId: ZId })).query(({ ctx, input }) => enrollmentTrace(ctx.db, { workspaceId: ctx.workspaceId, enrollmentId: input.enrollmentId })),
+  /** "Why did this person not get this message?" — for anyone, also people who never entered. `nodeId`: a send or webhook step. */
+  whyNot: read
+    .input(z.object({ id: ZId, profileId: ZId, nodeId: z.string().min(1).max(64).nullish() }))
+    .query(({ ctx, input }) => whyNot(ctx.db, { workspaceId: ctx.workspaceId, journeyId: input.id, profileId: input.profileId, nodeId: input.nodeId })),
+  /** Conversion of the holdout against the people who got the messages, with the difference's 95% interval. */
+  lift: read.input(z.object({ id: ZId })).query(({ ctx, input }) => journeyLift(ctx.db, { workspaceId: ctx.workspaceId, journeyId: input.id })),
   /** Who waits at a node now, newest arrival first. */
   peopleAt: read
     .input(z.object({ id: ZId, nodeId: z.string().min(1).max(64), cursor: ZTextCursor.nullish(), limit: z.number().int().min(1).max(100).default(25) }))

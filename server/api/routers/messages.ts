@@ -3,7 +3,7 @@ import { ZMessageChannel, ZPartialBody, ZPartialName, ZTemplateContent, ZTemplat
 import { STORABLE, UNSTORABLE_MESSAGE, MAX_JSON_DEPTH, findUnstorable } from "@/lib/storable";
 import { procedureFor, router } from "@/server/api/trpc";
 import { ZTextCursor } from "@/server/db/keyset";
-import { DELIVERY_STATUSES, getDelivery, listDeliveries } from "@/server/messages/deliveries";
+import { DELIVERY_STATUSES, getDelivery, listDeliveries, retryJourneySend } from "@/server/messages/deliveries";
 import { previewTemplate, sendTemplateTest } from "@/server/messages/send";
 import {
   createTemplate,
@@ -78,6 +78,7 @@ export const messagesRouter = router({
         channel: ZMessageChannel.optional(),
         status: z.enum(DELIVERY_STATUSES).optional(),
         profileId: ZId.optional(),
+        journeyId: ZId.optional(),
         recipient: z.string().trim().max(320).regex(STORABLE, { message: UNSTORABLE_MESSAGE }).optional(),
         from: z.date().optional(),
         to: z.date().optional(),
@@ -87,4 +88,8 @@ export const messagesRouter = router({
     )
     .query(({ ctx, input }) => listDeliveries(ctx.db, { workspaceId: ctx.workspaceId, ...input })),
   delivery: read.input(z.object({ id: ZId })).query(({ ctx, input }) => getDelivery(ctx.db, { workspaceId: ctx.workspaceId, id: input.id })),
+  /** The dead-letter list's Retry: a failed (or unknown) journey send is queued again. Whoever may build journeys may. */
+  retryDelivery: procedureFor("journeys.publish")
+    .input(z.object({ id: ZId }))
+    .mutation(({ ctx, input }) => retryJourneySend(ctx.db, { workspaceId: ctx.workspaceId, actor: ctx.actor, id: input.id })),
 });
