@@ -66,6 +66,7 @@ const CAUSES: Record<string, string> = {
   event: "Event arrived",
   check: "Goal and exit checked",
   send_failed: "Message failed",
+  archive: "Journey archived",
 };
 
 /** Node names, from the enrollment's version first, then the journey's other versions (people moved between versions). */
