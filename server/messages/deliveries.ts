@@ -148,7 +148,8 @@ export const RETRYABLE_STATUSES: readonly DeliveryStatus[] = ["failed", "unknown
  * The dead-letter list's Retry: a failed (or unknown) journey send is queued again with its
  * attempts from the start, under the same delivery row and key — the sender picks it up in
  * a moment. The same change as the runtime's `retryDelivery` (server/journeys/runtime/
- * sender.ts), here in one transaction with its audit entry.
+ * sender.ts, which takes no transaction and would make an import loop from here), in one
+ * transaction with its audit entry.
  */
 export async function retryJourneySend(db: Db, input: { workspaceId: string; actor: Actor; id: string }) {
   return db.$transaction(async (tx) => {
@@ -161,11 +162,11 @@ export async function retryJourneySend(db: Db, input: { workspaceId: string; act
     if (!RETRYABLE_STATUSES.includes(row.status as DeliveryStatus)) {
       throw new DomainError("CONFLICT", `Only a failed send, or one whose outcome is unknown, can be retried; this one is ${row.status}.`);
     }
-    const changed = await tx.delivery.updateMany({
-      where: { id: row.id, workspaceId: input.workspaceId, journeyId: { not: null }, status: { in: [...RETRYABLE_STATUSES] } },
-      data: { status: "queued", attempts: 0, nextAttemptAt: new Date(), reason: "Queued again by hand (Retry)." },
-    });
-    if (changed.count === 0) throw new DomainError("CONFLICT", "This send changed in the meantime: reload to see where it is.");
+    // Due at once on the database's clock (the sender compares with it).
+    const changed = await tx.$executeRaw`
+      UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp(), reason = 'Queued again by hand (Retry).'
+       WHERE id = ${row.id} AND workspace_id = ${input.workspaceId} AND journey_id IS NOT NULL AND status IN ('failed', 'unknown')`;
+    if (changed === 0) throw new DomainError("CONFLICT", "This send changed in the meantime: reload to see where it is.");
     await recordAudit(tx, {
       workspaceId: input.workspaceId,
       actor: input.actor,
