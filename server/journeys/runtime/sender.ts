@@ -6,8 +6,9 @@ import { renderTemplate, type RenderedContent } from "@/lib/messages/render";
 import type { TemplateContent } from "@/lib/messages/schema";
 import { eventVariables, personVariables } from "@/lib/messages/variables";
 import { configOf } from "@/server/channels/service";
+import { isSubscribed } from "@/lib/consent/schema";
 import { consentForSend } from "@/server/consent/service";
-import type { Db, DbTx } from "@/server/db/client";
+import { sql, type Db, type DbTx } from "@/server/db/client";
 import { storeInAppMessage } from "@/server/inapp/service";
 import { linksOf, sendThrough } from "@/server/messages/send";
 import { templateVersion } from "@/server/messages/templates";
@@ -72,10 +73,19 @@ interface DueDelivery {
   trigger_event: { name: string | null; properties: Record<string, unknown>; timestamp: string } | null;
 }
 
+/** What a decided send stores with it once it got as far as being rendered: its purpose, template version, channel, recipient (as shown) and content. */
+interface Prepared {
+  purpose: string;
+  templateVersionId: string | null;
+  channelId: string;
+  recipient: string;
+  rendered: RenderedContent;
+}
+
 type Decided =
-  | { id: string; outcome: "final"; status: "suppressed" | "failed" | "sent"; reason: string | null; rendered?: RenderedContent; templateVersionId?: string | null; channelId?: string | null; recipient?: string }
+  | { id: string; outcome: "final"; status: "suppressed" | "failed" | "sent"; reason: string | null; prepared?: Prepared }
   | { id: string; outcome: "held"; until: Date; reason: string }
-  | { id: string; outcome: "send"; channel: ChannelRow; recipient: string; rendered: RenderedContent; links: ReturnType<typeof linksOf> | null; sender?: number; row: DueDelivery };
+  | { id: string; outcome: "send"; channel: ChannelRow; recipient: string; rendered: RenderedContent; links: ReturnType<typeof linksOf> | null; sender?: number; row: DueDelivery; prepared: Prepared };
 
 interface ChannelRow {
   id: string;
@@ -101,9 +111,13 @@ export async function sendDue(db: Db, options: SendOptions = {}): Promise<number
     if (row) await recordOutcome(() => onFailedForGood(db, row, d.reason ?? "it failed", clock()));
   }
   const toSend = decided.filter((d): d is Extract<Decided, { outcome: "send" }> => d.outcome === "send");
-  for (let i = 0; i < toSend.length; i += CONCURRENCY) {
-    await Promise.all(toSend.slice(i, i + CONCURRENCY).map((d) => callProvider(db, d, { ...options, clock })));
-  }
+  const writes = providerWrites(db);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, toSend.length) }, async () => {
+      while (next < toSend.length) await callProvider(db, toSend[next++]!, { ...options, clock }, writes);
+    }),
+  );
   return decided.length;
 }
 
@@ -134,7 +148,7 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<{ decided: Dec
   const profileIds = [...new Set(due.map((d) => d.profile_id))];
   const [workspaces, profiles, channels, devices] = await Promise.all([
     tx.workspace.findMany({ where: { id: { in: workspaceIds } }, select: { id: true, defaultTimezone: true, frequencyCaps: true } }),
-    tx.profile.findMany({ where: { id: { in: profileIds } }, select: { id: true, userId: true, email: true, phone: true, timezone: true, locale: true, country: true, traits: true, firstSeenAt: true, lastSeenAt: true } }),
+    tx.profile.findMany({ where: { id: { in: profileIds } }, select: { id: true, workspaceId: true, userId: true, email: true, phone: true, timezone: true, locale: true, country: true, traits: true, firstSeenAt: true, lastSeenAt: true } }),
     tx.channel.findMany({ where: { workspaceId: { in: workspaceIds } }, orderBy: { createdAt: "asc" }, select: { id: true, workspaceId: true, kind: true, settings: true } }),
     due.some((d) => d.channel === "push")
       ? tx.device.findMany({ where: { profileId: { in: profileIds } }, orderBy: { lastSeenAt: "desc" }, select: { profileId: true, kind: true, token: true, keys: true } })
@@ -145,45 +159,150 @@ async function decideDue(tx: DbTx, options: SendOptions): Promise<{ decided: Dec
   const defs = await versionsOf(tx, due);
 
   // Frequency caps are counted under a lock per person (sorted: no deadlocks), so two workers never both take the last place.
-  const capped = due.filter((d) => (workspaceOf.get(d.workspace_id)?.caps.length ?? 0) > 0).map((d) => d.profile_id);
-  for (const id of [...new Set(capped)].sort()) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`junction:caps:${id}`}, 0))`;
+  const capped = [...new Set(due.filter((d) => (workspaceOf.get(d.workspace_id)?.caps.length ?? 0) > 0).map((d) => d.profile_id))].sort();
+  if (capped.length > 0) {
+    await tx.$executeRaw`
+      SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${capped.map((id) => `junction:caps:${id}`)}::text[]) WITH ORDINALITY AS u(k, i) ORDER BY i`;
+  }
 
   // Of one person's sends, the higher priority decides first (under a cap it may take the last place).
   const ordered = [...due].sort((a, b) => a.profile_id.localeCompare(b.profile_id) || b.priority - a.priority);
-  const templates = new Map<string, Awaited<ReturnType<typeof latestTemplate>>>();
+
+  // What every decision reads, read once for the batch: templates, consent, what the caps count so far.
+  const templates = new Map<string, { ok: true; template: Template } | { ok: false; error: unknown }>();
+  for (const d of ordered) {
+    if (!d.template_id || templates.has(d.template_id)) continue;
+    try {
+      templates.set(d.template_id, { ok: true, template: await guarded(tx, () => latestTemplate(tx, d.workspace_id, d.template_id!)) });
+    } catch (error) {
+      if (isDatabaseUnavailable(error) || isRetryable(error)) throw error;
+      templates.set(d.template_id, { ok: false, error });
+    }
+  }
+  const consent = await consentOf(tx, { workspaceIds, profileIds, profileOf });
+  const counts = await capCounts(tx, ordered, { now, workspaceOf, profileOf, templates });
+  /** Sends decided earlier in this batch that the caps count (not written yet): per person. */
+  const taken = new Map<string, { channel: string; purpose: string }[]>();
+
   const out: Decided[] = [];
   for (const d of ordered) {
-    // Each in a savepoint: a send that cannot even be prepared fails alone, with the reason, and never holds up the batch.
-    await tx.$executeRawUnsafe("SAVEPOINT send_decision");
+    // A send that cannot even be prepared fails alone, with the reason, and never holds up the batch
+    // (what it writes is in a savepoint: `guarded`).
     let decision: Decided;
     try {
       decision = await decideOne(tx, d, {
-      now,
-      workspace: workspaceOf.get(d.workspace_id) ?? { timeZone: "UTC", caps: [] },
-      profile: profileOf.get(d.profile_id) ?? null,
-      channels: channels.filter((c) => c.workspaceId === d.workspace_id),
-      devices: devices.filter((v) => v.profileId === d.profile_id),
-      def: d.version === null ? undefined : defs.get(versionKey(d.journey_id, d.version)),
-      template: async (id) => {
-        if (!templates.has(id)) templates.set(id, await latestTemplate(tx, d.workspace_id, id));
-        return templates.get(id)!;
-      },
+        now,
+        workspace: workspaceOf.get(d.workspace_id) ?? { timeZone: "UTC", caps: [] },
+        profile: profileOf.get(d.profile_id) ?? null,
+        channels: channels.filter((c) => c.workspaceId === d.workspace_id),
+        devices: devices.filter((v) => v.profileId === d.profile_id),
+        def: d.version === null ? undefined : defs.get(versionKey(d.journey_id, d.version)),
+        template: async (id) => {
+          const t = templates.get(id);
+          if (t && !t.ok) throw t.error;
+          return t?.template ?? null;
+        },
+        consent: (groupId) => consent(d, groupId),
+        counted: (cap, since) =>
+          (counts.get(capKey(d.id, cap, since)) ?? 0) +
+          (taken.get(d.profile_id) ?? []).filter((t) => (cap.channel === "any" || t.channel === cap.channel) && (cap.purpose === "any" || t.purpose === cap.purpose)).length,
       });
-      await tx.$executeRawUnsafe("RELEASE SAVEPOINT send_decision");
     } catch (error) {
-      await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT send_decision");
       if (isDatabaseUnavailable(error) || isRetryable(error)) throw error;
       decision = { id: d.id, outcome: "final", status: "failed", reason: `The message could not be prepared: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2_000) };
     }
+    if (decision.outcome === "send" || (decision.outcome === "final" && decision.status === "sent")) {
+      taken.set(d.profile_id, [...(taken.get(d.profile_id) ?? []), { channel: d.channel, purpose: decision.prepared?.purpose ?? "transactional" }]);
+    }
     out.push(decision);
-    await recordDecision(tx, decision, now);
   }
+  await recordDecisions(tx, out, now);
   return { decided: out, due, clock };
+}
+
+/** `fn`'s statements in a savepoint: when it fails, the transaction is as it was before, and the error is thrown. */
+async function guarded<T>(tx: DbTx, fn: () => Promise<T>): Promise<T> {
+  await tx.$executeRawUnsafe("SAVEPOINT send_decision");
+  try {
+    const result = await fn();
+    await tx.$executeRawUnsafe("RELEASE SAVEPOINT send_decision");
+    return result;
+  } catch (error) {
+    await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT send_decision");
+    throw error;
+  }
+}
+
+/**
+ * Consent for the batch's sends: the groups and the people's answers read once. Where they
+ * plainly allow the send (consentForSend's rule: the group exists with a known mode, the
+ * person exists, and their answer or the group's default says yes), it goes on; anything
+ * else is asked of consentForSend itself, for its answer and its reason.
+ */
+async function consentOf(tx: DbTx, input: { workspaceIds: string[]; profileIds: string[]; profileOf: Map<string, { workspaceId: string }> }) {
+  const [groups, states] = await Promise.all([
+    tx.subscriptionGroup.findMany({ where: { workspaceId: { in: input.workspaceIds } }, select: { id: true, workspaceId: true, mode: true } }),
+    tx.subscriptionState.findMany({ where: { profileId: { in: input.profileIds } }, select: { profileId: true, groupId: true, subscribed: true } }),
+  ]);
+  const groupOf = new Map(groups.map((g) => [g.id, g]));
+  const answerOf = new Map(states.map((s) => [`${s.profileId}\u0000${s.groupId}`, s.subscribed]));
+  return async (d: DueDelivery, groupId: string | null): Promise<ConsentDecision> => {
+    if (groupId === null) return { allowed: true };
+    const group = groupOf.get(groupId);
+    const answer = answerOf.get(`${d.profile_id}\u0000${groupId}`);
+    const plain = group && group.workspaceId === d.workspace_id && (group.mode === "opt_in" || group.mode === "opt_out") && input.profileOf.get(d.profile_id)?.workspaceId === d.workspace_id;
+    if (plain && answer !== false && isSubscribed(group, answer)) return { allowed: true };
+    return guarded(tx, () => consentForSend(tx, { workspaceId: d.workspace_id, profileId: d.profile_id, groupId }));
+  };
+}
+
+type ConsentDecision = Awaited<ReturnType<typeof consentForSend>>;
+type Template = Awaited<ReturnType<typeof latestTemplate>>;
+
+const capKey = (id: string, cap: FrequencyCap, since: Date) => `${id}\u0000${cap.channel}\u0000${cap.purpose}\u0000${since.getTime()}`;
+
+/**
+ * What each send's frequency caps count so far (sends of the person in the window, this one
+ * left out): one statement for the batch, under the people's locks. Sends decided in this
+ * batch are not written yet and are added by the caller.
+ */
+async function capCounts(
+  tx: DbTx,
+  due: DueDelivery[],
+  ctx: {
+    now: Date;
+    workspaceOf: Map<string, { timeZone: string; caps: FrequencyCap[] }>;
+    profileOf: Map<string, { timezone: string | null }>;
+    templates: Map<string, { ok: true; template: Template } | { ok: false; error: unknown }>;
+  },
+): Promise<Map<string, number>> {
+  const asks: { key: string; profileId: string; id: string; channel: string; purpose: string; since: string }[] = [];
+  for (const d of due) {
+    const workspace = ctx.workspaceOf.get(d.workspace_id);
+    const profile = ctx.profileOf.get(d.profile_id);
+    if (!workspace || workspace.caps.length === 0 || !profile) continue;
+    const t = d.template_id ? ctx.templates.get(d.template_id) : undefined;
+    const purpose = (t?.ok ? t.template?.purpose : undefined) ?? "transactional";
+    const zone = isTimeZone(profile.timezone) ? profile.timezone : workspace.timeZone;
+    for (const cap of capsFor(workspace.caps, d.channel, purpose)) {
+      const since = capWindowStart(ctx.now, cap.days, zone);
+      asks.push({ key: capKey(d.id, cap, since), profileId: d.profile_id, id: d.id, channel: cap.channel, purpose: cap.purpose, since: since.toISOString() });
+    }
+  }
+  if (asks.length === 0) return new Map();
+  const rows = await tx.$queryRaw<{ i: bigint; n: number }[]>`
+    SELECT q.i, (SELECT count(*) FROM deliveries x
+                  WHERE x.profile_id = q.profile_id AND x.id <> q.id AND x.test = false AND x.status IN ('sending', 'sent', 'delivered', 'unknown')
+                    AND (q.channel = 'any' OR x.channel = q.channel) AND (q.purpose = 'any' OR x.purpose = q.purpose)
+                    AND COALESCE(x.sent_at, x.updated_at) >= q.since)::int AS n
+      FROM unnest(${asks.map((a) => a.profileId)}::text[], ${asks.map((a) => a.id)}::text[], ${asks.map((a) => a.channel)}::text[],
+                  ${asks.map((a) => a.purpose)}::text[], ${asks.map((a) => a.since)}::timestamptz[]) WITH ORDINALITY AS q(profile_id, id, channel, purpose, since, i)`;
+  return new Map(rows.map((r) => [asks[Number(r.i) - 1]!.key, r.n]));
 }
 
 /** The journey versions of these sends (parsed once per process). */
 async function versionsOf(tx: DbTx, due: DueDelivery[]) {
-  const wanted = due.flatMap((d) => (d.version === null ? [] : [{ journeyId: d.journey_id, version: d.version }]));
+  const wanted = [...new Map(due.flatMap((d) => (d.version === null ? [] : [[versionKey(d.journey_id, d.version), { journeyId: d.journey_id, version: d.version }] as const]))).values()];
   const out = new Map<string, ReturnType<typeof ZJourneyDefinition.parse>>();
   if (wanted.length === 0) return out;
   const rows = await tx.journeyVersion.findMany({ where: { OR: wanted.map((w) => ({ journeyId: w.journeyId, version: w.version })) }, select: { journeyId: true, version: true, definition: true } });
@@ -213,6 +332,10 @@ interface DecideContext {
   devices: { kind: string; token: string; keys: unknown }[];
   def: ReturnType<typeof ZJourneyDefinition.parse> | undefined;
   template: (id: string) => Promise<Awaited<ReturnType<typeof latestTemplate>>>;
+  /** Consent to the template's subscription group, read now. */
+  consent: (groupId: string | null) => Promise<ConsentDecision>;
+  /** The person's sends a cap counts since `since` (this one left out). */
+  counted: (cap: FrequencyCap, since: Date) => number;
 }
 
 const CHANNEL_WORDS: Record<string, string> = { email: "email", sms: "SMS", push: "push", webhook: "webhook", inapp: "in-app" };
@@ -248,7 +371,7 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
   // Consent, read now.
   const content: TemplateContent | null = template?.content ?? null;
   const groupId = content?.subscriptionGroupId ?? null;
-  const consent = await consentForSend(tx, { workspaceId: d.workspace_id, profileId: profile.id, groupId });
+  const consent = await ctx.consent(groupId);
   if (!consent.allowed) return final("suppressed", `Not sent: ${consent.reason}`);
 
   // Quiet hours, in the person's time zone (else the workspace's).
@@ -267,12 +390,7 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
   const purpose = template?.purpose ?? "transactional";
   for (const cap of capsFor(ctx.workspace.caps, kind, purpose)) {
     const since = capWindowStart(ctx.now, cap.days, zone);
-    const [row] = await tx.$queryRaw<{ n: bigint }[]>`
-      SELECT count(*) AS n FROM deliveries
-       WHERE profile_id = ${profile.id} AND id <> ${d.id} AND test = false AND status IN ('sending', 'sent', 'delivered', 'unknown')
-         AND (${cap.channel}::text = 'any' OR channel = ${cap.channel}::text) AND (${cap.purpose}::text = 'any' OR purpose = ${cap.purpose}::text)
-         AND COALESCE(sent_at, updated_at) >= ${since}::timestamptz`;
-    if (Number(row!.n) >= cap.max) {
+    if (ctx.counted(cap, since) >= cap.max) {
       const what = `${cap.max} ${cap.purpose === "any" ? "" : `${cap.purpose} `}${cap.channel === "any" ? "message" : `${CHANNEL_WORDS[cap.channel]} message`}${cap.max === 1 ? "" : "s"}`;
       return final("suppressed", `Not sent: frequency cap reached (at most ${what} per ${cap.days} day${cap.days === 1 ? "" : "s"}, counted in ${zone}).`);
     }
@@ -287,44 +405,153 @@ async function decideOne(tx: DbTx, d: DueDelivery, ctx: DecideContext): Promise<
     if (!result.ok) return final("failed", `The template did not render: ${result.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
     rendered = result.output;
   }
-  await tx.delivery.update({ where: { id: d.id }, data: { purpose, templateVersionId: template?.id ?? null, channelId: channel.id, recipient: shown ?? recipient, rendered } });
+  const prepared: Prepared = { purpose, templateVersionId: template?.id ?? null, channelId: channel.id, recipient: shown ?? recipient, rendered };
 
   if (kind === "inapp") {
     const retentionDays = (configOf(channel).settings as { retentionDays?: number }).retentionDays ?? 90;
-    await storeInAppMessage(tx, {
-      workspaceId: d.workspace_id,
-      profileId: profile.id,
-      deliveryId: d.id,
-      content: { title: rendered.title ?? "", body: rendered.body ?? "", buttonLabel: rendered.buttonLabel, buttonUrl: rendered.buttonUrl },
-      expiresAt: new Date(ctx.now.getTime() + retentionDays * 86_400_000),
-      now: ctx.now,
-    });
-    return { id: d.id, outcome: "final", status: "sent", reason: null };
+    await guarded(tx, () =>
+      storeInAppMessage(tx, {
+        workspaceId: d.workspace_id,
+        profileId: profile.id,
+        deliveryId: d.id,
+        content: { title: rendered.title ?? "", body: rendered.body ?? "", buttonLabel: rendered.buttonLabel, buttonUrl: rendered.buttonUrl },
+        expiresAt: new Date(ctx.now.getTime() + retentionDays * 86_400_000),
+        now: ctx.now,
+      }),
+    );
+    return { id: d.id, outcome: "final", status: "sent", reason: null, prepared };
   }
   const node = ctx.def?.nodes.find((n) => n.id === d.node_id);
   const sender = node?.kind === "send" ? node.sender : undefined;
-  return { id: d.id, outcome: "send", channel, recipient, rendered, links, sender, row: d };
+  return { id: d.id, outcome: "send", channel, recipient, rendered, links, sender, row: d, prepared };
 }
 
-/** Stored with the sender's clock (the database's, or a test's): caps count by these times. */
-async function recordDecision(tx: DbTx, decided: Decided, now: Date) {
-  if (decided.outcome === "final") {
-    await tx.delivery.update({ where: { id: decided.id }, data: { status: decided.status, reason: decided.reason, updatedAt: now, ...(decided.status === "sent" ? { sentAt: now } : {}) } });
-  } else if (decided.outcome === "held") {
-    await tx.delivery.update({ where: { id: decided.id }, data: { nextAttemptAt: decided.until, reason: decided.reason, updatedAt: now } });
-  } else {
-    // `sending` with next_attempt_at still set: claimed, the provider not called yet (see callProvider).
-    await tx.delivery.update({ where: { id: decided.id }, data: { status: "sending", updatedAt: now } });
+/**
+ * The decisions, stored in one statement with the sender's clock (the database's, or a
+ * test's: caps count by these times). A send goes `sending` with next_attempt_at still set:
+ * claimed, the provider not called yet (see callProvider). Should the statement fail for a
+ * row's sake (a rendered value Postgres refuses), the rows are written one by one and such
+ * a send fails alone, with the reason — it is not sent.
+ */
+async function recordDecisions(tx: DbTx, decided: Decided[], now: Date) {
+  if (decided.length === 0) return;
+  try {
+    await guarded(tx, () => writeDecisions(tx, decided, now));
+    return;
+  } catch (error) {
+    if (isDatabaseUnavailable(error) || isRetryable(error)) throw error;
+  }
+  for (const [i, d] of decided.entries()) {
+    try {
+      await guarded(tx, () => writeDecisions(tx, [d], now));
+    } catch (error) {
+      if (isDatabaseUnavailable(error) || isRetryable(error)) throw error;
+      const failed: Decided = { id: d.id, outcome: "final", status: "failed", reason: `The message could not be prepared: ${error instanceof Error ? error.message : String(error)}`.slice(0, 2_000) };
+      await writeDecisions(tx, [failed], now);
+      decided[i] = failed;
+    }
   }
 }
 
-async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions) {
+async function writeDecisions(tx: DbTx, decided: Decided[], now: Date) {
+  const rows = decided.map((d) => {
+    const prepared = d.outcome === "held" ? undefined : d.prepared;
+    return {
+      id: d.id,
+      status: d.outcome === "final" ? d.status : d.outcome === "send" ? "sending" : null,
+      setReason: d.outcome !== "send",
+      reason: d.outcome === "send" ? null : d.reason,
+      sentAt: d.outcome === "final" && d.status === "sent" ? now.toISOString() : null,
+      held: d.outcome === "held",
+      nextAttemptAt: d.outcome === "held" ? d.until.toISOString() : null,
+      prepared: prepared !== undefined,
+      purpose: prepared?.purpose ?? null,
+      templateVersionId: prepared?.templateVersionId ?? null,
+      channelId: prepared?.channelId ?? null,
+      recipient: prepared?.recipient ?? null,
+      rendered: prepared ? JSON.stringify(prepared.rendered) : null,
+    };
+  });
+  await tx.$executeRaw`
+    UPDATE deliveries d
+       SET status = COALESCE(u.status, d.status),
+           reason = CASE WHEN u.set_reason THEN u.reason ELSE d.reason END,
+           sent_at = COALESCE(u.sent_at, d.sent_at),
+           next_attempt_at = CASE WHEN u.held THEN u.next_attempt_at ELSE d.next_attempt_at END,
+           purpose = CASE WHEN u.prepared THEN u.purpose ELSE d.purpose END,
+           template_version_id = CASE WHEN u.prepared THEN u.template_version_id ELSE d.template_version_id END,
+           channel_id = CASE WHEN u.prepared THEN u.channel_id ELSE d.channel_id END,
+           recipient = CASE WHEN u.prepared THEN u.recipient ELSE d.recipient END,
+           rendered = CASE WHEN u.prepared THEN u.rendered ELSE d.rendered END,
+           updated_at = ${now.toISOString()}::timestamptz
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.setReason)}::bool[], ${rows.map((r) => r.reason)}::text[],
+                  ${rows.map((r) => r.sentAt)}::timestamptz[], ${rows.map((r) => r.held)}::bool[], ${rows.map((r) => r.nextAttemptAt)}::timestamptz[],
+                  ${rows.map((r) => r.prepared)}::bool[], ${rows.map((r) => r.purpose)}::text[], ${rows.map((r) => r.templateVersionId)}::text[],
+                  ${rows.map((r) => r.channelId)}::text[], ${rows.map((r) => r.recipient)}::text[], ${rows.map((r) => r.rendered)}::jsonb[])
+           AS u(id, status, set_reason, reason, sent_at, held, next_attempt_at, prepared, purpose, template_version_id, channel_id, recipient, rendered)
+     WHERE d.id = u.id`;
+}
+
+/**
+ * The two writes every provider call makes — "calling now" before it, "sent" after it — for
+ * the calls in flight together, as one statement each: a call waits for the statement that
+ * carries its row (the first call's statement goes at once; calls that come meanwhile go
+ * together in the next).
+ */
+function providerWrites(db: Db) {
+  return {
+    calling: grouped(async (ids: string[]) => {
+      const marked = new Set(
+        (
+          await sql(db).query<{ id: string }>`
+            UPDATE deliveries SET next_attempt_at = NULL, attempts = attempts + 1, updated_at = clock_timestamp()
+             WHERE id = ANY(${ids}::text[]) AND status = 'sending' AND next_attempt_at IS NOT NULL
+            RETURNING id`
+        ).map((r) => r.id),
+      );
+      return ids.map((id) => marked.has(id));
+    }),
+    sent: grouped(async (rows: { id: string; at: Date; providerMessageId: string | null }[]) => {
+      await sql(db).execute`
+        UPDATE deliveries d SET status = 'sent', reason = NULL, sent_at = u.at, updated_at = u.at, provider_message_id = u.provider_message_id
+          FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.at.toISOString())}::timestamptz[], ${rows.map((r) => r.providerMessageId)}::text[])
+               AS u(id, at, provider_message_id)
+         WHERE d.id = u.id AND d.status = 'sending'`;
+      return rows.map(() => undefined);
+    }),
+  };
+}
+
+/** Calls of `run` for items that come while one is running, made together in the next. */
+function grouped<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
+  let waiting: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (waiting.length > 0) {
+      const now = waiting;
+      waiting = [];
+      try {
+        const results = await run(now.map((w) => w.item));
+        now.forEach((w, i) => w.resolve(results[i]!));
+      } catch (error) {
+        for (const w of now) w.reject(error);
+      }
+    }
+    running = false;
+  };
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      if (!running) void drain();
+    });
+}
+
+async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions, writes: ReturnType<typeof providerWrites>) {
   // The moment of no return: from here the provider may have the message. Clearing
   // next_attempt_at says so — recovery sends a claimed row that was never called again, and
   // decides a called one by its channel's policy (recoverSending).
-  const calling = await db.$executeRaw`
-    UPDATE deliveries SET next_attempt_at = NULL, attempts = attempts + 1, updated_at = clock_timestamp() WHERE id = ${d.id} AND status = 'sending' AND next_attempt_at IS NOT NULL`;
-  if (calling === 0) return;
+  if (!(await writes.calling(d.id))) return;
   let outcome: { ok: boolean; message: string; providerMessageId?: string | null; retryable?: boolean };
   try {
     outcome = await sendThrough(db, { channel: d.channel, rendered: d.rendered, to: d.recipient, deliveryId: d.id, links: d.links, sender: d.sender });
@@ -334,7 +561,7 @@ async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, op
   const now = options.clock ? options.clock() : new Date();
   const attempts = d.row.attempts + 1;
   if (outcome.ok) {
-    await recordOutcome(() => db.delivery.updateMany({ where: { id: d.id, status: "sending" }, data: { status: "sent", reason: null, sentAt: now, updatedAt: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null } }));
+    await recordOutcome(() => writes.sent({ id: d.id, at: now, providerMessageId: outcome.providerMessageId?.slice(0, 500) ?? null }));
     return;
   }
   const retry = outcome.retryable !== false && attempts < MAX_ATTEMPTS;
