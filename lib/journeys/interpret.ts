@@ -52,6 +52,8 @@ export type Effect =
 
 export interface Decision {
   nodeId: string | null;
+  /** A branch case's decision: which case (the trace is its condition's). */
+  caseId?: string;
   text: string;
   /** A branch case's evaluation, node by node (lib/segments/evaluate.ts). */
   trace?: Trace;
@@ -233,7 +235,7 @@ export function interpret(def: JourneyDefinition, state: EnrollmentState, wake: 
         for (const c of node.cases) {
           if (!c.condition) continue;
           const result = evaluate(c.condition, ctx.person, now);
-          decisions.push({ nodeId: node.id, text: `${c.name}: ${result.match ? "yes" : "no"}.`, trace: result.trace });
+          decisions.push({ nodeId: node.id, caseId: c.id, text: `${c.name}: ${result.match ? "yes" : "no"}.`, trace: result.trace });
           if (result.match) {
             taken = c.id;
             break;

@@ -86,8 +86,7 @@ export const ZSimulationInput = z.object({
 });
 
 export interface SimulatedDecision extends Decision {
-  /** A branch case's decision: the case and its condition, to explain the trace. */
-  caseId?: string;
+  /** A branch case's decision: its condition, to explain the trace. */
   condition?: SegmentDefinition;
 }
 
@@ -220,19 +219,13 @@ function visitedOf(decisions: Decision[]): string[] {
   return out;
 }
 
-/** Each traced branch decision with the case it is about: the interpreter evaluates the cases with a condition, in order. */
+/** Each branch decision with its case's condition, to explain the trace. */
 function withCases(def: JourneyDefinition, decisions: Decision[]): SimulatedDecision[] {
-  const seen = new Map<string, number>();
-  let lastNode: string | null = null;
   return decisions.map((d) => {
-    if (d.nodeId !== lastNode) seen.delete(d.nodeId ?? "");
-    lastNode = d.nodeId;
-    const node = d.trace && d.nodeId ? def.nodes.find((n) => n.id === d.nodeId) : undefined;
-    if (node?.kind !== "branch") return d;
-    const k = seen.get(node.id) ?? 0;
-    seen.set(node.id, k + 1);
-    const c = node.cases.filter((x) => x.condition)[k];
-    return c ? { ...d, caseId: c.id, condition: c.condition } : d;
+    if (!d.caseId) return d;
+    const node = def.nodes.find((n) => n.id === d.nodeId);
+    const c = node?.kind === "branch" ? node.cases.find((x) => x.id === d.caseId) : undefined;
+    return c ? { ...d, condition: c.condition } : d;
   });
 }
 

@@ -249,6 +249,7 @@ function toDelivery(d: DeliveryRow, labels: Labeler, now: Date): TraceDelivery {
 
 interface StoredDecision {
   nodeId: string | null;
+  caseId?: string;
   text: string;
   trace?: Trace;
 }
@@ -257,7 +258,14 @@ function decisionsOf(json: unknown): StoredDecision[] {
   if (!Array.isArray(json)) return [];
   return json.flatMap((d) =>
     typeof d === "object" && d !== null && typeof (d as StoredDecision).text === "string"
-      ? [{ nodeId: typeof (d as StoredDecision).nodeId === "string" ? (d as StoredDecision).nodeId : null, text: (d as StoredDecision).text, trace: (d as StoredDecision).trace }]
+      ? [
+          {
+            nodeId: typeof (d as StoredDecision).nodeId === "string" ? (d as StoredDecision).nodeId : null,
+            ...(typeof (d as StoredDecision).caseId === "string" ? { caseId: (d as StoredDecision).caseId } : {}),
+            text: (d as StoredDecision).text,
+            trace: (d as StoredDecision).trace,
+          },
+        ]
       : [],
   );
 }
@@ -282,7 +290,8 @@ function withConditions(decisions: StoredDecision[], labels: Labeler): TraceDeci
     if (node?.kind !== "branch") return out;
     const k = seen.get(node.id) ?? 0;
     seen.set(node.id, k + 1);
-    const c = node.cases.filter((x) => x.condition)[k];
+    // The decision names its case (steps stored before it did: the k-th case with a condition, the order the interpreter evaluates them in).
+    const c = d.caseId ? node.cases.find((x) => x.id === d.caseId) : node.cases.filter((x) => x.condition)[k];
     return c?.condition ? { ...out, condition: c.condition } : out;
   });
 }
