@@ -13,6 +13,9 @@ export interface Background {
   stop(): Promise<void>;
 }
 
+/** graphile-worker's settings (bench/journeys/runtime.ts measures an empty-job runner with the same ones). */
+export const JOB_RUNNER = { concurrency: 2, pollInterval: 1_000 } as const;
+
 /**
  * Everything that runs in the background: the job queue (graphile-worker), the change
  * feed's consumers (segments, journeys' triggers and waits) and the journey runtime (due
@@ -23,15 +26,14 @@ export interface Background {
 export async function startBackground(db: Db, connectionString: string): Promise<Background> {
   const runner = await run({
     connectionString,
-    concurrency: 2,
+    ...JOB_RUNNER,
     // The caller decides when to stop (scripts/serve.ts stops the web server first).
     noHandleSignals: true,
-    pollInterval: 1_000,
     taskList: taskList(db),
     crontab: CRONTAB,
   });
   const feed = startFeedConsumers(db, connectionString, [segmentsConsumer(db), journeysConsumer(db)]);
-  const journeys = startJourneyRuntime(db);
+  const journeys = startJourneyRuntime(db, { connectionString });
   return {
     runner,
     feed,

@@ -18,13 +18,26 @@ import type { LiveJourney } from "./versions";
 
 export type EnrollOutcome =
   | { enrolled: true; enrollmentId: string }
-  | { enrolled: false; reason: "inside" | "reentry" | "capacity" };
+  | { enrolled: false; reason: "inside" | "reentry" | "capacity" | "gone" };
 
 export const ENROLL_REFUSALS: Record<Exclude<EnrollOutcome, { enrolled: true }>["reason"], string> = {
+  gone: "This person no longer exists (merged into another profile, or deleted).",
   inside: "Already inside the journey (for this correlation key).",
   reentry: "The re-entry rule stopped them: they entered before.",
   capacity: "The journey was full (its cap on people inside at once).",
 };
+
+/** NOTIFY channel of "an enrollment became due now": the runtime's stepper (./runner.ts) looks at once, in whichever process it runs. */
+export const DUE_CHANNEL = "junction_journeys_due";
+
+const announced = new WeakSet<Sql>();
+
+/** Wakes the steppers when this transaction commits (NOTIFY is sent at commit, and only then); once per transaction. */
+export async function announceDue(tx: Sql): Promise<void> {
+  if (announced.has(tx)) return;
+  await tx.query`SELECT pg_notify(${DUE_CHANNEL}, '')`;
+  announced.add(tx);
+}
 
 export async function enroll(
   tx: Sql,
@@ -35,6 +48,11 @@ export async function enroll(
   const key = input.correlation ?? state.correlation ?? "";
   const settings = journey.def.settings;
   const cap = settings.maxConcurrent;
+
+  // A person merged away or deleted since the trigger was stored enrolls nowhere (their
+  // rows would break the foreign keys, and the feed would retry the row for ever). KEY SHARE:
+  // a merge or deletion running now waits for this transaction.
+  if ((await existing(tx, [profileId])).size === 0) return { enrolled: false, reason: "gone" };
 
   // Cheap first: someone already inside needs no lock at all.
   const [inside] = await tx.query<{ id: string }>`
@@ -80,6 +98,7 @@ export async function enroll(
     await release();
     return { enrolled: false, reason: "inside" };
   }
+  await announceDue(tx);
   return { enrolled: true, enrollmentId: id };
 }
 
@@ -102,7 +121,12 @@ export async function enrollMany(tx: Sql, candidates: EnrollCandidate[], now: Da
   const out: (EnrollOutcome | undefined)[] = new Array(candidates.length);
   const firstOf = new Map<string, number>();
   const batched = new Map<string, { i: number; key: string; state: ReturnType<typeof newEnrollment> }[]>();
+  const present = await existing(tx, candidates.map((c) => c.profileId));
   for (const [i, c] of candidates.entries()) {
+    if (!present.has(c.profileId)) {
+      out[i] = { enrolled: false, reason: "gone" };
+      continue;
+    }
     if (c.journey.def.settings.maxConcurrent !== undefined) {
       out[i] = await enroll(tx, { ...c, now });
       continue;
@@ -116,6 +140,7 @@ export async function enrollMany(tx: Sql, candidates: EnrollCandidate[], now: Da
     list.push({ i, key, state });
     batched.set(c.journey.id, list);
   }
+  let any = false;
   for (const list of batched.values()) {
     const journey = candidates[list[0]!.i]!.journey;
     // Someone already inside: refused without a lock.
@@ -173,9 +198,11 @@ export async function enrollMany(tx: Sql, candidates: EnrollCandidate[], now: Da
     for (const r of rows) {
       if (inserted.has(r.id)) {
         out[r.x.i] = { enrolled: true, enrollmentId: r.id };
+        any = true;
       } else out[r.x.i] = { enrolled: false, reason: "inside" };
     }
   }
+  if (any) await announceDue(tx);
   // Later candidates for the same journey, person and key: inside (the first got in), or refused as it was.
   return candidates.map((c, i) => {
     const own = out[i];
@@ -187,3 +214,10 @@ export async function enrollMany(tx: Sql, candidates: EnrollCandidate[], now: Da
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Of these people, those who still exist, kept from being deleted or merged away until this transaction ends. */
+async function existing(tx: Sql, profileIds: string[]): Promise<Set<string>> {
+  if (profileIds.length === 0) return new Set();
+  const rows = await tx.query<{ id: string }>`SELECT id FROM profiles WHERE id = ANY(${[...new Set(profileIds)].sort()}::text[]) ORDER BY id FOR KEY SHARE`;
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,4 +1,6 @@
+import pg from "pg";
 import type { Db } from "@/server/db/client";
+import { DUE_CHANNEL } from "./enroll";
 import { recoverSending, sendDue } from "./sender";
 import { runSchedules } from "./schedules";
 import { STEP_BATCH, stepDue } from "./steps";
@@ -18,25 +20,55 @@ export interface JourneyRuntime {
   nudge(): void;
 }
 
-export function startJourneyRuntime(db: Db, options: { pollMs?: number; housekeepingMs?: number; recoverAfterMs?: number } = {}): JourneyRuntime {
+export function startJourneyRuntime(
+  db: Db,
+  options: { pollMs?: number; housekeepingMs?: number; recoverAfterMs?: number; /** LISTEN for enrollments due now (another process enrolled or woke them) */ connectionString?: string } = {},
+): JourneyRuntime {
   const pollMs = options.pollMs ?? 200;
   let stopped = false;
-  const sleepers = new Set<() => void>();
-  const sleep = (ms: number) =>
+  /** Per loop: woken early by a nudge; a nudge while it works makes it look again at once. */
+  interface Waker {
+    nudged: boolean;
+    wake: (() => void) | null;
+  }
+  const wakers: Record<"steps" | "sends" | "housekeeping", Waker> = {
+    steps: { nudged: false, wake: null },
+    sends: { nudged: false, wake: null },
+    housekeeping: { nudged: false, wake: null },
+  };
+  /** Every pause in progress (stop ends them all). */
+  const pauses = new Set<() => void>();
+  const sleep = (waker: Waker | null, ms: number) =>
     new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
+      if (waker?.nudged || stopped) {
+        if (waker) waker.nudged = false;
         resolve();
-      };
+        return;
+      }
       const timer = setTimeout(done, ms);
-      sleepers.add(done);
+      function done() {
+        clearTimeout(timer);
+        pauses.delete(done);
+        if (waker) {
+          waker.wake = null;
+          waker.nudged = false;
+        }
+        resolve();
+      }
+      pauses.add(done);
+      if (waker) waker.wake = done;
     });
+  const wake = (waker: Waker) => {
+    waker.nudged = true;
+    waker.wake?.();
+  };
+  /** Due steps or sends: the stepper and the sender look now. */
   const nudge = () => {
-    for (const wake of [...sleepers]) wake();
+    wake(wakers.steps);
+    wake(wakers.sends);
   };
 
-  const loop = async (name: string, work: () => Promise<boolean>, idleMs: number) => {
+  const loop = async (name: string, waker: Waker, work: () => Promise<boolean>, idleMs: number) => {
     let failures = 0;
     while (!stopped) {
       let more = false;
@@ -48,23 +80,27 @@ export function startJourneyRuntime(db: Db, options: { pollMs?: number; housekee
         console.error(`journey runtime (${name}):`, error instanceof Error ? error.message : error);
       }
       if (stopped) break;
-      if (!more || failures > 0) await sleep(failures > 0 ? Math.min(30_000, idleMs * 2 ** Math.min(failures, 7)) : idleMs);
+      // After a failure the pause grows, whatever nudges come meanwhile.
+      if (failures > 0) await sleep(null, Math.min(30_000, idleMs * 2 ** Math.min(failures, 7)));
+      else if (!more) await sleep(waker, idleMs);
     }
   };
 
   const loops = [
     loop(
       "steps",
+      wakers.steps,
       async () => {
         const batch = await stepDue(db);
-        if (batch.queued > 0) nudge();
+        if (batch.queued > 0) wake(wakers.sends);
         return batch.taken >= STEP_BATCH;
       },
       pollMs,
     ),
-    loop("sends", async () => (await sendDue(db)) > 0, pollMs),
+    loop("sends", wakers.sends, async () => (await sendDue(db)) > 0, pollMs),
     loop(
       "housekeeping",
+      wakers.housekeeping,
       async () => {
         await recoverSending(db, { olderThanMs: options.recoverAfterMs });
         await runSchedules(db);
@@ -74,12 +110,39 @@ export function startJourneyRuntime(db: Db, options: { pollMs?: number; housekee
     ),
   ];
 
+  // Enrollments due now (an enrollment, an event a wait was for) are announced at their commit: look at once.
+  let listener: pg.Client | null = null;
+  const listen = async (connectionString: string) => {
+    while (!stopped) {
+      const client = new pg.Client({ connectionString, keepAlive: true });
+      const ended = new Promise<void>((resolve) => {
+        client.on("error", () => resolve());
+        client.on("end", () => resolve());
+      });
+      try {
+        await client.connect();
+        client.on("notification", nudge);
+        await client.query(`LISTEN ${DUE_CHANNEL}`);
+        listener = client;
+        nudge();
+        if (!stopped) await ended;
+      } catch {
+        // The database is away: the poll keeps the runtime going; listen again shortly.
+      }
+      listener = null;
+      await client.end().catch(() => {});
+      if (!stopped) await sleep(null, 1_000);
+    }
+  };
+  const listening = options.connectionString ? listen(options.connectionString) : Promise.resolve();
+
   return {
     nudge,
     async stop() {
       stopped = true;
-      nudge();
-      await Promise.all(loops);
+      for (const done of [...pauses]) done();
+      await listener?.end().catch(() => {});
+      await Promise.all([...loops, listening]);
     },
   };
 }

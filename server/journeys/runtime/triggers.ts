@@ -5,7 +5,7 @@ import type { EvalEvent } from "@/lib/segments/evaluate";
 import type { Db, Sql } from "@/server/db/client";
 import type { FeedConsumer } from "@/server/feed/consumer";
 import type { FeedRow } from "@/server/feed/feed";
-import { enrollMany, type EnrollCandidate } from "./enroll";
+import { announceDue, enrollMany, type EnrollCandidate } from "./enroll";
 import { databaseNow } from "./steps";
 import { liveJourneys, loadVersions, versionKey, type LiveJourney } from "./versions";
 
@@ -112,9 +112,10 @@ async function wakeInside(tx: Sql, events: StoredEvent[], now: Date) {
     const waited = a.waiting_for ? waitedEvent(def, a, own) : undefined;
     if (waited && (a.wake_at === null || a.wake_at.getTime() > now.getTime()) && a.wake?.type !== "event") {
       const wake = { type: "event", event: { name: waited.name, properties: waited.properties, timestamp: waited.timestamp.toISOString() } };
-      await tx.execute`
+      const woken = await tx.execute`
         UPDATE journey_enrollments SET wake = ${JSON.stringify(wake)}::jsonb, wake_at = ${now}::timestamptz
          WHERE id = ${a.id} AND status = 'active' AND step = ${a.step}::int`;
+      if (woken > 0) await announceDue(tx);
       continue;
     }
     if (own.some((e) => rulesName(def, "event").has(e.name ?? ""))) await wakeForCheck(tx, a, now);
@@ -171,9 +172,10 @@ function rulesName(def: JourneyDefinition, type: "event" | "segment"): Set<strin
 /** Due now for a check of the goal and exit criteria where the person waits (an event wake already does that). */
 async function wakeForCheck(tx: Sql, a: ActiveRow, now: Date) {
   if (a.wake !== null) return;
-  await tx.execute`
+  const woken = await tx.execute`
     UPDATE journey_enrollments SET wake = '{"type":"check"}'::jsonb, wake_at = ${now}::timestamptz
      WHERE id = ${a.id} AND status = 'active' AND step = ${a.step}::int AND wake IS NULL`;
+  if (woken > 0) await announceDue(tx);
 }
 
 /** A goal event after the enrollment ended, within the conversion window from entering, still converts it. */
