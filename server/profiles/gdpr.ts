@@ -29,6 +29,8 @@ export async function deletePerson(db: Db, input: { workspaceId: string; actor: 
 }
 
 function deleteOnce(db: Db, input: { workspaceId: string; actor: Actor; profileId: string }) {
+  // Prisma reads `id: undefined` as no condition at all: never let a missing id pick someone.
+  if (typeof input.profileId !== "string" || input.profileId === "") throw new DomainError("BAD_REQUEST", "Which person? No profile id was given.");
   return db.$transaction(async (tx) => {
     const profile = await tx.profile.findFirst({
       where: { id: input.profileId, workspaceId: input.workspaceId },

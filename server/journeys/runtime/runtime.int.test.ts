@@ -14,6 +14,7 @@ import { useTestDatabase } from "@/server/test/database";
 import { createWorkspaceWith } from "@/server/test/fixtures";
 import { startHttpSink, type HttpSink } from "@/server/test/http-sink";
 import { startSmtpSink } from "@/server/test/smtp-sink";
+import { deletePerson } from "@/server/profiles/gdpr";
 import { createSegment } from "@/server/segments/service";
 import { segmentsConsumer } from "@/server/segments/consumer";
 import { refreshSegment } from "@/server/segments/membership";
@@ -757,6 +758,30 @@ describe("journey runtime", () => {
     expect(await t.db.journeySchedule.findUniqueOrThrow({ where: { journeyId: digest } })).toMatchObject({ nextRunAt: new Date("2027-02-05T09:00:00Z"), runCursor: null, lastRunAt: now });
     expect(await runSchedules(t.db, { clock })).toBe(0);
     expect(await t.db.journeyEnrollment.count({ where: { journeyId: digest } })).toBe(1_205);
+  });
+
+  it("a person deleted (or merged away) between entering a segment and the journeys consumer reading it enrolls nowhere, and the feed goes on", async () => {
+    const segment = await createSegment(t.db, {
+      workspaceId: ws.workspace.id,
+      actor: actor(),
+      name: "VIP",
+      description: "",
+      definition: { schemaVersion: 1, root: { type: "group", op: "and", children: [{ type: "trait", field: "traits.vip", valueType: "boolean", operator: { op: "equals", value: true } }] } } as never,
+    });
+    await refreshSegment(t.db, { workspaceId: ws.workspace.id, segmentId: segment.id, now });
+    const journeyId = await publish(
+      "VIP welcome",
+      [node({ id: "trigger", kind: "trigger", trigger: { type: "segment_entered", segmentId: segment.id } }), node({ id: "x", kind: "exit" })],
+      [edge("trigger", "x")],
+    );
+    await track("gdpr-1", "hello", {}, { vip: true });
+    await track("vip-2", "hello", {}, { vip: true });
+    await drain(t.db, segmentsConsumer(t.db, clock));
+    await deletePerson(t.db, { workspaceId: ws.workspace.id, actor: actor(), profileId: await profileOf("gdpr-1") });
+    await tick();
+    expect((await enrollmentsOf(journeyId)).map((e) => e.profile.userId)).toEqual(["vip-2"]);
+    const cursor = await t.db.$queryRaw<{ behind: bigint }[]>`SELECT count(*) AS behind FROM change_feed f, feed_cursors c WHERE c.consumer = 'journeys' AND (f.xid, f.id) > (c.xid, c.position)`;
+    expect(Number(cursor[0]!.behind)).toBe(0);
   });
 });
 
