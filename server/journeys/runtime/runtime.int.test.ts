@@ -783,5 +783,30 @@ describe("journey runtime", () => {
     const cursor = await t.db.$queryRaw<{ behind: bigint }[]>`SELECT count(*) AS behind FROM change_feed f, feed_cursors c WHERE c.consumer = 'journeys' AND (f.xid, f.id) > (c.xid, c.position)`;
     expect(Number(cursor[0]!.behind)).toBe(0);
   });
+
+  it("an awaited event is taken even when a goal check is already pending for the person", async () => {
+    const journeyId = await publish(
+      "Activation",
+      [
+        node({ id: "trigger", kind: "trigger", trigger: { type: "event", event: "signup", filters: [] } }),
+        node({ id: "w", kind: "wait", wait: { type: "event", event: "activated", filters: [], timeout: { amount: 2, unit: "days" } } }),
+        node({ id: "yes", kind: "exit" }),
+        node({ id: "no", kind: "exit" }),
+      ],
+      [edge("trigger", "w"), edge("w", "yes", "event"), edge("w", "no", "timeout")],
+      { goal: { type: "event", event: "purchase", filters: [{ path: "total", valueType: "number", operator: { op: "gte", value: 100 } }], window: { amount: 7, unit: "days" } } as never },
+    );
+    await track("ava", "signup");
+    await tick();
+    await advance(HOUR);
+    // A purchase too small for the goal: a check is due; the awaited event comes before the stepper looks.
+    await track("ava", "purchase", { total: 5 });
+    await drain(t.db, journeysConsumer(t.db, clock));
+    await track("ava", "activated");
+    await tick();
+    const [row] = await enrollmentsOf(journeyId);
+    expect(row).toMatchObject({ status: "completed", exitReason: "completed" });
+    expect((await t.db.journeyStep.findMany({ where: { enrollmentId: row!.id }, orderBy: { step: "asc" } })).map((st) => `${st.cause}→${st.nodeId}`)).toEqual(["enter→w", "event→yes"]);
+  });
 });
 

@@ -110,7 +110,9 @@ async function wakeInside(tx: Sql, events: StoredEvent[], now: Date) {
     if (!def) continue;
     const own = events.filter((e) => e.profileId === a.profile_id);
     const waited = a.waiting_for ? waitedEvent(def, a, own) : undefined;
-    if (waited && (a.wake_at === null || a.wake_at.getTime() > now.getTime()) && a.wake?.type !== "event") {
+    // The event wins unless the wait's own timer (its timeout) was due first; a pending check gives way to it.
+    const timer = a.state.wakeAt ? new Date(a.state.wakeAt) : null;
+    if (waited && (timer === null || timer.getTime() > now.getTime()) && a.wake?.type !== "event") {
       const wake = { type: "event", event: { name: waited.name, properties: waited.properties, timestamp: waited.timestamp.toISOString() } };
       const woken = await tx.execute`
         UPDATE journey_enrollments SET wake = ${JSON.stringify(wake)}::jsonb, wake_at = ${now}::timestamptz
@@ -171,18 +173,25 @@ function rulesName(def: JourneyDefinition, type: "event" | "segment"): Set<strin
 
 /** Due now for a check of the goal and exit criteria where the person waits (an event wake already does that). */
 async function wakeForCheck(tx: Sql, a: ActiveRow, now: Date) {
-  if (a.wake !== null) return;
+  // Decided by the row as it is now (under its lock), not by what was read before.
   const woken = await tx.execute`
     UPDATE journey_enrollments SET wake = '{"type":"check"}'::jsonb, wake_at = ${now}::timestamptz
      WHERE id = ${a.id} AND status = 'active' AND step = ${a.step}::int AND wake IS NULL`;
   if (woken > 0) await announceDue(tx);
 }
 
+/** How far back a goal event may convert an ended enrollment (conversion windows longer than this count as this long). */
+const LATE_CONVERSION_DAYS = 90;
+
 /** A goal event after the enrollment ended, within the conversion window from entering, still converts it. */
 async function lateConversions(tx: Sql, events: StoredEvent[]) {
+  // From the trigger's time (state.triggeredAt) when it came before entering, as the interpreter counts.
   const ended = await tx.query<{ id: string; journey_id: string; version: number; profile_id: string; entered_at: Date }>`
-    SELECT id, journey_id, version, profile_id, entered_at FROM journey_enrollments
-     WHERE profile_id = ANY(${[...new Set(events.map((e) => e.profileId))]}::text[]) AND status <> 'active' AND converted_at IS NULL`;
+    SELECT id, journey_id, version, profile_id, COALESCE((state ->> 'triggeredAt')::timestamptz, entered_at) AS entered_at FROM journey_enrollments
+     WHERE profile_id = ANY(${[...new Set(events.map((e) => e.profileId))]}::text[]) AND status <> 'active' AND converted_at IS NULL
+       AND entered_at > ${new Date(Math.min(...events.map((e) => e.timestamp.getTime())) - LATE_CONVERSION_DAYS * 86_400_000)}::timestamptz
+     ORDER BY entered_at DESC
+     LIMIT 500`;
   if (ended.length === 0) return;
   const defs = await loadVersions(tx, ended.map((e) => ({ journeyId: e.journey_id, version: e.version })));
   for (const e of ended) {
