@@ -147,9 +147,7 @@ export const RETRYABLE_STATUSES: readonly DeliveryStatus[] = ["failed", "unknown
 /**
  * The dead-letter list's Retry: a failed (or unknown) journey send is queued again with its
  * attempts from the start, under the same delivery row and key — the sender picks it up in
- * a moment. The same change as the runtime's `retryDelivery` (server/journeys/runtime/
- * sender.ts, which takes no transaction and would make an import loop from here), in one
- * transaction with its audit entry.
+ * a moment (server/journeys/runtime/sender.ts), in one transaction with its audit entry.
  */
 export async function retryJourneySend(db: Db, input: { workspaceId: string; actor: Actor; id: string }) {
   return db.$transaction(async (tx) => {

@@ -20,7 +20,8 @@ import { segmentsConsumer } from "@/server/segments/consumer";
 import { refreshSegment } from "@/server/segments/membership";
 import { enroll } from "./enroll";
 import { runSchedules } from "./schedules";
-import { recoverSending, retryDelivery, sendDue } from "./sender";
+import { retryJourneySend } from "@/server/messages/deliveries";
+import { recoverSending, sendDue } from "./sender";
 import { stepDue } from "./steps";
 import { journeysConsumer } from "./triggers";
 import { liveJourneys } from "./versions";
@@ -338,7 +339,7 @@ describe("journey runtime", () => {
     const failed = await t.db.delivery.findFirstOrThrow({ where: { journeyId, profile: { userId: "jon" } } });
     expect(failed).toMatchObject({ status: "failed", attempts: 1, reason: "The endpoint answered 400 Bad Request: bad request." });
     hooks.handle(() => ({ status: 200, body: "ok" }));
-    expect(await retryDelivery(t.db, { workspaceId: ws.workspace.id, id: failed.id })).toBe(true);
+    expect(await retryJourneySend(t.db, { workspaceId: ws.workspace.id, actor: actor(), id: failed.id })).toEqual({ id: failed.id, status: "queued" });
     await tick();
     expect(await t.db.delivery.findUniqueOrThrow({ where: { id: failed.id } })).toMatchObject({ status: "sent" });
   });

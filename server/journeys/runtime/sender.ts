@@ -649,12 +649,3 @@ export async function recoverSending(db: Db, options: { olderThanMs?: number; cl
     return { requeued: requeued + unsent, unknown };
   });
 }
-
-/** The dead-letter list's Retry: a failed journey send is queued again, attempts from the start. */
-export async function retryDelivery(db: Db, input: { workspaceId: string; id: string }): Promise<boolean> {
-  // Due at once on the database's clock (the sender compares with it).
-  const n = await db.$executeRaw`
-    UPDATE deliveries SET status = 'queued', attempts = 0, next_attempt_at = clock_timestamp(), updated_at = clock_timestamp(), reason = 'Queued again by hand (Retry).'
-     WHERE id = ${input.id} AND workspace_id = ${input.workspaceId} AND journey_id IS NOT NULL AND status IN ('failed', 'unknown')`;
-  return n > 0;
-}
