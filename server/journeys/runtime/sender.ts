@@ -496,27 +496,31 @@ async function writeDecisions(tx: DbTx, decided: Decided[], now: Date) {
  * The two writes every provider call makes — "calling now" before it, "sent" after it — for
  * the calls in flight together, as one statement each: a call waits for the statement that
  * carries its row (the first call's statement goes at once; calls that come meanwhile go
- * together in the next).
+ * together in the next). Planned at each call (`raw`, not a named prepared statement): a
+ * generic plan made while `deliveries` was small scans all of it, and every call reads more.
  */
 function providerWrites(db: Db) {
   return {
     calling: grouped(async (ids: string[]) => {
       const marked = new Set(
         (
-          await sql(db).query<{ id: string }>`
-            UPDATE deliveries SET next_attempt_at = NULL, attempts = attempts + 1, updated_at = clock_timestamp()
-             WHERE id = ANY(${ids}::text[]) AND status = 'sending' AND next_attempt_at IS NOT NULL
-            RETURNING id`
+          await sql(db).raw<{ id: string }>({
+            sql: `UPDATE deliveries SET next_attempt_at = NULL, attempts = attempts + 1, updated_at = clock_timestamp()
+                   WHERE id = ANY($1::text[]) AND status = 'sending' AND next_attempt_at IS NOT NULL
+                  RETURNING id`,
+            params: [ids],
+          })
         ).map((r) => r.id),
       );
       return ids.map((id) => marked.has(id));
     }),
     sent: grouped(async (rows: { id: string; at: Date; providerMessageId: string | null }[]) => {
-      await sql(db).execute`
-        UPDATE deliveries d SET status = 'sent', reason = NULL, sent_at = u.at, updated_at = u.at, provider_message_id = u.provider_message_id
-          FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.at.toISOString())}::timestamptz[], ${rows.map((r) => r.providerMessageId)}::text[])
-               AS u(id, at, provider_message_id)
-         WHERE d.id = u.id AND d.status = 'sending'`;
+      await sql(db).raw({
+        sql: `UPDATE deliveries d SET status = 'sent', reason = NULL, sent_at = u.at, updated_at = u.at, provider_message_id = u.provider_message_id
+                FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS u(id, at, provider_message_id)
+               WHERE d.id = u.id AND d.status = 'sending'`,
+        params: [rows.map((r) => r.id), rows.map((r) => r.at.toISOString()), rows.map((r) => r.providerMessageId)],
+      });
       return rows.map(() => undefined);
     }),
   };

@@ -6,7 +6,7 @@ import type { Db, Sql } from "@/server/db/client";
 import type { FeedConsumer } from "@/server/feed/consumer";
 import type { FeedRow } from "@/server/feed/feed";
 import { announceDue, enrollMany, type EnrollCandidate } from "./enroll";
-import { databaseNow } from "./steps";
+import { databaseNow, planEachTime } from "./steps";
 import { liveJourneys, loadVersions, versionKey, type LiveJourney } from "./versions";
 
 /**
@@ -50,6 +50,7 @@ export function journeysConsumer(db: Db, clock?: () => Date): FeedConsumer {
     async handle(tx, rows) {
       const relevant = rows.filter((r) => r.kind === "events" || r.kind === "membership");
       if (relevant.length === 0) return;
+      await planEachTime(tx);
       const now = clock ? clock() : await databaseNow(tx);
       const live = await liveJourneys(tx, [...new Set(relevant.map((r) => r.workspaceId))]);
       for (const row of relevant) {
