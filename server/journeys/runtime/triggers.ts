@@ -46,7 +46,10 @@ interface ActiveRow {
 export function journeysConsumer(db: Db, clock?: () => Date): FeedConsumer {
   return {
     name: JOURNEYS_CONSUMER,
-    batch: 500,
+    // Feed rows per transaction. A row holds a tracking-API batch (up to hundreds of events, a
+    // person each to enroll): 500 of them made one transaction of tens of thousands of
+    // enrollments that the stepper could not see, and that held every consumer's horizon, until it committed.
+    batch: 50,
     async handle(tx, rows) {
       const relevant = rows.filter((r) => r.kind === "events" || r.kind === "membership");
       if (relevant.length === 0) return;
