@@ -1,5 +1,6 @@
 import { interpret, type Decision, type Effect, type EnrollmentState, type Wake } from "@/lib/journeys/interpret";
 import type { JourneyDefinition } from "@/lib/journeys/schema";
+import { isTimeZone } from "@/lib/journeys/time";
 import type { EvalEvent } from "@/lib/segments/evaluate";
 import { sqlTransaction, type Db, type Sql } from "@/server/db/client";
 import { isRetryable, savepoint } from "@/server/feed/consumer";
@@ -246,15 +247,8 @@ function sameWait(from: JourneyDefinition, to: JourneyDefinition, nodeId: string
   return a?.kind === "wait" && b?.kind === "wait" && a.wait.type === b.wait.type;
 }
 
-/** A time zone the platform knows, else UTC. */
-function isZone(zone: string): string {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone;
-  } catch {
-    return "UTC";
-  }
-}
+/** A time zone the platform knows, else UTC (isTimeZone keeps the zones it checked: no new Intl formatter per row). */
+const isZone = (zone: string): string => (isTimeZone(zone) ? zone : "UTC");
 
 function waitingForOf(def: JourneyDefinition, state: EnrollmentState): string | null {
   if (!state.waitingForEvent || !state.at) return null;
