@@ -5,7 +5,7 @@ import type { TemplateContent } from "@/lib/messages/schema";
 import { eventVariables, EXAMPLE_PERSON, exampleEvent, personVariables } from "@/lib/messages/variables";
 import { memberSummary, type MemberSummary } from "@/lib/profiles/display";
 import type { Actor } from "@/server/audit/service";
-import { sendOnChannel } from "@/server/channels/dispatch";
+import { sendOnChannel, type Secrets } from "@/server/channels/dispatch";
 import { dropDevice } from "@/server/devices/service";
 import { storeInAppMessage } from "@/server/inapp/service";
 import { channelSecrets, configOf } from "@/server/channels/service";
@@ -174,10 +174,19 @@ export async function sendTemplateTest(
 /** One send through one channel's provider (server/channels/dispatch.ts): test sends and the journey sender (server/journeys/runtime/sender.ts). */
 export async function sendThrough(
   db: DbTx,
-  input: { channel: { id: string; workspaceId: string; kind: string; settings: unknown }; rendered: Record<string, string>; to: string; deliveryId: string; links: UnsubscribeLinks | null; sender?: number },
+  input: {
+    channel: { id: string; workspaceId: string; kind: string; settings: unknown };
+    rendered: Record<string, string>;
+    to: string;
+    deliveryId: string;
+    links: UnsubscribeLinks | null;
+    sender?: number;
+    /** The channel's secrets when the caller read them already (the journey sender, once per batch). */
+    secrets?: Promise<Secrets>;
+  },
 ): Promise<{ ok: boolean; message: string; providerMessageId?: string | null; retryable?: boolean }> {
   const config = configOf(input.channel);
-  const secrets = await channelSecrets(db, input.channel.workspaceId, input.channel.id, config.kind);
+  const secrets = await (input.secrets ?? channelSecrets(db, input.channel.workspaceId, input.channel.id, config.kind));
   let email;
   if (config.kind === "email") {
     const sender = config.settings.senders[input.sender ?? 0] ?? config.settings.senders[0]!;

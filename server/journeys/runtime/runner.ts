@@ -1,14 +1,14 @@
 import pg from "pg";
 import type { Db } from "@/server/db/client";
 import { DUE_CHANNEL } from "./enroll";
-import { recoverSending, sendDue } from "./sender";
+import { recoverSending, sendDue, sendPipeline } from "./sender";
 import { runSchedules } from "./schedules";
 import { STEP_BATCH, stepDue } from "./steps";
 
 /**
  * Keeps the journey runtime going in a worker process: the stepper (due enrollments) and
- * the sender (queued sends), each polling every `pollMs` and going on at once while there is
- * more; schedule triggers and the recovery of sends a stopped worker left `sending`, every
+ * the sender (queued sends; its provider calls go on while it decides the next batch), each
+ * polling every `pollMs` and going on at once while there is more; schedule triggers and the recovery of sends a stopped worker left `sending`, every
  * few seconds. Any number of processes may run it against one database: every piece takes
  * its rows with FOR UPDATE SKIP LOCKED. Errors (the database away) are logged and retried
  * with a growing pause.
@@ -86,6 +86,7 @@ export function startJourneyRuntime(
     }
   };
 
+  const pipeline = sendPipeline(db);
   const loops = [
     loop(
       "steps",
@@ -97,7 +98,16 @@ export function startJourneyRuntime(
       },
       pollMs,
     ),
-    loop("sends", wakers.sends, async () => (await sendDue(db)) > 0, pollMs),
+    loop(
+      "sends",
+      wakers.sends,
+      async () => {
+        // The next batch is decided while the calls of the last are under way, once few of them still wait.
+        await pipeline.room();
+        return (await sendDue(db, { pipeline })) > 0;
+      },
+      pollMs,
+    ),
     loop(
       "housekeeping",
       wakers.housekeeping,
@@ -143,6 +153,8 @@ export function startJourneyRuntime(
       for (const done of [...pauses]) done();
       await listener?.end().catch(() => {});
       await Promise.all([...loops, listening]);
+      // The provider calls already handed over finish (and record their answers).
+      await pipeline.idle();
     },
   };
 }

@@ -5,7 +5,8 @@ import { maskToken } from "@/lib/channels/devices";
 import { renderTemplate, type RenderedContent } from "@/lib/messages/render";
 import type { TemplateContent } from "@/lib/messages/schema";
 import { eventVariables, personVariables } from "@/lib/messages/variables";
-import { configOf } from "@/server/channels/service";
+import { channelSecrets, configOf } from "@/server/channels/service";
+import type { Secrets } from "@/server/channels/dispatch";
 import { isSubscribed } from "@/lib/consent/schema";
 import { consentForSend } from "@/server/consent/service";
 import { sql, type Db, type DbTx } from "@/server/db/client";
@@ -53,6 +54,61 @@ export const RESEND_AFTER_CRASH: ReadonlySet<string> = new Set(["webhook"]);
 export interface SendOptions {
   clock?: () => Date;
   batch?: number;
+  /** The worker's provider calls (runner.ts): sendDue returns once its batch is decided, its calls go on in the pipeline. */
+  pipeline?: SendPipeline;
+}
+
+/**
+ * A worker's provider calls, across batches: at most CONCURRENCY at once, so the sender
+ * decides the next batch while the calls of the one before are under way — a batch does not
+ * wait for its slowest call, and sends queued meanwhile do not wait for the whole batch.
+ */
+export interface SendPipeline {
+  /** Resolves when fewer calls wait than a batch holds: time to decide the next one. */
+  room(): Promise<void>;
+  /** Resolves when every call handed over so far has finished. */
+  idle(): Promise<void>;
+  /** Internal: the grouped writes and the call queue. */
+  readonly writes: ReturnType<typeof providerWrites>;
+  run(call: () => Promise<void>): void;
+}
+
+export function sendPipeline(db: Db, concurrency = CONCURRENCY): SendPipeline {
+  const queue: (() => Promise<void>)[] = [];
+  let running = 0;
+  let waiters: (() => void)[] = [];
+  const settle = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const w of ready) w();
+  };
+  const pump = () => {
+    while (running < concurrency && queue.length > 0) {
+      const call = queue.shift()!;
+      running++;
+      void call()
+        .catch((error) => console.error("journey runtime (sends):", error instanceof Error ? error.message : error))
+        .finally(() => {
+          running--;
+          pump();
+          settle();
+        });
+    }
+  };
+  const until = (ready: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => (ready() ? resolve() : waiters.push(check));
+      check();
+    });
+  return {
+    writes: providerWrites(db),
+    run(call) {
+      queue.push(call);
+      pump();
+    },
+    room: () => until(() => queue.length < concurrency),
+    idle: () => until(() => queue.length === 0 && running === 0),
+  };
 }
 
 interface DueDelivery {
@@ -111,11 +167,30 @@ export async function sendDue(db: Db, options: SendOptions = {}): Promise<number
     if (row) await recordOutcome(() => onFailedForGood(db, row, d.reason ?? "it failed", clock()));
   }
   const toSend = decided.filter((d): d is Extract<Decided, { outcome: "send" }> => d.outcome === "send");
+  // Each channel's secrets are read once for the batch.
+  const secrets = new Map<string, Promise<Secrets>>();
+  const secretsOf = (c: ChannelRow) => {
+    let read = secrets.get(c.id);
+    if (!read) {
+      read = channelSecrets(db, c.workspaceId, c.id, configOf(c).kind);
+      read.catch(() => {});
+      secrets.set(c.id, read);
+    }
+    return read;
+  };
+  const pipeline = options.pipeline;
+  if (pipeline) {
+    for (const d of toSend) pipeline.run(() => callProvider(db, d, { ...options, clock }, pipeline.writes, secretsOf(d.channel)));
+    return decided.length;
+  }
   const writes = providerWrites(db);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, toSend.length) }, async () => {
-      while (next < toSend.length) await callProvider(db, toSend[next++]!, { ...options, clock }, writes);
+      while (next < toSend.length) {
+        const d = toSend[next++]!;
+        await callProvider(db, d, { ...options, clock }, writes, secretsOf(d.channel));
+      }
     }),
   );
   return decided.length;
@@ -551,14 +626,14 @@ function grouped<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<
     });
 }
 
-async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions, writes: ReturnType<typeof providerWrites>) {
+async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions, writes: ReturnType<typeof providerWrites>, secrets: Promise<Secrets>) {
   // The moment of no return: from here the provider may have the message. Clearing
   // next_attempt_at says so — recovery sends a claimed row that was never called again, and
   // decides a called one by its channel's policy (recoverSending).
   if (!(await writes.calling(d.id))) return;
   let outcome: { ok: boolean; message: string; providerMessageId?: string | null; retryable?: boolean };
   try {
-    outcome = await sendThrough(db, { channel: d.channel, rendered: d.rendered, to: d.recipient, deliveryId: d.id, links: d.links, sender: d.sender });
+    outcome = await sendThrough(db, { channel: d.channel, rendered: d.rendered, to: d.recipient, deliveryId: d.id, links: d.links, sender: d.sender, secrets });
   } catch (error) {
     outcome = { ok: false, retryable: true, message: error instanceof Error ? error.message : String(error) };
   }
