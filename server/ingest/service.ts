@@ -3,7 +3,7 @@ import { sql as poolSql, sqlTransaction, type Db, type Sql } from "@/server/db/c
 import { eventTime, type Message } from "@/lib/ingest/schema";
 import { mergeTraits, profileFields, type ProfileFields, type Traits } from "@/lib/ingest/profile";
 import { bucketOf } from "@/lib/profiles/bucket";
-import { isInputFault } from "@/server/db/errors";
+import { isInputFault, isUniqueViolation } from "@/server/db/errors";
 import { randomShard } from "@/server/workspaces/data-version";
 import { deviceChangeOf, storedDeviceProperties, type DeviceChangeResult, type DeviceOp } from "@/lib/channels/devices";
 import { writeDeviceChanges } from "@/server/devices/service";
@@ -126,14 +126,7 @@ async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, int
   await tx.execute`UPDATE devices SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE in_app_messages SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
   await tx.execute`UPDATE deliveries SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
-  await tx.execute`
-    UPDATE journey_enrollments f
-       SET status = 'exited', exit_reason = 'merged', node_id = NULL, ended_at = now(), updated_at = now()
-     WHERE f.profile_id = ${from.id} AND f.status = 'active'
-       AND EXISTS (SELECT 1 FROM journey_enrollments i
-                    WHERE i.profile_id = ${into.id} AND i.journey_id = f.journey_id
-                      AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
-  await tx.execute`UPDATE journey_enrollments SET profile_id = ${into.id} WHERE profile_id = ${from.id}`;
+  await moveEnrollments(tx, from.id, into.id);
   // Re-entry rules remember both: the earliest first entry, the latest last one.
   await tx.execute`
     INSERT INTO journey_entries (journey_id, profile_id, correlation_key, first_entered_at, last_entered_at, entries)
@@ -159,6 +152,38 @@ async function mergeProfiles(tx: Sql, workspaceId: string, from: ProfileRow, int
            first_seen_at = ${merged.firstSeenAt}, last_seen_at = ${merged.lastSeenAt}, updated_at = now()
      WHERE id = ${into.id}`;
   return merged;
+}
+
+/**
+ * `from`'s journey enrollments become `into`'s; where both are active in the same journey
+ * for the same key, `from`'s ends (exited, "merged"). An enrollment of `into` being made
+ * right now (the journeys consumer) is not seen by the check, and moving `from`'s active one
+ * then waits for it on the unique index and fails when it commits: the move is undone and
+ * made again, now seeing it. Locking the people's rows first instead would make the merge
+ * wait for whole consumer steps while it holds the segments lock, and could deadlock with them.
+ */
+async function moveEnrollments(tx: Sql, from: string, into: string) {
+  const move = async () => {
+    await tx.execute`
+      UPDATE journey_enrollments f
+         SET status = 'exited', exit_reason = 'merged', node_id = NULL, ended_at = now(), updated_at = now()
+       WHERE f.profile_id = ${from} AND f.status = 'active'
+         AND EXISTS (SELECT 1 FROM journey_enrollments i
+                      WHERE i.profile_id = ${into} AND i.journey_id = f.journey_id
+                        AND i.correlation_key = f.correlation_key AND i.status = 'active')`;
+    await tx.execute`UPDATE journey_enrollments SET profile_id = ${into} WHERE profile_id = ${from}`;
+  };
+  for (let attempt = 1; ; attempt++) {
+    await tx.raw({ sql: "SAVEPOINT merge_enrollments", params: [] });
+    try {
+      await move();
+      await tx.raw({ sql: "RELEASE SAVEPOINT merge_enrollments", params: [] });
+      return;
+    } catch (error) {
+      await tx.raw({ sql: "ROLLBACK TO SAVEPOINT merge_enrollments", params: [] });
+      if (!isUniqueViolation(error) || attempt >= 3) throw error;
+    }
+  }
 }
 
 const NEVER_MERGE_KNOWN: Refused = {

@@ -7,7 +7,7 @@ import { newMasterKey } from "@/server/channels/credentials";
 import { saveChannel } from "@/server/channels/service";
 import { sqlTransaction } from "@/server/db/client";
 import { drain } from "@/server/feed/consumer";
-import { ingestBatch } from "@/server/ingest/service";
+import { ingestBatch, ingestMessage } from "@/server/ingest/service";
 import { createJourney, publishJourney, setJourneyStatus } from "@/server/journeys/service";
 import { createTemplate } from "@/server/messages/templates";
 import { useTestDatabase } from "@/server/test/database";
@@ -783,6 +783,52 @@ describe("journey runtime", () => {
     expect((await enrollmentsOf(journeyId)).map((e) => e.profile.userId)).toEqual(["vip-2"]);
     const cursor = await t.db.$queryRaw<{ behind: bigint }[]>`SELECT count(*) AS behind FROM change_feed f, feed_cursors c WHERE c.consumer = 'journeys' AND (f.xid, f.id) > (c.xid, c.position)`;
     expect(Number(cursor[0]!.behind)).toBe(0);
+  });
+
+  it("a visitor signing in while the known person is being enrolled in the same journey: the merge waits for it, the message is stored, one active enrollment", async () => {
+    const journeyId = await publish(
+      "Welcome",
+      [node({ id: "trigger", kind: "trigger", trigger: { type: "api" } }), node({ id: "w", kind: "wait", wait: { type: "duration", duration: { amount: 1, unit: "days" } } }), node({ id: "x", kind: "exit" })],
+      [edge("trigger", "w"), edge("w", "x")],
+      { reentry: { mode: "always" } },
+    );
+    // One message at a time (ingestMessage): a failing merge throws here, where a batch would quietly store its messages again one by one.
+    const ingest = async (raw: Record<string, unknown>) => {
+      const parsed = parseMessage({ messageId: `m-${++seq}`, timestamp: now.toISOString(), ...raw });
+      if (!parsed.ok) throw new Error(parsed.error);
+      return ingestMessage(t.db, { workspaceId: ws.workspace.id, message: parsed.message, receivedAt: now });
+    };
+    await ingest({ type: "track", anonymousId: "anon-7", event: "page_viewed" });
+    await ingest({ type: "identify", userId: "kim", traits: { email: "kim@example.com" } });
+    const anonId = (await t.db.profileIdentity.findFirstOrThrow({ where: { workspaceId: ws.workspace.id, kind: "anonymous_id", value: "anon-7" } })).profileId;
+    const kim = await profileOf("kim");
+    const [journey] = (await sqlTransaction(t.db, (tx) => liveJourneys(tx, [ws.workspace.id]))).filter((j) => j.id === journeyId);
+    expect((await sqlTransaction(t.db, (tx) => enroll(tx, { journey: journey!, profileId: anonId, now }))).enrolled).toBe(true);
+
+    // Kim is being enrolled (not committed yet) when the visitor signs in as Kim.
+    let merge: Promise<unknown> | null = null;
+    let committed = false;
+    let mergedBeforeCommit = false;
+    await sqlTransaction(t.db, async (tx) => {
+      expect((await enroll(tx, { journey: journey!, profileId: kim, now })).enrolled).toBe(true);
+      merge = ingest({ type: "identify", userId: "kim", anonymousId: "anon-7" }).then((r) => {
+        mergedBeforeCommit = !committed;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    committed = true;
+    expect(await merge).toBe("stored");
+    expect(mergedBeforeCommit).toBe(false);
+    expect(await t.db.profile.count({ where: { id: anonId } })).toBe(0);
+    const rows = await enrollmentsOf(journeyId);
+    expect(rows.map((r) => [r.profile.userId, r.status, r.exitReason])).toEqual(
+      expect.arrayContaining([
+        ["kim", "active", null],
+        ["kim", "exited", "merged"],
+      ]),
+    );
+    expect(rows).toHaveLength(2);
   });
 
   it("an awaited event is taken even when a goal check is already pending for the person", async () => {
