@@ -12,12 +12,12 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe("the sender's pipeline of provider calls", () => {
   it("runs at most `concurrency` calls at once, across batches, and has room for the next batch once fewer than that wait", async () => {
-    const pipeline = sendPipeline({} as Db, 4);
+    const pipeline = sendPipeline({} as Db, { concurrency: 4 });
     let running = 0;
     let most = 0;
     const calls = Array.from({ length: 10 }, () => deferred());
-    for (const c of calls) {
-      pipeline.run(async () => {
+    for (const [i, c] of calls.entries()) {
+      pipeline.run(`d-${i}`, async () => {
         running++;
         most = Math.max(most, running);
         await c.done;
@@ -45,16 +45,16 @@ describe("the sender's pipeline of provider calls", () => {
   });
 
   it("a call that throws is logged and frees its place", async () => {
-    const pipeline = sendPipeline({} as Db, 1);
+    const pipeline = sendPipeline({} as Db, { concurrency: 1 });
     const errors: unknown[] = [];
     const original = console.error;
     console.error = (...args: unknown[]) => errors.push(args);
     try {
       let second = false;
-      pipeline.run(async () => {
+      pipeline.run("d-1", async () => {
         throw new Error("database away");
       });
-      pipeline.run(async () => {
+      pipeline.run("d-2", async () => {
         second = true;
       });
       await pipeline.idle();
@@ -63,5 +63,53 @@ describe("the sender's pipeline of provider calls", () => {
     } finally {
       console.error = original;
     }
+  });
+
+  it("a claimed send that waited longer than staleMs is queued again, not called", async () => {
+    const requeued: string[] = [];
+    const pipeline = sendPipeline({} as Db, { concurrency: 1, staleMs: 20, requeue: async (ids) => requeued.push(...ids) });
+    const slow = deferred();
+    const called: string[] = [];
+    pipeline.run("d-slow", async () => {
+      called.push("d-slow");
+      await slow.done;
+    });
+    pipeline.run("d-late", async () => {
+      called.push("d-late");
+    });
+    await new Promise((r) => setTimeout(r, 40));
+    slow.finish();
+    await pipeline.idle();
+    expect(called).toEqual(["d-slow"]);
+    expect(requeued).toEqual(["d-late"]);
+  });
+
+  it("closing hands back the calls not started, waits for those under way, and hands back any given later", async () => {
+    const requeued: string[] = [];
+    const pipeline = sendPipeline({} as Db, { concurrency: 2, requeue: async (ids) => requeued.push(...ids) });
+    const calls = Array.from({ length: 5 }, () => deferred());
+    const called: string[] = [];
+    for (const [i, c] of calls.entries()) {
+      pipeline.run(`d-${i}`, async () => {
+        called.push(`d-${i}`);
+        await c.done;
+      });
+    }
+    await tick();
+    let closed = false;
+    const closing = pipeline.close().then(() => (closed = true));
+    await tick();
+    expect(requeued).toEqual(["d-2", "d-3", "d-4"]);
+    expect(closed).toBe(false); // two under way
+    // A batch decided while closing: handed back too.
+    pipeline.run("d-9", async () => {
+      called.push("d-9");
+    });
+    calls[0]!.finish();
+    calls[1]!.finish();
+    await closing;
+    await pipeline.close();
+    expect(called).toEqual(["d-0", "d-1"]);
+    expect(requeued).toEqual(["d-2", "d-3", "d-4", "d-9"]);
   });
 });

@@ -104,6 +104,7 @@ export function startJourneyRuntime(
       async () => {
         // The next batch is decided while the calls of the last are under way, once few of them still wait.
         await pipeline.room();
+        if (stopped) return false;
         return (await sendDue(db, { pipeline })) > 0;
       },
       pollMs,
@@ -152,9 +153,10 @@ export function startJourneyRuntime(
       stopped = true;
       for (const done of [...pauses]) done();
       await listener?.end().catch(() => {});
-      await Promise.all([...loops, listening]);
-      // The provider calls already handed over finish (and record their answers).
-      await pipeline.idle();
+      // Provider calls not started go back to the queue (a sender waiting for room goes on, and stops); those under way finish and record their answers.
+      const closing = pipeline.close();
+      await Promise.all([...loops, listening, closing]);
+      await pipeline.close();
     },
   };
 }

@@ -62,37 +62,49 @@ export interface SendOptions {
  * A worker's provider calls, across batches: at most CONCURRENCY at once, so the sender
  * decides the next batch while the calls of the one before are under way — a batch does not
  * wait for its slowest call, and sends queued meanwhile do not wait for the whole batch.
+ * A claimed send that waited here longer than `staleMs` (slow providers ahead of it) is not
+ * called but queued again, long before recovery would take it for a stopped worker's.
  */
 export interface SendPipeline {
-  /** Resolves when fewer calls wait than a batch holds: time to decide the next one. */
+  /** Resolves when fewer calls wait than run at once: time to decide the next batch. */
   room(): Promise<void>;
   /** Resolves when every call handed over so far has finished. */
   idle(): Promise<void>;
-  /** Internal: the grouped writes and the call queue. */
+  /** Stops: calls not started are handed back (their sends queued again at once); resolves when the running ones have finished. */
+  close(): Promise<void>;
+  /** Internal: the grouped writes, and a call for a claimed delivery. */
   readonly writes: ReturnType<typeof providerWrites>;
-  run(call: () => Promise<void>): void;
+  run(deliveryId: string, call: () => Promise<void>): void;
 }
 
-export function sendPipeline(db: Db, concurrency = CONCURRENCY): SendPipeline {
-  const queue: (() => Promise<void>)[] = [];
+export function sendPipeline(
+  db: Db,
+  options: { concurrency?: number; staleMs?: number; /** Queues claimed sends again (tests give their own). */ requeue?: (ids: string[]) => Promise<unknown> } = {},
+): SendPipeline {
+  const concurrency = options.concurrency ?? CONCURRENCY;
+  const staleMs = options.staleMs ?? 60_000;
+  const writes = providerWrites(db);
+  const requeue = options.requeue ?? ((ids: string[]) => Promise.all(ids.map((id) => writes.requeue(id))));
+  const queue: { id: string; call: () => Promise<void>; at: number }[] = [];
   let running = 0;
+  let closed = false;
   let waiters: (() => void)[] = [];
   const settle = () => {
     const ready = waiters;
     waiters = [];
     for (const w of ready) w();
   };
+  const log = (error: unknown) => console.error("journey runtime (sends):", error instanceof Error ? error.message : error);
   const pump = () => {
     while (running < concurrency && queue.length > 0) {
-      const call = queue.shift()!;
+      const item = queue.shift()!;
       running++;
-      void call()
-        .catch((error) => console.error("journey runtime (sends):", error instanceof Error ? error.message : error))
-        .finally(() => {
-          running--;
-          pump();
-          settle();
-        });
+      const work = Date.now() - item.at > staleMs ? requeue([item.id]) : item.call();
+      void work.catch(log).finally(() => {
+        running--;
+        pump();
+        settle();
+      });
     }
   };
   const until = (ready: () => boolean) =>
@@ -101,13 +113,21 @@ export function sendPipeline(db: Db, concurrency = CONCURRENCY): SendPipeline {
       check();
     });
   return {
-    writes: providerWrites(db),
-    run(call) {
-      queue.push(call);
+    writes,
+    run(deliveryId, call) {
+      queue.push({ id: deliveryId, call, at: Date.now() });
+      if (closed) return void this.close();
       pump();
     },
     room: () => until(() => queue.length < concurrency),
     idle: () => until(() => queue.length === 0 && running === 0),
+    async close() {
+      closed = true;
+      const waiting = queue.splice(0).map((q) => q.id);
+      settle();
+      if (waiting.length > 0) await requeue(waiting).catch(log);
+      await until(() => running === 0);
+    },
   };
 }
 
@@ -173,14 +193,15 @@ export async function sendDue(db: Db, options: SendOptions = {}): Promise<number
     let read = secrets.get(c.id);
     if (!read) {
       read = channelSecrets(db, c.workspaceId, c.id, configOf(c).kind);
-      read.catch(() => {});
+      // Read again by the batch's later calls, should this read fail.
+      read.catch(() => secrets.delete(c.id));
       secrets.set(c.id, read);
     }
     return read;
   };
   const pipeline = options.pipeline;
   if (pipeline) {
-    for (const d of toSend) pipeline.run(() => callProvider(db, d, { ...options, clock }, pipeline.writes, secretsOf(d.channel)));
+    for (const d of toSend) pipeline.run(d.id, () => callProvider(db, d, { ...options, clock }, pipeline.writes, secretsOf(d.channel)));
     return decided.length;
   }
   const writes = providerWrites(db);
@@ -568,7 +589,8 @@ async function writeDecisions(tx: DbTx, decided: Decided[], now: Date) {
 }
 
 /**
- * The two writes every provider call makes — "calling now" before it, "sent" after it — for
+ * The two writes every provider call makes — "calling now" before it, "sent" after it — (and
+ * a claimed send handed back to the queue) for
  * the calls in flight together, as one statement each: a call waits for the statement that
  * carries its row (the first call's statement goes at once; calls that come meanwhile go
  * together in the next). Planned at each call (`raw`, not a named prepared statement): a
@@ -588,6 +610,15 @@ function providerWrites(db: Db) {
         ).map((r) => r.id),
       );
       return ids.map((id) => marked.has(id));
+    }),
+    /** Claimed, never called: back to the queue, due as before. */
+    requeue: grouped(async (ids: string[]) => {
+      await sql(db).raw({
+        sql: `UPDATE deliveries SET status = 'queued', updated_at = clock_timestamp()
+               WHERE id = ANY($1::text[]) AND status = 'sending' AND next_attempt_at IS NOT NULL`,
+        params: [ids],
+      });
+      return ids.map(() => undefined);
     }),
     sent: grouped(async (rows: { id: string; at: Date; providerMessageId: string | null }[]) => {
       await sql(db).raw({
@@ -627,6 +658,15 @@ function grouped<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<
 }
 
 async function callProvider(db: Db, d: Extract<Decided, { outcome: "send" }>, options: SendOptions, writes: ReturnType<typeof providerWrites>, secrets: Promise<Secrets>) {
+  // The channel's secrets could not be read for the database's sake: the send waits in the queue, no attempt spent.
+  const unreadable = await secrets.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  if (unreadable && (isDatabaseUnavailable(unreadable) || isRetryable(unreadable))) {
+    await recordOutcome(() => writes.requeue(d.id));
+    return;
+  }
   // The moment of no return: from here the provider may have the message. Clearing
   // next_attempt_at says so — recovery sends a claimed row that was never called again, and
   // decides a called one by its channel's policy (recoverSending).
