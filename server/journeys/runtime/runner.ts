@@ -14,6 +14,9 @@ import { STEP_BATCH, stepDue } from "./steps";
  * with a growing pause.
  */
 
+/** Stepper loops per worker process (measured in bench/README.md "Journey runtime"). */
+const STEPPERS = 2;
+
 export interface JourneyRuntime {
   stop(): Promise<void>;
   /** Something was queued or became due in this process: look now. */
@@ -22,17 +25,26 @@ export interface JourneyRuntime {
 
 export function startJourneyRuntime(
   db: Db,
-  options: { pollMs?: number; housekeepingMs?: number; recoverAfterMs?: number; /** LISTEN for enrollments due now (another process enrolled or woke them) */ connectionString?: string } = {},
+  options: {
+    pollMs?: number;
+    housekeepingMs?: number;
+    recoverAfterMs?: number;
+    /** LISTEN for enrollments due now (another process enrolled or woke them) */
+    connectionString?: string;
+    /** Stepper loops in this process: one reads and decides a batch while another's writes are under way (they share due work with SKIP LOCKED, like workers). */
+    steppers?: number;
+  } = {},
 ): JourneyRuntime {
   const pollMs = options.pollMs ?? 200;
+  const steppers = Math.max(1, options.steppers ?? STEPPERS);
   let stopped = false;
   /** Per loop: woken early by a nudge; a nudge while it works makes it look again at once. */
   interface Waker {
     nudged: boolean;
     wake: (() => void) | null;
   }
-  const wakers: Record<"steps" | "sends" | "housekeeping", Waker> = {
-    steps: { nudged: false, wake: null },
+  const wakers: Record<"sends" | "housekeeping", Waker> & { steps: Waker[] } = {
+    steps: Array.from({ length: steppers }, () => ({ nudged: false, wake: null })),
     sends: { nudged: false, wake: null },
     housekeeping: { nudged: false, wake: null },
   };
@@ -64,7 +76,7 @@ export function startJourneyRuntime(
   };
   /** Due steps or sends: the stepper and the sender look now. */
   const nudge = () => {
-    wake(wakers.steps);
+    for (const w of wakers.steps) wake(w);
     wake(wakers.sends);
   };
 
@@ -88,15 +100,17 @@ export function startJourneyRuntime(
 
   const pipeline = sendPipeline(db);
   const loops = [
-    loop(
-      "steps",
-      wakers.steps,
-      async () => {
-        const batch = await stepDue(db);
-        if (batch.queued > 0) wake(wakers.sends);
-        return batch.taken >= STEP_BATCH;
-      },
-      pollMs,
+    ...wakers.steps.map((waker) =>
+      loop(
+        "steps",
+        waker,
+        async () => {
+          const batch = await stepDue(db);
+          if (batch.queued > 0) wake(wakers.sends);
+          return batch.taken >= STEP_BATCH;
+        },
+        pollMs,
+      ),
     ),
     loop(
       "sends",
