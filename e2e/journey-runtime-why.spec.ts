@@ -303,7 +303,7 @@ test("Deliveries filtered by journey: a failed webhook send is on the dead-lette
   // Fixed on the other side: Retry queues it again, and it goes out.
   hooks.handle(() => ({ status: 200, body: "ok" }));
   await rows.first().getByRole("button", { name: "Retry" }).click();
-  await expect(page.getByText("Queued again")).toBeVisible();
+  await expect(page.getByText("Queued again", { exact: true })).toBeVisible();
   await expect.poll(async () => (await db.query(`SELECT status FROM deliveries WHERE journey_id = $1`, [sync])).rows.map((r) => r.status), { timeout: 30_000 }).toEqual(["sent"]);
   expect(hooks.requests.map((r) => r.text)).toEqual(['{"user":"why-ann"}', '{"user":"why-ann"}']);
   const audit = await db.query(`SELECT action, target_id FROM audit_log WHERE action = 'delivery.retried'`);
