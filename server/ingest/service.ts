@@ -7,6 +7,7 @@ import { isInputFault, isUniqueViolation } from "@/server/db/errors";
 import { randomShard } from "@/server/workspaces/data-version";
 import { deviceChangeOf, storedDeviceProperties, type DeviceChangeResult, type DeviceOp } from "@/lib/channels/devices";
 import { writeDeviceChanges } from "@/server/devices/service";
+import { savepoint } from "@/server/feed/consumer";
 import { announceFeed, appendFeed } from "@/server/feed/feed";
 import { lockMembership, moveMemberships } from "@/server/segments/membership";
 
@@ -174,13 +175,9 @@ async function moveEnrollments(tx: Sql, from: string, into: string) {
     await tx.execute`UPDATE journey_enrollments SET profile_id = ${into} WHERE profile_id = ${from}`;
   };
   for (let attempt = 1; ; attempt++) {
-    await tx.raw({ sql: "SAVEPOINT merge_enrollments", params: [] });
     try {
-      await move();
-      await tx.raw({ sql: "RELEASE SAVEPOINT merge_enrollments", params: [] });
-      return;
+      return await savepoint(tx, move);
     } catch (error) {
-      await tx.raw({ sql: "ROLLBACK TO SAVEPOINT merge_enrollments", params: [] });
       if (!isUniqueViolation(error) || attempt >= 3) throw error;
     }
   }

@@ -54,7 +54,7 @@ export const RESEND_AFTER_CRASH: ReadonlySet<string> = new Set(["webhook"]);
 export interface SendOptions {
   clock?: () => Date;
   batch?: number;
-  /** The worker's provider calls (runner.ts): sendDue returns once its batch is decided, its calls go on in the pipeline. */
+  /** The worker's provider calls (runner.ts): sendDue returns once its batch is decided, its calls go on in the pipeline. Without it, sendDue waits for its batch's calls. */
   pipeline?: SendPipeline;
 }
 
@@ -199,21 +199,10 @@ export async function sendDue(db: Db, options: SendOptions = {}): Promise<number
     }
     return read;
   };
-  const pipeline = options.pipeline;
-  if (pipeline) {
-    for (const d of toSend) pipeline.run(d.id, () => callProvider(db, d, { ...options, clock }, pipeline.writes, secretsOf(d.channel)));
-    return decided.length;
-  }
-  const writes = providerWrites(db);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, toSend.length) }, async () => {
-      while (next < toSend.length) {
-        const d = toSend[next++]!;
-        await callProvider(db, d, { ...options, clock }, writes, secretsOf(d.channel));
-      }
-    }),
-  );
+  // The worker's pipeline goes on with the calls; called alone (tests, one batch), the batch's own, awaited.
+  const pipeline = options.pipeline ?? sendPipeline(db);
+  for (const d of toSend) pipeline.run(d.id, () => callProvider(db, d, { ...options, clock }, pipeline.writes, secretsOf(d.channel)));
+  if (!options.pipeline) await pipeline.idle();
   return decided.length;
 }
 
